@@ -1,0 +1,47 @@
+// The `atlas` command line: dispatches to one module per command, loaded lazily so that
+// `atlas env list` does not pay for WebGPU start-up.
+export interface Command {
+  /** One-line summary shown by `atlas help`. */
+  summary: string;
+  /** Runs the command; returns the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  generate: () => import('./commands/generate.ts'),
+  grad: () => import('./commands/grad.ts'),
+  train: () => import('./commands/train.ts'),
+  bench: () => import('./commands/bench.ts'),
+  convert: () => import('./commands/convert.ts'),
+  import: () => import('./commands/import.ts'),
+  export: () => import('./commands/export.ts'),
+  env: () => import('./commands/env.ts'),
+  eval: () => import('./commands/eval.ts'),
+  select: () => import('./commands/select.ts'),
+  score: () => import('./commands/score.ts'),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log('usage: atlas <command> [options]\n\ncommands:');
+    for (const [key, load] of Object.entries(commands)) {
+      const summary = await load().then((m) => m.command.summary, () => '(not available)');
+      console.log(`  ${key.padEnd(10)} ${summary}`);
+    }
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`atlas: unknown command "${name}". Run "atlas help" for the list.`);
+    return 2;
+  }
+  const { command } = await load();
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    console.error(`atlas ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.ATLAS_DEBUG) console.error(err);
+    return 1;
+  }
+}
