@@ -72,3 +72,35 @@ export function nonEmbeddingParams(c: LlamaConfig): number {
   if (!c.tiedEmbeddings) n -= c.vocabSize * c.dModel;
   return n;
 }
+
+/** Named tensors (HF names, f32, row-major) as loaded from or saved to weight files. */
+export type NamedTensors = Map<string, Float32Array>;
+
+/** Packs named tensors into one flat buffer in layout order. Every slot must be present
+ *  with the right size; extra tensors are reported, never silently ignored. */
+export function packParams(layout: ParamLayout, tensors: NamedTensors): Float32Array {
+  const flat = new Float32Array(layout.totalFloats);
+  const missing: string[] = [];
+  for (const slot of layout.slots) {
+    const t = tensors.get(slot.name);
+    if (!t) {
+      missing.push(slot.name);
+      continue;
+    }
+    if (t.length !== slot.size) {
+      throw new Error(`Tensor ${slot.name} has ${t.length} values; the config expects shape [${slot.shape.join(', ')}] = ${slot.size}`);
+    }
+    flat.set(t, slot.offset);
+  }
+  if (missing.length) throw new Error(`Missing tensors: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+  const unknown = [...tensors.keys()].filter((k) => !layout.byName.has(k));
+  if (unknown.length) throw new Error(`Unexpected tensors for this config: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`);
+  return flat;
+}
+
+/** Splits a flat buffer back into named tensors (copies). */
+export function unpackParams(layout: ParamLayout, flat: Float32Array): NamedTensors {
+  const out: NamedTensors = new Map();
+  for (const slot of layout.slots) out.set(slot.name, flat.slice(slot.offset, slot.offset + slot.size));
+  return out;
+}
