@@ -1,0 +1,100 @@
+// The typed protocol between the playground UI and the experiment runner (which trains
+// several arms side by side in one worker on one GPU device). Plain data only, so it
+// crosses postMessage / comlink unchanged and serializes into URLs and IndexedDB.
+import type { Arm } from '../data/arms.ts';
+
+export interface Hyperparameters {
+  steps: number;
+  batchSize: number;
+  /** Tokens per training sequence (≤ the model's context). */
+  seqLen: number;
+  lr: number;
+  warmupSteps: number;
+  minLrRatio: number;
+  weightDecay: number;
+  gradClip: number;
+  accumSteps: number;
+}
+
+export type ModelSource =
+  | { kind: 'preset'; name: string }
+  | { kind: 'url'; url: string }
+  /** Files the user picked (HF folder or llama2.c .bin + tok512.bin), stored under a key in IndexedDB. */
+  | { kind: 'stored'; key: string; label: string };
+
+export type DataSource =
+  | { kind: 'builtin'; envs: string[]; trainEpisodes: number; heldOutEpisodes: number; seed: number; mistakeRate: number }
+  | { kind: 'dataset'; datasetId: string };
+
+export interface ExperimentConfig {
+  /** Name shown in the UI and in exports. */
+  name: string;
+  arms: Arm[];
+  model: ModelSource;
+  data: DataSource;
+  hyper: Hyperparameters;
+  /** Selector whose labels the critical arm trains on (e.g. "heuristic", "ground-truth", "oracle:gpt-4o"). */
+  selector: string;
+  /** Fraction of steps a selection may mark critical. */
+  budget: number;
+  seed: number;
+  /** Evaluate held-out loss/accuracy every N steps (0 = never). */
+  evalEvery: number;
+  /** Run environment rollouts every N steps (0 = only at the end). */
+  rolloutEvery: number;
+  rolloutEpisodes: number;
+}
+
+/** One training step of one arm. */
+export interface TrainMetrics {
+  kind: 'train';
+  arm: Arm;
+  step: number;
+  /** Weighted CE on the arm's supervised tokens (Σw·CE / Σw). */
+  loss: number;
+  lr: number;
+  /** Supervised (weight > 0) tokens seen so far by this arm. */
+  supervisedTokens: number;
+  tokensPerSecond: number;
+  elapsedMs: number;
+}
+
+/** Periodic evaluation of one arm on held-out data. */
+export interface EvalMetrics {
+  kind: 'eval';
+  arm: Arm;
+  step: number;
+  /** Held-out loss on the critical steps' agent turns and on all agent turns. */
+  heldOutLossCritical: number;
+  heldOutLossAll: number;
+  /** Next-action exact match given the true history (held-out expert trajectories). */
+  nextActionAccuracy?: number;
+  /** Rollout success rates in the environments (when rollouts ran at this step). */
+  successHeldIn?: number;
+  successHeldOut?: number;
+  rolloutSeeds?: number[];
+}
+
+export interface RunStatus {
+  kind: 'status';
+  state: 'idle' | 'preparing' | 'training' | 'paused' | 'evaluating' | 'done' | 'stopped' | 'error';
+  message?: string;
+  /** GPU memory held by the runner (parameters, gradients, moments, activations). */
+  gpuBytes?: number;
+  adapter?: string;
+  step?: number;
+  totalSteps?: number;
+}
+
+export type ExperimentEvent = TrainMetrics | EvalMetrics | RunStatus | { kind: 'error'; message: string } | { kind: 'log'; message: string };
+
+/** What the experiment worker exposes (through comlink). */
+export interface ExperimentWorkerApi {
+  /** Starts (or resumes from a checkpoint key) a run; events stream to `onEvent`. */
+  start(config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  /** Weights of one arm in Hugging Face layout (config.json text + model.safetensors bytes). */
+  exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }>;
+}
