@@ -1,0 +1,314 @@
+// The selection runner: applies one selector to a list of trajectories with a concurrency
+// limit, a cache, progress events, pause/resume/cancel, and a summary that accounts for
+// every trajectory (labelled, or failed with a reason). The same code runs in the CLI (Node)
+// and in workers/select.worker.ts (browser).
+import type { Selection, StepLabel, Trajectory } from '../data/trajectory.ts';
+import { armSteps, budgetCount, DEFAULT_BUDGET, type Arm } from '../data/arms.ts';
+import { activeSelection } from '../data/trajectory.ts';
+import { CancelledError, RunControl } from './control.ts';
+import { selectionCacheKey, type CacheStore } from './cache.ts';
+import { OracleClient, estimateCost, type OracleConfig } from './oracle.ts';
+import { askForSelection, type SelectOutcome } from './ask.ts';
+import { buildSelectorMessages, estimateMessageTokens, PROMPT_VERSION, type ChatMessage } from './prompt.ts';
+import { heuristicSelect } from './heuristic.ts';
+
+export type SelectorKind = 'oracle' | 'judge' | 'heuristic' | 'random' | 'rejected' | 'highest-loss' | 'full';
+export const SELECTOR_KINDS: readonly SelectorKind[] = ['oracle', 'judge', 'heuristic', 'random', 'rejected', 'highest-loss', 'full'];
+
+export interface Price {
+  /** Price per 1M prompt tokens (any currency unit). */
+  promptPerM: number;
+  completionPerM: number;
+}
+
+/** A model-backed selector (the remote oracle, the local judge). */
+export interface ModelSelector {
+  /** Selection.selector, e.g. "oracle:gpt-4o". */
+  readonly name: string;
+  readonly model: string;
+  readonly promptVersion: string;
+  readonly stats: { requests: number; retries: number; tokens: { prompt: number; completion: number } };
+  select(t: Trajectory, budget: number, control: RunControl): Promise<SelectOutcome>;
+}
+
+export interface RunOptions {
+  selector: SelectorKind;
+  /** Fraction of steps (default 0.3); the count is budgetCount() from src/data/arms.ts. */
+  budget?: number;
+  /** Seed of the random and rejected arms. */
+  seed?: number;
+  /** Trajectories in flight at once (default 4; model selectors only). */
+  concurrency?: number;
+  /** Remote oracle (selector "oracle"). */
+  oracle?: OracleConfig;
+  /** Any model-backed selector; required for "judge" (see src/select/judge.ts). Overrides `oracle`. */
+  model?: ModelSelector;
+  price?: Price;
+  cache?: CacheStore;
+  /** Per-step base-model loss for "highest-loss" (the engine computes it). */
+  stepLoss?: (t: Trajectory) => Promise<readonly number[]> | readonly number[];
+  /** Clock, injectable for tests. */
+  now?: () => Date;
+}
+
+export interface RunSummary {
+  selector: string;
+  total: number;
+  labelled: number;
+  failed: { id: string; reason: string }[];
+  requests: number;
+  retries: number;
+  cacheHits: number;
+  tokens: { prompt: number; completion: number };
+  /** Estimated cost from `price`, null when no price was given. */
+  cost: number | null;
+  /** Trajectories whose selection needed at least one repair. */
+  repaired: number;
+  cancelled: boolean;
+  elapsedMs: number;
+}
+
+export interface RunProgress {
+  done: number;
+  total: number;
+  /** The trajectory that just finished. */
+  id: string;
+  status: 'labelled' | 'failed';
+  summary: RunSummary;
+}
+
+export interface RunHooks {
+  onProgress?: (p: RunProgress) => void;
+  control?: RunControl;
+}
+
+export interface RunResult {
+  /** The input trajectories, in order, each with one more selection appended. */
+  trajectories: Trajectory[];
+  summary: RunSummary;
+}
+
+function modelSelectorFor(options: RunOptions): ModelSelector | undefined {
+  if (options.model) return options.model;
+  if (options.selector === 'judge') throw new Error('the judge selector needs a loaded local model (options.model; see src/select/judge.ts)');
+  if (options.selector !== 'oracle') return undefined;
+  if (!options.oracle) throw new Error('the oracle selector needs a base URL and a model (options.oracle)');
+  return new OracleSelector(options.oracle);
+}
+
+export class OracleSelector implements ModelSelector {
+  readonly client: OracleClient;
+  readonly name: string;
+  readonly promptVersion = PROMPT_VERSION;
+  constructor(readonly config: OracleConfig) {
+    this.client = new OracleClient(config);
+    this.name = `oracle:${config.model}`;
+  }
+  get model() {
+    return this.config.model;
+  }
+  get stats() {
+    return this.client.stats;
+  }
+  select(t: Trajectory, budget: number, control: RunControl) {
+    return askForSelection((messages) => this.client.complete(messages, control), t, budget);
+  }
+}
+
+function labels(steps: number[], reason: string): StepLabel[] {
+  return steps.map((step) => ({ step, reason }));
+}
+
+/** The model-free selectors; throws with the reason a trajectory cannot be labelled. */
+async function selectWithoutModel(kind: SelectorKind, t: Trajectory, options: RunOptions, budget: number): Promise<Pick<Selection, 'critical' | 'repairs' | 'budget'>> {
+  const seed = options.seed ?? 0;
+  switch (kind) {
+    case 'heuristic': {
+      const { critical, repairs } = heuristicSelect(t, budget);
+      if (critical.length === 0) throw new Error('no heuristic signal found (no planning thought, failure, target mention or final action)');
+      return { critical, repairs, budget };
+    }
+    case 'full':
+      return { critical: labels(armSteps('full', t), 'full trajectory'), budget: undefined };
+    case 'random': {
+      const basis = activeSelection(t);
+      const why = basis ? `as many as "${basis.selector}" chose` : `budget ${budgetCount(t.steps.length, budget)} of ${t.steps.length}`;
+      return { critical: labels(armSteps('random', t, { seed, budget }), `seeded random sample (seed ${seed}; ${why})`), budget };
+    }
+    case 'rejected': {
+      const basis = activeSelection(t);
+      if (!basis) throw new Error('the rejected arm needs a labelled selection on the trajectory to take the complement of');
+      return { critical: labels(armSteps('rejected', t, { seed, budget }), `not chosen by "${basis.selector}" (seeded sample, seed ${seed})`), budget };
+    }
+    case 'highest-loss': {
+      if (!options.stepLoss) throw new Error('highest-loss needs the base model per-step loss (pass --model; options.stepLoss)');
+      const loss = await options.stepLoss(t);
+      const steps = armSteps('highest-loss', t, { budget, stepLoss: loss });
+      return { critical: steps.map((step) => ({ step, reason: `base-model loss ${loss[step].toFixed(4)}` })), budget };
+    }
+    default:
+      throw new Error(`selector "${kind}" needs a model`);
+  }
+}
+
+/** Maps Arm names onto selector kinds: the runner also accepts "full". */
+export const ARM_SELECTORS: Partial<Record<Arm, SelectorKind>> = { full: 'full', random: 'random', rejected: 'rejected', 'highest-loss': 'highest-loss' };
+
+export async function runSelection(input: readonly Trajectory[], options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const started = Date.now();
+  const budget = options.budget ?? DEFAULT_BUDGET;
+  if (!(budget > 0 && budget <= 1)) throw new Error(`budget must be in (0, 1] (got ${budget})`);
+  if (!SELECTOR_KINDS.includes(options.selector)) throw new Error(`unknown selector "${options.selector}" (one of ${SELECTOR_KINDS.join(', ')})`);
+  if (options.selector === 'highest-loss' && !options.stepLoss) {
+    throw new Error('highest-loss needs the base model per-step loss: give a model (--model) so the engine can compute it');
+  }
+  const control = hooks.control ?? new RunControl();
+  const model = modelSelectorFor(options);
+  const now = options.now ?? (() => new Date());
+  const selectorName = model?.name ?? options.selector;
+  const summary: RunSummary = {
+    selector: selectorName,
+    total: input.length,
+    labelled: 0,
+    failed: [],
+    requests: 0,
+    retries: 0,
+    cacheHits: 0,
+    tokens: { prompt: 0, completion: 0 },
+    cost: options.price ? 0 : null,
+    repaired: 0,
+    cancelled: false,
+    elapsedMs: 0,
+  };
+  const results: Trajectory[] = new Array(input.length);
+  let done = 0;
+
+  const finish = (i: number, selection: Selection) => {
+    const t = input[i];
+    results[i] = { ...t, selections: [...t.selections, selection] };
+    if (selection.status === 'labelled') summary.labelled++;
+    else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
+    if (selection.repairs?.length) summary.repaired++;
+    if (model) {
+      summary.requests = model.stats.requests;
+      summary.retries = model.stats.retries;
+      summary.tokens = { ...model.stats.tokens };
+      if (options.price) summary.cost = estimateCost(summary.tokens, options.price) ?? null;
+    }
+    summary.cancelled = control.isCancelled;
+    summary.elapsedMs = Date.now() - started;
+    done++;
+    hooks.onProgress?.({ done, total: input.length, id: t.id, status: selection.status, summary: { ...summary, failed: [...summary.failed] } });
+  };
+
+  const base = (): Pick<Selection, 'selector' | 'createdAt'> => ({ selector: selectorName, createdAt: now().toISOString() });
+  const failed = (reason: string): Selection => ({
+    ...base(),
+    status: 'failed',
+    failure: reason,
+    critical: [],
+    budget,
+    ...(model ? { promptVersion: model.promptVersion, model: model.model } : {}),
+  });
+
+  const labelOne = async (i: number): Promise<Selection> => {
+    const t = input[i];
+    if (control.isCancelled) return failed('cancelled');
+    if (t.steps.length === 0) return failed('trajectory has no steps');
+    try {
+      await control.whenRunning();
+      if (!model) {
+        const picked = await selectWithoutModel(options.selector, t, options, budget);
+        return { ...base(), status: 'labelled', critical: picked.critical, ...(picked.budget !== undefined ? { budget: picked.budget } : {}), ...(picked.repairs?.length ? { repairs: picked.repairs } : {}) };
+      }
+      const key = options.cache ? await selectionCacheKey(t, model.promptVersion, model.model, budget) : '';
+      const cached = options.cache ? await options.cache.get(key) : undefined;
+      const common = { budget, promptVersion: model.promptVersion, model: model.model };
+      if (cached) {
+        summary.cacheHits++;
+        return { ...base(), status: 'labelled', critical: cached.critical, plan: cached.plan, repairs: cached.repairs, ...common };
+      }
+      const outcome = await model.select(t, budget, control);
+      if (!outcome.ok) return failed(outcome.error);
+      await options.cache?.put({
+        key,
+        promptVersion: model.promptVersion,
+        model: model.model,
+        budget,
+        plan: outcome.plan,
+        critical: outcome.critical,
+        repairs: outcome.repairs,
+        usage: outcome.usage,
+        createdAt: now().toISOString(),
+      });
+      return { ...base(), status: 'labelled', critical: outcome.critical, ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), repairs: outcome.repairs, ...common };
+    } catch (err) {
+      if (err instanceof CancelledError || control.isCancelled) return failed('cancelled');
+      return failed(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  const concurrency = Math.max(1, Math.floor(model ? (options.concurrency ?? 4) : 1));
+  let next = 0;
+  const pump = async () => {
+    for (let i = next++; i < input.length; i = next++) finish(i, await labelOne(i));
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, input.length)) }, pump));
+  await options.cache?.close?.();
+  if (model) {
+    summary.requests = model.stats.requests;
+    summary.retries = model.stats.retries;
+    summary.tokens = { ...model.stats.tokens };
+    if (options.price) summary.cost = estimateCost(summary.tokens, options.price) ?? null;
+  }
+  summary.cancelled = control.isCancelled;
+  summary.elapsedMs = Date.now() - started;
+  return { trajectories: results, summary };
+}
+
+export interface DryRunReport {
+  selector: string;
+  promptVersion: string;
+  trajectories: number;
+  /** Trajectories the cache already answers: they would not be sent. */
+  cached: number;
+  toSend: number;
+  /** Estimated tokens of the requests that would be sent (about 4 characters per token). */
+  promptTokens: number;
+  /** Rough guess at the replies: 40 tokens of plan plus 30 per allowed critical step. */
+  completionTokens: number;
+  cost: number | null;
+  prompts: { id: string; messages: ChatMessage[]; promptTokens: number; cached: boolean }[];
+}
+
+/** What an oracle run would send, without sending anything. */
+export async function dryRun(input: readonly Trajectory[], options: RunOptions): Promise<DryRunReport> {
+  const budget = options.budget ?? DEFAULT_BUDGET;
+  const model = options.model?.model ?? options.oracle?.model ?? '';
+  const promptVersion = options.model?.promptVersion ?? PROMPT_VERSION;
+  const report: DryRunReport = {
+    selector: options.model?.name ?? (options.oracle ? `oracle:${options.oracle.model}` : options.selector),
+    promptVersion,
+    trajectories: input.length,
+    cached: 0,
+    toSend: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    cost: null,
+    prompts: [],
+  };
+  for (const t of input) {
+    const messages = buildSelectorMessages(t, budget);
+    const promptTokens = estimateMessageTokens(messages);
+    const cached = options.cache ? Boolean(await options.cache.get(await selectionCacheKey(t, promptVersion, model, budget))) : false;
+    report.prompts.push({ id: t.id, messages, promptTokens, cached });
+    if (cached) report.cached++;
+    else if (t.steps.length > 0) {
+      report.toSend++;
+      report.promptTokens += promptTokens;
+      report.completionTokens += 40 + 30 * budgetCount(t.steps.length, budget);
+    }
+  }
+  report.cost = estimateCost({ prompt: report.promptTokens, completion: report.completionTokens }, options.price) ?? null;
+  return report;
+}
