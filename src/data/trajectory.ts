@@ -62,6 +62,10 @@ export interface Trajectory {
   system?: string;
   /** The task prompt: everything the agent is told before its first turn. */
   instruction: string;
+  /** Turns before the instruction that are not steps, kept so exports reproduce the record:
+   *  e.g. AgentGym's format prompt (user) and the agent's "Ok." acknowledgement (agent).
+   *  Rendered as context (never supervised). Optional; absent for most trajectories. */
+  preamble?: { role: 'user' | 'agent'; text: string }[];
   steps: Step[];
   /** Selections by different selectors; `activeSelection` names the one the critical arm uses. */
   selections: Selection[];
@@ -69,7 +73,15 @@ export interface Trajectory {
   /** Ground-truth role per step (built-in environments only); same length as `steps`. */
   groundTruth?: StepRole[];
   outcome?: { success: boolean; reward?: number };
-  provenance?: { importedAt?: string; generator?: string; seed?: number; split?: 'held-in' | 'held-out'; note?: string };
+  provenance?: {
+    importedAt?: string;
+    generator?: string;
+    seed?: number;
+    split?: 'held-in' | 'held-out';
+    note?: string;
+    /** What an importer changed on the way in (merged turns, skipped acknowledgements, …). */
+    notes?: string[];
+  };
   /** Fields of the original record the model has no place for, kept so nothing is lost. */
   extra?: Record<string, unknown>;
 }

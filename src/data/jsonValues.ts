@@ -1,0 +1,107 @@
+// Streaming split of one big JSON document — a top-level array or object — into its
+// elements/members, so a JSON-list file of any size is parsed one record at a time.
+// The scanner only tracks strings, escapes and bracket depth; each element's text is then
+// parsed by JSON.parse, so a malformed element is rejected alone and its neighbours are kept.
+
+export interface JsonPart {
+  /** Element index (array) or member index (object). */
+  index: number;
+  /** 1-based line on which the element starts. */
+  line: number;
+  /** Array element text, or an object member as `"key": value`. */
+  text: string;
+  /** Set instead of `text` when the element exceeded maxElementChars (its length in characters). */
+  tooLong?: number;
+}
+
+export type JsonPartEvent =
+  | { kind: 'open'; container: 'array' | 'object' }
+  | ({ kind: 'part' } & JsonPart)
+  | { kind: 'truncated'; index: number; line: number }
+  | { kind: 'trailing'; line: number };
+
+const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
+
+/** Scans text chunks of a single JSON document whose first non-space character is '[' or '{'. */
+export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElementChars = 64 * 1024 * 1024): AsyncGenerator<JsonPartEvent> {
+  let phase: 'before' | 'inside' | 'after' = 'before';
+  let depth = 0;
+  let inString = false;
+  let escape = false;
+  let line = 1;
+  let index = 0;
+  let acc = '';
+  let accLen = 0;
+  let started = false; // current element has a non-space character
+  let startLine = 1;
+  let tooLong = false;
+
+  for await (const chunk of chunks) {
+    let segStart = 0;
+    const take = (end: number) => {
+      if (!tooLong) {
+        acc += chunk.slice(segStart, end);
+        if (acc.length > maxElementChars) {
+          tooLong = true;
+          accLen = acc.length;
+          acc = '';
+        }
+      } else accLen += end - segStart;
+    };
+    const flush = function* (i: number): Generator<JsonPartEvent> {
+      take(i);
+      if (started) {
+        yield tooLong ? { kind: 'part', index, line: startLine, text: '', tooLong: accLen } : { kind: 'part', index, line: startLine, text: acc.trim() };
+        index++;
+      }
+      acc = '';
+      accLen = 0;
+      tooLong = false;
+      started = false;
+      segStart = i + 1;
+    };
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c === 0x0a) line++;
+      if (phase === 'before') {
+        if (WS.has(c)) continue;
+        if (c === 0x5b || c === 0x7b) {
+          phase = 'inside';
+          segStart = i + 1;
+          yield { kind: 'open', container: c === 0x5b ? 'array' : 'object' };
+          continue;
+        }
+        yield { kind: 'trailing', line };
+        return;
+      }
+      if (phase === 'after') {
+        if (!WS.has(c)) {
+          yield { kind: 'trailing', line };
+          return;
+        }
+        continue;
+      }
+      if (inString) {
+        if (escape) escape = false;
+        else if (c === 0x5c) escape = true;
+        else if (c === 0x22) inString = false;
+        continue;
+      }
+      if (depth === 0 && (c === 0x2c || c === 0x5d || c === 0x7d)) {
+        // A separator or the container's end closes the current element.
+        yield* flush(i);
+        if (c !== 0x2c) phase = 'after';
+        continue;
+      }
+      if (!started && !WS.has(c)) {
+        started = true;
+        startLine = line;
+      }
+      if (c === 0x22) inString = true;
+      else if (c === 0x5b || c === 0x7b) depth++;
+      else if (c === 0x5d || c === 0x7d) depth--;
+    }
+    if (phase === 'inside') take(chunk.length);
+  }
+  if (phase === 'inside') yield { kind: 'truncated', index, line: started ? startLine : line };
+}
