@@ -1,0 +1,116 @@
+// Per-device caches shared by every model and trainer on one GPU: compiled pipelines
+// (keyed by WGSL source) and small uniform buffers (keyed by content), plus a tally of
+// the bytes this engine holds on the GPU. Nothing here allocates during a training step:
+// pipelines and uniforms are created when a step *plan* is first built for a shape.
+import type { GpuContext } from '../device.ts';
+
+export type UniformType = 'u32' | 'f32';
+
+/** A compute kernel: WGSL body plus the uniform struct it reads at @binding(0). */
+export interface Kernel {
+  name: string;
+  /** WGSL after the generated `struct Params` / uniform declaration. */
+  code: string;
+  uniforms: Array<[string, UniformType]>;
+}
+
+export class GpuResources {
+  readonly device: GPUDevice;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private uniformCache = new Map<string, GPUBuffer>();
+  private bytesHeld = 0;
+  readonly limits: GPUSupportedLimits;
+
+  constructor(readonly ctx: GpuContext) {
+    this.device = ctx.device;
+    this.limits = ctx.limits;
+  }
+
+  pipeline(kernel: Kernel): GPUComputePipeline {
+    const source = kernelSource(kernel);
+    let p = this.pipelines.get(source);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: kernel.name, code: source });
+      p = this.device.createComputePipeline({ label: kernel.name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(source, p);
+    }
+    return p;
+  }
+
+  /** A uniform buffer holding `values` in the kernel's declared order; shared by every
+   *  dispatch that needs the same values. */
+  uniform(kernel: Kernel, values: Record<string, number>): GPUBuffer {
+    const data = new ArrayBuffer(Math.max(16, Math.ceil((kernel.uniforms.length * 4) / 16) * 16));
+    const u32 = new Uint32Array(data);
+    const f32 = new Float32Array(data);
+    kernel.uniforms.forEach(([name, type], i) => {
+      const v = values[name];
+      if (v === undefined || !Number.isFinite(v)) throw new Error(`kernel ${kernel.name}: uniform ${name} missing or not finite (${v})`);
+      if (type === 'u32') {
+        if (!Number.isInteger(v) || v < 0) throw new Error(`kernel ${kernel.name}: uniform ${name} must be a non-negative integer (${v})`);
+        u32[i] = v;
+      } else f32[i] = v;
+    });
+    const key = Array.from(u32).join(',');
+    let buf = this.uniformCache.get(key);
+    if (!buf) {
+      buf = this.createBuffer(`uniform`, data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      this.device.queue.writeBuffer(buf, 0, data);
+      this.uniformCache.set(key, buf);
+    }
+    return buf;
+  }
+
+  /** Creates a buffer after checking it against the device limits, with a message that
+   *  names the tensor when it does not fit. */
+  createBuffer(label: string, bytes: number, usage: GPUBufferUsageFlags, bindable = true): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    if (size > this.limits.maxBufferSize) {
+      throw new Error(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxBufferSize ${fmtBytes(this.limits.maxBufferSize)}: use a smaller model, batch or context`);
+    }
+    if (bindable && size > this.limits.maxStorageBufferBindingSize) {
+      throw new Error(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxStorageBufferBindingSize ${fmtBytes(this.limits.maxStorageBufferBindingSize)}: use a smaller model, batch or context`);
+    }
+    const buf = this.device.createBuffer({ label, size, usage });
+    this.bytesHeld += size;
+    return buf;
+  }
+
+  release(buf: GPUBuffer): void {
+    this.bytesHeld -= buf.size;
+    buf.destroy();
+  }
+
+  get gpuBytes(): number {
+    return this.bytesHeld;
+  }
+}
+
+export function kernelSource(kernel: Kernel): string {
+  const fields = kernel.uniforms.map(([n, t]) => `  ${n}: ${t},`).join('\n');
+  const struct = kernel.uniforms.length ? `struct Params {\n${fields}\n}\n@group(0) @binding(0) var<uniform> p: Params;\n` : '';
+  return `// ${kernel.name}\n${struct}${kernel.code}`;
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(1)} KiB`;
+}
+
+const resourcesByDevice = new WeakMap<GPUDevice, GpuResources>();
+
+/** One GpuResources per device, so models and trainers on the same device share caches. */
+export function gpuResources(ctx: GpuContext): GpuResources {
+  let r = resourcesByDevice.get(ctx.device);
+  if (!r) {
+    r = new GpuResources(ctx);
+    resourcesByDevice.set(ctx.device, r);
+  }
+  return r;
+}
+
+/** queue.writeBuffer for any typed array (TypeScript's ArrayBufferLike generics aside). */
+export function upload(queue: GPUQueue, buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+  queue.writeBuffer(buffer, offset, data as unknown as GPUAllowSharedBufferSource);
+}

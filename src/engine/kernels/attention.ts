@@ -1,0 +1,163 @@
+// Causal grouped-query self-attention. Query head h reads key/value head h / (H / KVH).
+// The softmax probabilities P are kept for the backward pass (B·H·T² floats per layer).
+import type { Kernel } from '../gpu/resources.ts';
+
+export interface AttentionDims {
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+}
+
+function consts(d: AttentionDims): string {
+  return `
+const H = ${d.nHeads}u;
+const KVH = ${d.nKvHeads}u;
+const HD4 = ${d.headDim / 4}u;
+const QD4 = ${(d.nHeads * d.headDim) / 4}u;
+const KVD4 = ${(d.nKvHeads * d.headDim) / 4}u;
+const GROUP = ${d.nHeads / d.nKvHeads}u;
+const SCALE = ${1 / Math.sqrt(d.headDim)};
+`;
+}
+
+// q [N, H·hd], k [N, KVH·hd], v [N, KVH·hd] -> P [B, H, T, T], out [N, H·hd]
+// one thread per (b, h, t)
+export function attentionForward(d: AttentionDims): Kernel {
+  return {
+    name: 'attention_forward',
+    uniforms: [['B', 'u32'], ['T', 'u32']],
+    code: `${consts(d)}
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> P: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let id = gid.x;
+  if (id >= p.B * H * p.T) { return; }
+  let t = id % p.T;
+  let h = (id / p.T) % H;
+  let b = id / (p.T * H);
+  let kvh = h / GROUP;
+  let qBase = (b * p.T + t) * QD4 + h * HD4;
+  let pBase = id * p.T;
+  var qv: array<vec4<f32>, HD4>;
+  for (var c = 0u; c < HD4; c = c + 1u) { qv[c] = q[qBase + c]; }
+  var mx = -3.0e38;
+  for (var s = 0u; s <= t; s = s + 1u) {
+    let kBase = (b * p.T + s) * KVD4 + kvh * HD4;
+    var sc = 0.0;
+    for (var c = 0u; c < HD4; c = c + 1u) { sc = sc + dot(qv[c], k[kBase + c]); }
+    sc = sc * SCALE;
+    P[pBase + s] = sc;
+    mx = max(mx, sc);
+  }
+  var sum = 0.0;
+  for (var s = 0u; s <= t; s = s + 1u) {
+    let e = exp(P[pBase + s] - mx);
+    P[pBase + s] = e;
+    sum = sum + e;
+  }
+  let inv = 1.0 / sum;
+  var acc: array<vec4<f32>, HD4>;
+  for (var s = 0u; s <= t; s = s + 1u) {
+    let pr = P[pBase + s] * inv;
+    P[pBase + s] = pr;
+    let vBase = (b * p.T + s) * KVD4 + kvh * HD4;
+    for (var c = 0u; c < HD4; c = c + 1u) { acc[c] = acc[c] + pr * v[vBase + c]; }
+  }
+  for (var s = t + 1u; s < p.T; s = s + 1u) { P[pBase + s] = 0.0; }
+  for (var c = 0u; c < HD4; c = c + 1u) { out[qBase + c] = acc[c]; }
+}
+`,
+  };
+}
+
+// dout [N, H·hd], P, v, k -> dS [B, H, T, T] (gradient of the pre-softmax scores, scale
+// included), dq [N, H·hd]; one thread per (b, h, t)
+//   dP_s = dout_t · v_s;  dS_s = P_s (dP_s − Σ_r P_r dP_r) · scale;  dq_t = Σ_s dS_s k_s
+export function attentionBackwardQuery(d: AttentionDims): Kernel {
+  return {
+    name: 'attention_backward_query',
+    uniforms: [['B', 'u32'], ['T', 'u32']],
+    code: `${consts(d)}
+@group(0) @binding(1) var<storage, read> dout: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> P: array<f32>;
+@group(0) @binding(3) var<storage, read> k: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> v: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dS: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dq: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let id = gid.x;
+  if (id >= p.B * H * p.T) { return; }
+  let t = id % p.T;
+  let h = (id / p.T) % H;
+  let b = id / (p.T * H);
+  let kvh = h / GROUP;
+  let qBase = (b * p.T + t) * QD4 + h * HD4;
+  let pBase = id * p.T;
+  var g: array<vec4<f32>, HD4>;
+  for (var c = 0u; c < HD4; c = c + 1u) { g[c] = dout[qBase + c]; }
+  var D = 0.0;
+  for (var s = 0u; s <= t; s = s + 1u) {
+    let vBase = (b * p.T + s) * KVD4 + kvh * HD4;
+    var dp = 0.0;
+    for (var c = 0u; c < HD4; c = c + 1u) { dp = dp + dot(g[c], v[vBase + c]); }
+    dS[pBase + s] = dp;
+    D = D + P[pBase + s] * dp;
+  }
+  var acc: array<vec4<f32>, HD4>;
+  for (var s = 0u; s <= t; s = s + 1u) {
+    let ds = P[pBase + s] * (dS[pBase + s] - D) * SCALE;
+    dS[pBase + s] = ds;
+    let kBase = (b * p.T + s) * KVD4 + kvh * HD4;
+    for (var c = 0u; c < HD4; c = c + 1u) { acc[c] = acc[c] + ds * k[kBase + c]; }
+  }
+  for (var c = 0u; c < HD4; c = c + 1u) { dq[qBase + c] = acc[c]; }
+}
+`,
+  };
+}
+
+// dS, P, q, dout -> dk [N, KVH·hd], dv [N, KVH·hd]; one thread per (b, kvh, s, 4 dims)
+//   dk_s = Σ_{h in group} Σ_{t ≥ s} dS[h,t,s] q_t;   dv_s = Σ_h Σ_{t ≥ s} P[h,t,s] dout_t
+export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
+  return {
+    name: 'attention_backward_key_value',
+    uniforms: [['B', 'u32'], ['T', 'u32']],
+    code: `${consts(d)}
+@group(0) @binding(1) var<storage, read> dS: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<f32>;
+@group(0) @binding(3) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> dout: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dk: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> dv: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let id = gid.x;
+  if (id >= p.B * KVH * p.T * HD4) { return; }
+  let c = id % HD4;
+  let s = (id / HD4) % p.T;
+  let kvh = (id / (HD4 * p.T)) % KVH;
+  let b = id / (HD4 * p.T * KVH);
+  var ak = vec4<f32>(0.0);
+  var av = vec4<f32>(0.0);
+  for (var g = 0u; g < GROUP; g = g + 1u) {
+    let h = kvh * GROUP + g;
+    let rowBase = (b * H + h) * p.T;
+    for (var t = s; t < p.T; t = t + 1u) {
+      let pi = (rowBase + t) * p.T + s;
+      let qi = (b * p.T + t) * QD4 + h * HD4 + c;
+      ak = ak + dS[pi] * q[qi];
+      av = av + P[pi] * dout[qi];
+    }
+  }
+  let o = (b * p.T + s) * KVD4 + kvh * HD4 + c;
+  dk[o] = ak;
+  dv[o] = av;
+}
+`,
+  };
+}

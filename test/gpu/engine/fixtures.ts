@@ -1,0 +1,46 @@
+// Loads the PyTorch reference fixtures written by test/fixtures/engine/make_grad_fixtures.py.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LlamaConfig } from '../../../src/engine/config.ts';
+import type { NamedTensors } from '../../../src/engine/params.ts';
+import { batchFromRows, type TokenBatch } from '../../../src/engine/batch.ts';
+
+export const FIXTURE_DIR = resolve('test/fixtures/engine');
+export const GRAD_CASES = ['gqa_tied_T7_B2', 'mha_untied_T5_B3', 'mqa_untied_T13_B1'];
+
+export interface GradFixture {
+  config: LlamaConfig;
+  batch: TokenBatch;
+  params: NamedTensors;
+  grads: NamedTensors;
+  loss: number;
+}
+
+export function loadGradFixture(name: string): GradFixture {
+  const meta = JSON.parse(readFileSync(resolve(FIXTURE_DIR, `${name}.json`), 'utf8'));
+  const raw = readFileSync(resolve(FIXTURE_DIR, `${name}.bin`));
+  const flat = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const params: NamedTensors = new Map();
+  const grads: NamedTensors = new Map();
+  const total = (meta.tensors as Array<{ shape: number[] }>).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  if (flat.length !== 2 * total) throw new Error(`${name}.bin has ${flat.length} floats, expected ${2 * total}`);
+  let o = 0;
+  for (const t of meta.tensors as Array<{ name: string; shape: number[] }>) {
+    const n = t.shape.reduce((x, y) => x * y, 1);
+    params.set(t.name, flat.slice(o, o + n));
+    grads.set(t.name, flat.slice(total + o, total + o + n));
+    o += n;
+  }
+  return { config: meta.config, batch: batchFromRows(meta.batch, name), params, grads, loss: meta.loss };
+}
+
+/** ‖a − b‖ / ‖b‖ (‖a‖ when b is all zeros). */
+export function relErr(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
