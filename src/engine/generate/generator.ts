@@ -78,7 +78,7 @@ export function uploadParams(ctx: GpuContext, config: LlamaConfig, tensors: Name
     size: flat.byteLength,
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
   });
-  ctx.device.queue.writeBuffer(buf, 0, flat);
+  ctx.device.queue.writeBuffer(buf, 0, flat as Float32Array<ArrayBuffer>);
   return buf;
 }
 

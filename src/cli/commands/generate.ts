@@ -1,0 +1,60 @@
+// `atlas generate --model <path> [--prompt TEXT] [--max-new-tokens N] [--temperature T] [--seed S]`
+// Greedy by default; prints the generated text only.
+import type { Command } from '../main.ts';
+import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
+import { createGpuContext } from '../../engine/device.ts';
+import { createGenerator, uploadParams } from '../../engine/generate/generator.ts';
+import { loadModelFromPath, loadTokenizerForModel } from '../../engine/weights/load-node.ts';
+
+const HELP = `usage: atlas generate --model <path> [--prompt TEXT] [--max-new-tokens N]
+                      [--temperature T] [--top-k K] [--seed S]
+
+<path> is a llama2.c .bin (tokenizer tok<vocab>.bin or tokenizer.bin beside it) or a
+Hugging Face folder (config.json, model.safetensors or shards, tokenizer.json).
+Greedy (temperature 0) by default; without --prompt, generation starts from BOS.
+Stops at the EOS token or after N new tokens (default: up to the model's context).
+Prints the generated text only.`;
+
+export const command: Command = {
+  summary: 'generate text from a llama2.c .bin or Hugging Face model folder',
+  async run(argv) {
+    const { values } = parseCommandArgs('generate', argv, {
+      model: { type: 'string' },
+      prompt: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const modelPath = requireOption('generate', values.model, 'model');
+    const temperature = numberOption('generate', values.temperature, 'temperature', 0);
+    if (temperature < 0) throw new Error(`--temperature must be ≥ 0 (got ${temperature})`);
+    const topK = intOption('generate', values['top-k'], 'top-k', 0);
+    const seed = intOption('generate', values.seed, 'seed', 0);
+
+    const model = await loadModelFromPath(modelPath);
+    const tokenizer = await loadTokenizerForModel(model);
+    const cfg = model.config;
+    const prompt = values.prompt !== undefined ? tokenizer.encodePrompt(values.prompt) : [cfg.bosTokenId ?? tokenizer.bosId ?? 1];
+    const room = cfg.maxSeqLen - prompt.length;
+    if (room < 1) throw new Error(`the prompt has ${prompt.length} tokens; the model's context is ${cfg.maxSeqLen}`);
+    const maxNew = intOption('generate', values['max-new-tokens'], 'max-new-tokens', room);
+    if (maxNew < 1 || maxNew > room) throw new Error(`--max-new-tokens must be in 1..${room} (prompt ${prompt.length} tokens, context ${cfg.maxSeqLen})`);
+
+    const ctx = await createGpuContext();
+    const params = uploadParams(ctx, cfg, model.tensors);
+    const gen = await createGenerator(ctx, cfg, params, { maxBatch: 1, maxSeq: prompt.length + maxNew });
+    const stopTokens = cfg.eosTokenId !== undefined ? [cfg.eosTokenId] : [];
+    const [ids] = await gen.generate([prompt], { maxNewTokens: maxNew, temperature, topK, seed, stopTokens });
+    process.stdout.write(tokenizer.decodeContinuation(prompt, ids) + '\n');
+    gen.destroy();
+    params.destroy();
+    ctx.device.destroy();
+    return 0;
+  },
+};
