@@ -1,0 +1,58 @@
+// `atlas eval`: roll out a policy (expert, random or a model) on held-in / held-out tasks and
+// report success, reward, steps and invalid actions per environment and task type.
+import type { Command } from '../main.ts';
+import { intOption, parseCommandArgs, requireOption } from '../args.ts';
+import { resolveEnvs } from '../../envs/registry.ts';
+import { SPLITS, type Split } from '../../envs/types.ts';
+import { expertPolicy, randomPolicy, type Policy } from '../../envs/policy.ts';
+import { loadModelPolicy } from '../../envs/model-policy.ts';
+import { runEpisodes, type EpisodeResult } from '../../envs/rollout.ts';
+import { buildReport, formatReport } from '../../envs/report.ts';
+import { parseSplit } from './env.ts';
+
+const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--json]';
+
+async function policyFor(model: string, seed: number): Promise<Policy> {
+  if (model === 'expert') return expertPolicy();
+  if (model === 'random') return randomPolicy(seed);
+  return loadModelPolicy(model);
+}
+
+export const command: Command = {
+  summary: 'evaluate a policy (expert, random, or a model) in the built-in environments',
+  async run(argv) {
+    const { values } = parseCommandArgs('eval', argv, {
+      model: { type: 'string' }, env: { type: 'string' }, split: { type: 'string' }, episodes: { type: 'string' },
+      seed: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    });
+    if (values.help) { console.log(USAGE); return 0; }
+    const model = requireOption('eval', values.model, 'model');
+    const defs = resolveEnvs(requireOption('eval', values.env, 'env'));
+    const episodes = intOption('eval', requireOption('eval', values.episodes, 'episodes'), 'episodes', 0);
+    if (episodes <= 0) throw new Error(`--episodes must be a positive integer (got ${episodes})`);
+    const seed = intOption('eval', values.seed, 'seed', 0);
+    const batchSize = intOption('eval', values.batch, 'batch', 16);
+    const splits: Split[] = values.split ? [parseSplit(values.split, 'held-in')] : SPLITS.slice();
+    const policy = await policyFor(model, seed);
+    const seeds = Array.from({ length: episodes }, (_, i) => seed + i);
+    const results: EpisodeResult[] = [];
+    const skipped: string[] = [];
+    for (const def of defs) {
+      for (const split of splits) {
+        if (def.taskTypes[split].length === 0) {
+          skipped.push(`${def.name} has no ${split} tasks (${def.splitNote})`);
+          continue;
+        }
+        results.push(...(await runEpisodes(def, seeds, split, policy, { batchSize })));
+      }
+    }
+    if (results.length === 0) throw new Error(`nothing to evaluate: ${skipped.join('; ')}`);
+    const report = buildReport(policy.name, results);
+    if (values.json) console.log(JSON.stringify({ ...report, skipped }, null, 2));
+    else {
+      console.log(formatReport(report));
+      for (const s of skipped) console.log(`note: ${s}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,85 @@
+// The crafting expert: reads the goal's recipe from the shown commands, gets base materials
+// and crafts bottom-up. Intermediate items with several ingredients and the goal itself are
+// critical actions; fetching materials and one-ingredient conversions are routine.
+import { Rng, hashSeed } from '../../data/rng.ts';
+import type { StepRole } from '../../data/trajectory.ts';
+import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
+import type { CraftingEnv } from './env.ts';
+import { RECIPE_BY_OUTPUT, isBase, recipeCommand } from './recipes.ts';
+
+type Script = Generator<ExpertTurn, void, string>;
+const MAX_MISTAKES = 2;
+
+export function createCraftingExpert(env: CraftingEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
+  const script = craftingScript(env, new Rng(hashSeed(`crafting-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0);
+  let started = false;
+  return {
+    next(observation: string): ExpertTurn {
+      const r = started ? script.next(observation) : script.next();
+      started = true;
+      if (r.done) throw new Error('crafting expert: no further turn (the episode should have ended)');
+      return r.value;
+    },
+  };
+}
+
+function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number): Script {
+  const goal = env.goal;
+  let mistakes = 0;
+  let pendingPlan: string | null = null;
+  let pendingCorrection: string | null = null;
+  const maybeMistake = () => pendingPlan === null && mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
+  const turn = (thought: string, action: string, role: StepRole): ExpertTurn => {
+    if (pendingPlan !== null) {
+      const t = { thought: `${pendingPlan} ${thought}`.trim(), action, role: 'plan' as StepRole };
+      pendingPlan = null;
+      return t;
+    }
+    if (pendingCorrection !== null) {
+      const t = { thought: `${pendingCorrection} ${thought}`.trim(), action, role: 'self-correction' as StepRole };
+      pendingCorrection = null;
+      return t;
+    }
+    return { thought, action, role };
+  };
+  const have = (item: string) => env.inventory.get(item) ?? 0;
+  const ingredients = (item: string) => RECIPE_BY_OUTPUT.get(item)!.inputs.map(([i, n]) => `${n} ${i}`).join(' and ');
+
+  /** Makes sure `qty` of `item` are in the inventory. */
+  function* ensure(item: string, qty: number, purpose: string): Script {
+    if (have(item) >= qty) return;
+    if (isBase(item)) {
+      const n = qty - have(item);
+      yield turn(rng.pick([`I need ${n} ${item} for ${purpose}. I get it.`, `To make ${purpose} I need ${n} ${item}.`, `Next I fetch ${n} ${item}.`]), `get ${n} ${item}`, 'routine');
+      return;
+    }
+    const r = RECIPE_BY_OUTPUT.get(item)!;
+    const times = Math.ceil((qty - have(item)) / r.count);
+    if (maybeMistake()) {
+      if (rng.next() < 0.5) {
+        yield turn(`I need ${qty - have(item)} ${item}. I try to get it.`, `get ${qty - have(item)} ${item}`, 'routine');
+        pendingCorrection = `I could not get ${item}: it is not a base material, so I have to craft it from ${ingredients(item)}.`;
+      } else {
+        yield turn(`Next I craft ${item}.`, recipeCommand(r, times), 'routine');
+        pendingCorrection = `I do not have the ingredients for ${item} yet. I need ${r.inputs.map(([i, n]) => `${n * times} ${i}`).join(' and ')} first.`;
+      }
+    }
+    // Crafting one input can use up another (sticks eat planks), so repeat until all are there.
+    for (let round = 0; round < 4 && !r.inputs.every(([i, n]) => have(i) >= n * times); round++) {
+      for (const [i, n] of r.inputs) yield* ensure(i, n * times, item);
+    }
+    const decisive = item === goal || r.inputs.length > 1;
+    const thought = item === goal
+      ? `I now have everything for ${goal}: ${r.inputs.map(([i, n]) => `${n * times} ${i}`).join(', ')}. I craft it.`
+      : rng.pick([`I have the ingredients for ${item}. I craft it.`, `Now I can craft ${item} for ${purpose}.`, `I craft ${r.count * times} ${item}.`]);
+    yield turn(thought, recipeCommand(r, times), decisive ? 'action' : 'routine');
+  }
+
+  const top = RECIPE_BY_OUTPUT.get(goal)!;
+  const parts = top.inputs.map(([i, n]) => {
+    if (isBase(i)) return `${n} ${i} (a base material I can get)`;
+    return `${n} ${i} (crafted from ${ingredients(i)})`;
+  });
+  pendingPlan = `To craft ${goal}, I need ${parts.join(' and ')}. I will get the base materials and craft the intermediate items first, then craft ${goal}.`;
+  yield* ensure(goal, 1, goal);
+}

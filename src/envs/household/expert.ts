@@ -1,0 +1,212 @@
+// The household expert: searches receptacles in a plausible order, takes the target when an
+// observation reveals it, processes it and puts it away — writing ReAct thoughts like the
+// ALFWorld expert transcripts and recording each turn's ground-truth role.
+import { Rng, hashSeed } from '../../data/rng.ts';
+import type { StepRole } from '../../data/trajectory.ts';
+import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
+import { article, rangeText } from '../text.ts';
+import type { HouseholdEnv } from './env.ts';
+import { OBJECT_PLACES } from './world.ts';
+
+type Script = Generator<ExpertTurn, void, string>;
+const APPLIANCE: Record<string, string> = { clean: 'sinkbasin', heat: 'microwave', cool: 'fridge' };
+const LAMP_PLACES = ['desk', 'sidetable', 'dresser', 'shelf'];
+const MAX_MISTAKES = 2;
+
+export function createHouseholdExpert(env: HouseholdEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
+  const script = householdScript(env, new Rng(hashSeed(`household-expert/${task.taskType}/${task.split}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0);
+  let started = false;
+  return {
+    next(observation: string): ExpertTurn {
+      const r = started ? script.next(observation) : script.next();
+      started = true;
+      if (r.done) throw new Error('household expert: no further turn (the episode should have ended)');
+      return r.value;
+    },
+  };
+}
+
+function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Script {
+  const w = env.world;
+  const g = w.goal;
+  const present = new Set(w.receptacles.map((r) => r.type));
+  const countOf = (type: string) => w.receptacles.filter((r) => r.type === type).length;
+  const checked = new Set<string>();
+  /** Target-class instances the observations have shown, with where they lie. */
+  const known = new Map<string, string>();
+  const used = new Set<string>();
+  let lampSeenAt: string | null = null;
+  let mistakes = 0;
+  let pendingPlan: string | null = null;
+
+  const maybeMistake = () => mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
+  /** Wraps a turn; the first turn of the episode carries the opening plan. */
+  const turn = (thought: string, action: string, role: StepRole): ExpertTurn => {
+    if (pendingPlan !== null) {
+      const t = { thought: `${pendingPlan} ${thought}`.trim(), action, role: 'plan' as StepRole };
+      pendingPlan = null;
+      return t;
+    }
+    return { thought, action, role };
+  };
+  const note = (rid: string) => {
+    for (const o of env.visibleAt(rid)) {
+      if (o.startsWith(`${g.cls} `) && !used.has(o) && !known.has(o)) known.set(o, rid);
+      if (o.startsWith('desklamp') && lampSeenAt === null) lampSeenAt = rid;
+    }
+  };
+  const searchOrder = (types: readonly string[]) => {
+    const ordered = types.filter((t) => present.has(t));
+    // Experts do not all agree on the order; swap a neighbouring pair now and then.
+    if (ordered.length > 2 && rng.next() < 0.5) {
+      const i = rng.int(ordered.length - 1);
+      [ordered[i], ordered[i + 1]] = [ordered[i + 1], ordered[i]];
+    }
+    return ordered;
+  };
+  const likelyText = (types: string[]) => types.map((t) => `${t} (${rangeText(countOf(t))})`).join(', ');
+
+  /** Goes to a receptacle, opening it when closed (unless it is an appliance used closed). */
+  function* goTo(rid: string, thought: string, role: StepRole, open = true): Script {
+    yield turn(thought, `go to ${rid}`, role);
+    const r = env.receptacle(rid)!;
+    if (open && r.openable && !r.isOpen) {
+      yield turn(rng.pick([`The ${rid} is closed. I open it to look inside.`, `The ${rid} is closed, so I need to open it.`, `I open the ${rid}.`]), `open ${rid}`, 'routine');
+    }
+    note(rid);
+  }
+
+  /** Searches until an unused instance of `cls` (or a lamp) is visible; returns where. */
+  function* search(what: string, types: string[], firstThought: string, found: () => string | null): Generator<ExpertTurn, { at: string; fresh: boolean }, string> {
+    const already = found();
+    if (already) return { at: already, fresh: false };
+    const order = w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+    let thought = firstThought;
+    for (const r of order) {
+      if (checked.has(r.id)) continue;
+      yield* goTo(r.id, thought, 'routine');
+      checked.add(r.id);
+      const hit = found();
+      if (hit) return { at: hit, fresh: true };
+      const seen = env.visibleAt(r.id);
+      thought = rng.pick([
+        seen.length === 0 ? `The ${r.id} is empty.` : `There is no ${what} on the ${r.id}.`,
+        `No ${what} here.`,
+        `The ${what} is not in the ${r.id}.`,
+      ]);
+      thought += rng.pick([' Next, I check the next place.', ' I keep looking.', ' Let me try another place.', '']);
+    }
+    throw new Error(`household expert: searched everywhere and found no ${what}`);
+  }
+
+  const unusedTarget = () => {
+    for (const [o, rid] of known) if (!used.has(o)) return rid;
+    return null;
+  };
+  const nextTargetAt = (rid: string) => [...known].find(([o, at]) => at === rid && !used.has(o))![0];
+
+  /** Finds and takes one target instance. */
+  function* fetch(ordinal: string): Script {
+    const types = searchOrder(OBJECT_PLACES[g.cls]);
+    const remembered = unusedTarget();
+    const start = rng.pick([`First I need to find ${ordinal} ${g.cls}.`, `I need to find ${ordinal} ${g.cls} first.`]);
+    const firstThought = `${start} ${capital(article(g.cls))} is more likely to appear in ${likelyText(types)}. I can check one by one, starting with ${w.receptacles.find((r) => types.includes(r.type) && !checked.has(r.id))?.id ?? 'the first of them'}.`;
+    const { at, fresh } = yield* search(g.cls, types, firstThought, unusedTarget);
+    const obj = nextTargetAt(at);
+    if (!fresh && remembered) {
+      if (env.location !== at) yield* goTo(at, `I saw ${article(g.cls)} (${num(obj)}) ${onIn(at)} the ${at} earlier, so I go straight there.`, 'routine');
+      yield turn(`Now I take the ${obj} from the ${at}.`, `take ${obj} from ${at}`, 'action');
+    } else {
+      const others = [...known].filter(([o, r]) => o !== obj && !used.has(o) && r === at).map(([o]) => o);
+      const extra = g.type === 'puttwo' && others.length ? ` I can come back for the ${others[0]} later.` : '';
+      const lamp = g.type === 'examine' && lampSeenAt === at ? ` There is also a desklamp here.` : '';
+      yield turn(`Now I find ${article(g.cls)} (${num(obj)}) ${onIn(at)} the ${at}. Next, I need to take it.${extra}${lamp}`, `take ${obj} from ${at}`, 'observation');
+    }
+    used.add(obj);
+    known.delete(obj);
+  }
+
+  /** Process and put away the held object; with a mistake before the move when it happens. */
+  function* deliver(obj: string, afterTake: string): Script {
+    const destId = `${g.dest} 1`;
+    const tool = APPLIANCE[g.type];
+    if (tool) {
+      const toolId = `${tool} 1`;
+      let thought = `${afterTake} Next, I need to go to the ${toolId} and ${g.type} it.`;
+      const wrong = g.type === 'heat' ? 'fridge 1' : 'microwave 1';
+      let processThought = `I am at the ${toolId}. I ${g.type} the ${obj} with it.`;
+      if (env.location === toolId) {
+        processThought = `${afterTake} I am already at the ${toolId}, so I can ${g.type} it right here.`;
+      } else if (g.type !== 'clean' && env.location !== wrong && maybeMistake()) {
+        yield turn(`${afterTake} Next, I go to the ${wrong} to ${g.type} it.`, `go to ${wrong}`, 'routine');
+        thought = `Wait, the ${wrong.split(' ')[0]} cannot ${g.type} things; to ${g.type} the ${g.cls} I need the ${toolId}.`;
+        yield* goTo(toolId, thought, 'self-correction', false);
+      } else if (maybeMistake()) {
+        yield turn(`${afterTake} Next, I ${g.type} it with the ${toolId}.`, `${g.type} ${obj} with ${toolId}`, 'routine');
+        yield* goTo(toolId, `Nothing happened because I am at the ${env.location}, not at the ${toolId}. I need to go there first.`, 'self-correction', false);
+      } else {
+        yield* goTo(toolId, thought, 'routine', false);
+      }
+      yield turn(processThought, `${g.type} ${obj} with ${toolId}`, 'action');
+      afterTake = `Now I ${g.type} ${article(g.cls)} (${num(obj)}).`;
+    }
+    if (maybeMistake() && env.location !== destId) {
+      yield turn(`${afterTake} Next, I put it in/on the ${destId}.`, `put ${obj} in/on ${destId}`, 'routine');
+      yield* goTo(destId, `Nothing happened: I am not at the ${destId} yet. I need to go to the ${destId} before putting the ${g.cls} there.`, 'self-correction');
+    } else {
+      yield* goTo(destId, `${afterTake} Next, I need to put it in/on the ${destId}.`, 'routine');
+    }
+    yield turn(`I am at the ${destId}. I put the ${obj} in/on it.`, `put ${obj} in/on ${destId}`, 'action');
+  }
+
+  // ---- the episode ----
+  const steps: Record<string, string> = {
+    put: `find and take ${article(g.cls)}, then put it in ${g.dest}.`,
+    clean: `find and take ${article(g.cls)}, then clean it with sinkbasin, then put it in ${g.dest}.`,
+    heat: `find and take ${article(g.cls)}, then heat it with microwave, then put it in ${g.dest}.`,
+    cool: `find and take ${article(g.cls)}, then cool it with fridge, then put it in ${g.dest}.`,
+    examine: `find and take ${article(g.cls)}, then find and use a ${g.lamp}.`,
+    puttwo: `find and take the first ${g.cls}, then put it in ${g.dest}, then find and take the second ${g.cls}, then put it in ${g.dest}.`,
+  };
+  pendingPlan = `To solve the task, I need to ${steps[g.type]}`;
+
+  if (g.type === 'puttwo') {
+    yield* fetch('the first');
+    yield* deliver(env.holding!, `Now I take the first ${g.cls} (${num(env.holding!)}).`);
+    yield* fetch('the second');
+    yield* deliver(env.holding!, `Now I take the second ${g.cls} (${num(env.holding!)}).`);
+    return;
+  }
+  yield* fetch('a');
+  const obj = env.holding!;
+  if (g.type !== 'examine') {
+    yield* deliver(obj, `Now I take ${article(g.cls)} (${num(obj)}).`);
+    return;
+  }
+  if (g.lamp === 'floorlamp') {
+    yield* goTo('floorlamp 1', `Now I take ${article(g.cls)} (${num(obj)}). Next, I need to go to the floorlamp 1 and turn it on.`, 'routine');
+    yield turn(`I am at the floorlamp 1 holding the ${obj}. I turn it on to look at the ${g.cls}.`, 'use floorlamp 1', 'action');
+    return;
+  }
+  const lampId = () => env.visibleAt(lampSeenAt!).find((o) => o.startsWith('desklamp'))!;
+  if (lampSeenAt) {
+    if (env.location !== lampSeenAt) yield* goTo(lampSeenAt, `Now I take ${article(g.cls)} (${num(obj)}). I saw a desklamp on the ${lampSeenAt}, so I go there.`, 'routine');
+    yield turn(`I am at the ${lampSeenAt} with the ${obj}. I turn on the ${lampId()}.`, `use ${lampId()}`, 'action');
+    return;
+  }
+  const lampTypes = searchOrder(LAMP_PLACES);
+  const first = w.receptacles.find((r) => lampTypes.includes(r.type) && !checked.has(r.id));
+  const { at } = yield* search('desklamp', lampTypes, `Now I take ${article(g.cls)} (${num(obj)}). Next, I need to find a desklamp. A desklamp is more likely to appear in ${likelyText(lampTypes)}. I can check one by one, starting with ${first?.id ?? 'the first of them'}.`, () => lampSeenAt);
+  yield turn(`Now I find a desklamp (${num(lampId())}) on the ${at}. Next, I need to use it.`, `use ${lampId()}`, 'observation');
+}
+
+/** "in" for containers that open, "on" for surfaces. */
+function onIn(rid: string): string {
+  return /^(cabinet|drawer|fridge|microwave|garbagecan)/.test(rid) ? 'in' : 'on';
+}
+function num(id: string): string {
+  return id.split(' ')[1];
+}
+function capital(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}

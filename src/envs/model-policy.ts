@@ -1,0 +1,54 @@
+// A policy backed by a language model. The model itself is injected as a batched generator
+// `generateBatch(prompts, opts) → completions` (the engine's KV-cache generator), so this
+// module stays free of the engine and testable with a fake.
+//
+// Wiring a real model (for the lead): implement `loadModelPolicy(path)` below — load the
+// weights and tokenizer, wrap the engine's batched generation as a GenerateBatch, and return
+// `modelPolicy(generateBatch)`. `atlas eval --model <path>` calls loadModelPolicy.
+import type { Policy } from './policy.ts';
+import { renderEpisodePrompt } from './prompt.ts';
+
+export interface GenerateOptions {
+  /** Upper bound on new tokens per completion. */
+  maxNewTokens: number;
+  /** Generation stops at the first of these strings (not included in the completion). */
+  stop: string[];
+  /** 0 = greedy. */
+  temperature: number;
+}
+
+export type GenerateBatch = (promptTexts: string[], opts: GenerateOptions) => Promise<string[]>;
+
+export interface ModelPolicyOptions extends Partial<GenerateOptions> {
+  name?: string;
+  /** Builds the prompt text for an episode (default: renderEpisodePrompt). */
+  render?: (instruction: string, steps: Parameters<typeof renderEpisodePrompt>[1]) => string;
+}
+
+export const DEFAULT_GENERATE: GenerateOptions = { maxNewTokens: 96, stop: ['\n\nHuman:', '\nObservation:'], temperature: 0 };
+
+export function modelPolicy(generateBatch: GenerateBatch, opts: ModelPolicyOptions = {}): Policy {
+  const gen: GenerateOptions = {
+    maxNewTokens: opts.maxNewTokens ?? DEFAULT_GENERATE.maxNewTokens,
+    stop: opts.stop ?? DEFAULT_GENERATE.stop,
+    temperature: opts.temperature ?? DEFAULT_GENERATE.temperature,
+  };
+  const render = opts.render ?? renderEpisodePrompt;
+  return {
+    name: opts.name ?? 'model',
+    async act(episodes) {
+      const prompts = episodes.map((e) => render(e.instruction, e.steps));
+      const outs = await generateBatch(prompts, gen);
+      if (outs.length !== prompts.length) throw new Error(`generateBatch returned ${outs.length} completions for ${prompts.length} prompts`);
+      // Cut at a stop string in case the generator did not (the rollout parses the rest).
+      return outs.map((o) => gen.stop.reduce((text, s) => (text.includes(s) ? text.slice(0, text.indexOf(s)) : text), o));
+    },
+  };
+}
+
+/** Loads a trained model as a policy. Not wired yet: the engine's generator is being built. */
+export async function loadModelPolicy(path: string): Promise<Policy> {
+  throw new Error(
+    `a model policy is not available yet: loading "${path}" needs the engine's batched generator, which is not wired into src/envs/model-policy.ts (loadModelPolicy). Use --model expert or --model random.`,
+  );
+}
