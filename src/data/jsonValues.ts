@@ -25,7 +25,9 @@ const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
 /** Scans text chunks of a single JSON document whose first non-space character is '[' or '{'. */
 export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElementChars = 64 * 1024 * 1024): AsyncGenerator<JsonPartEvent> {
   let phase: 'before' | 'inside' | 'after' = 'before';
-  let depth = 0;
+  // Open brackets of the current element; a closer that does not match the top is ignored so a
+  // malformed element still ends at the next top-level comma (and is then rejected alone).
+  let stack = '';
   let inString = false;
   let escape = false;
   let line = 1;
@@ -87,7 +89,7 @@ export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElem
         else if (c === 0x22) inString = false;
         continue;
       }
-      if (depth === 0 && (c === 0x2c || c === 0x5d || c === 0x7d)) {
+      if (stack === '' && (c === 0x2c || c === 0x5d || c === 0x7d)) {
         // A separator or the container's end closes the current element.
         yield* flush(i);
         if (c !== 0x2c) phase = 'after';
@@ -98,8 +100,9 @@ export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElem
         startLine = line;
       }
       if (c === 0x22) inString = true;
-      else if (c === 0x5b || c === 0x7b) depth++;
-      else if (c === 0x5d || c === 0x7d) depth--;
+      else if (c === 0x5b) stack += ']';
+      else if (c === 0x7b) stack += '}';
+      else if ((c === 0x5d || c === 0x7d) && stack.charCodeAt(stack.length - 1) === c) stack = stack.slice(0, -1);
     }
     if (phase === 'inside') take(chunk.length);
   }

@@ -1,0 +1,74 @@
+// atlas import <file> [--format NAME] --out <trajectories.jsonl>
+// Reads any supported trajectory file (streaming), writes canonical trajectories JSONL and
+// prints a JSON summary as its last line: trajectories, steps, rejected records with reasons.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from '../main.ts';
+import { parseCommandArgs, requireOption } from '../args.ts';
+import { IMPORT_FORMATS, type ImportFormat } from '../../data/formats.ts';
+import { importTrajectories } from '../../data/importer.ts';
+import { nodeFileSource } from '../../data/sources/node.ts';
+import { serializeTrajectory } from '../../data/jsonl.ts';
+
+const HELP = `usage: atlas import <file> [--format ${IMPORT_FORMATS.join('|')}] --out <trajectories.jsonl>
+       [--keep-variants] [--env NAME]
+  Detects the format per record unless --format is given. --keep-variants keeps ReAct
+  "act_X" transcripts that only repeat "react_X" without thoughts (default: reported as duplicates).`;
+
+const MAX_PRINTED_REJECTIONS = 1000;
+
+export const command: Command = {
+  summary: 'import agent trajectories (AgentGym, ShareGPT, Agent-FLAN, OpenAI, Axolotl, ReAct text) to trajectories JSONL',
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('import', argv, {
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'keep-variants': { type: 'boolean' },
+      env: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    }, true);
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (positionals.length !== 1) throw new Error(`expected exactly one input file (got ${positionals.length}) (see "atlas import --help")`);
+    const out = requireOption('import', values.out, 'out');
+    const format = values.format as ImportFormat | undefined;
+    if (format !== undefined && !IMPORT_FORMATS.includes(format)) throw new Error(`--format must be one of ${IMPORT_FORMATS.join(', ')} (got "${format}")`);
+    const file = positionals[0];
+    const { source, totalBytes } = nodeFileSource(file);
+    let lastPct = -1;
+    const { trajectories, summary } = await importTrajectories(source, {
+      file,
+      format,
+      totalBytes,
+      env: values.env,
+      variants: values['keep-variants'] ? 'keep' : 'merge',
+      onProgress: (read, total) => {
+        const pct = total ? Math.floor((100 * read) / total) : 0;
+        if (total && total > 8 << 20 && pct >= lastPct + 10) {
+          lastPct = pct;
+          process.stderr.write(`import: ${pct}% of ${(total / 1e6).toFixed(1)} MB\n`);
+        }
+      },
+    });
+    const stream = createWriteStream(out);
+    for (const t of trajectories) {
+      if (!stream.write(serializeTrajectory(t) + '\n')) await once(stream, 'drain');
+    }
+    stream.end();
+    await once(stream, 'finish');
+    const rejectedTotal = summary.rejected.length;
+    if (rejectedTotal > MAX_PRINTED_REJECTIONS) {
+      const listFile = `${out}.rejected.jsonl`;
+      const w = createWriteStream(listFile);
+      for (const r of summary.rejected) if (!w.write(JSON.stringify(r) + '\n')) await once(w, 'drain');
+      w.end();
+      await once(w, 'finish');
+      console.log(`import: ${rejectedTotal} rejected records; all of them are listed in ${listFile}`);
+    }
+    console.log(`import: ${summary.trajectories} trajectories (${summary.steps} steps) → ${out}; ${rejectedTotal} rejected, ${summary.duplicates.length} duplicates reported`);
+    console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal }));
+    return 0;
+  },
+};

@@ -1,0 +1,135 @@
+// Exporters: trajectories → the formats at-scale trainers read. The supervised turns are the
+// steps an arm chooses (default: the critical arm, i.e. the active selection), and each format
+// marks exactly those:
+//   openai        {"messages":[…]} with weight 1 on selected assistant turns, 0 on the others
+//   agentgym      {"item_id", "conversations":[{from, value, loss}]}; loss true on selected turns
+//   axolotl       {"id", "messages":[{role, content, train}]}; set message_field_training: train
+//   llamafactory  ShareGPT, one sample per selected step ending at it (+ dataset_info.json entry)
+//   labels        one line per trajectory: selected steps, categories, reasons, selector, budget
+import { armSteps, type Arm, type ArmOptions } from './arms.ts';
+import { labelsRecord } from './labels.ts';
+import type { Trajectory } from './trajectory.ts';
+
+export const EXPORT_FORMATS = ['openai', 'agentgym', 'axolotl', 'llamafactory', 'labels'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportOptions extends ArmOptions {
+  /** Which steps are supervised (default 'critical'). */
+  arm?: Arm;
+  /** Dataset name for LLaMA-Factory's dataset_info.json (default "atlas_critical"). */
+  datasetName?: string;
+  /** Output file name, for the dataset_info.json entry. */
+  fileName?: string;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  /** Step index of an assistant message that is a step (absent for the preamble's acknowledgement). */
+  step?: number;
+}
+
+/** The trajectory as alternating chat messages. A step's observation is always emitted except an
+ *  empty one after the last step, so that re-importing gives the same steps. */
+export function trajectoryMessages(t: Trajectory): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  if (t.system !== undefined) out.push({ role: 'system', content: t.system });
+  for (const p of t.preamble ?? []) out.push({ role: p.role === 'agent' ? 'assistant' : 'user', content: p.text });
+  if (t.instruction !== '' || t.preamble?.length) out.push({ role: 'user', content: t.instruction });
+  t.steps.forEach((s, i) => {
+    out.push({ role: 'assistant', content: s.agent, step: i });
+    if (i < t.steps.length - 1 || s.observation !== '') out.push({ role: 'user', content: s.observation });
+  });
+  return out;
+}
+
+export interface ExportResult {
+  /** The main file's content (JSONL). */
+  text: string;
+  /** Side files by name suffix (e.g. LLaMA-Factory's dataset_info.json). */
+  sideFiles: Record<string, string>;
+  records: number;
+  /** Trajectories where the arm selects no step (nothing to learn from in that export). */
+  withoutSelectedSteps: string[];
+}
+
+function selected(t: Trajectory, opts: ExportOptions): Set<number> {
+  return new Set(armSteps(opts.arm ?? 'critical', t, opts));
+}
+
+export function toOpenAI(t: Trajectory, sel: Set<number>) {
+  return {
+    messages: trajectoryMessages(t).map((m) => (m.role === 'assistant' ? { role: m.role, content: m.content, weight: m.step !== undefined && sel.has(m.step) ? 1 : 0 } : { role: m.role, content: m.content })),
+  };
+}
+
+export function toAgentGym(t: Trajectory, sel: Set<number>) {
+  return {
+    item_id: t.id,
+    conversations: trajectoryMessages(t).map((m) => ({
+      from: m.role === 'assistant' ? 'gpt' : m.role === 'user' ? 'human' : 'system',
+      value: m.content,
+      loss: m.role === 'assistant' ? m.step !== undefined && sel.has(m.step) : null,
+    })),
+  };
+}
+
+export function toAxolotl(t: Trajectory, sel: Set<number>) {
+  return {
+    id: t.id,
+    messages: trajectoryMessages(t).map((m) => ({ role: m.role, content: m.content, train: m.role === 'assistant' && m.step !== undefined && sel.has(m.step) })),
+  };
+}
+
+/** One ShareGPT sample per selected step, the conversation ending at that step's agent turn. */
+export function toLlamaFactory(t: Trajectory, sel: Set<number>) {
+  const msgs = trajectoryMessages(t);
+  const system = msgs[0]?.role === 'system' ? msgs.shift()!.content : undefined;
+  // ShareGPT wants a human turn first.
+  if (msgs[0]?.role !== 'user') msgs.unshift({ role: 'user', content: '' });
+  return [...sel]
+    .sort((a, b) => a - b)
+    .map((k) => {
+      const end = msgs.findIndex((m) => m.step === k);
+      return {
+        id: `${t.id}#step${k}`,
+        conversations: msgs.slice(0, end + 1).map((m) => ({ from: m.role === 'assistant' ? 'gpt' : 'human', value: m.content })),
+        ...(system !== undefined && { system }),
+      };
+    });
+}
+
+export function llamaFactoryDatasetInfo(name: string, fileName: string) {
+  return {
+    [name]: {
+      file_name: fileName,
+      formatting: 'sharegpt',
+      columns: { messages: 'conversations', system: 'system' },
+      tags: { role_tag: 'from', content_tag: 'value', user_tag: 'human', assistant_tag: 'gpt', system_tag: 'system' },
+      // LLaMA-Factory reads mask_history as a data argument of the training run; it is repeated here
+      // so the entry documents how the samples must be trained (see the <out>.train.yaml side file).
+      mask_history: true,
+    },
+  };
+}
+
+export function exportTrajectories(ts: Iterable<Trajectory>, format: ExportFormat, opts: ExportOptions = {}): ExportResult {
+  const lines: string[] = [];
+  const without: string[] = [];
+  let records = 0;
+  for (const t of ts) {
+    const sel = selected(t, opts);
+    if (sel.size === 0) without.push(t.id);
+    const recs: unknown[] =
+      format === 'openai' ? [toOpenAI(t, sel)] : format === 'agentgym' ? [toAgentGym(t, sel)] : format === 'axolotl' ? [toAxolotl(t, sel)] : format === 'llamafactory' ? toLlamaFactory(t, sel) : [labelsRecord(t, [...sel].sort((a, b) => a - b), opts)];
+    for (const r of recs) lines.push(JSON.stringify(r));
+    records += recs.length;
+  }
+  const sideFiles: Record<string, string> = {};
+  if (format === 'llamafactory') {
+    const name = opts.datasetName ?? 'atlas_critical';
+    sideFiles['dataset_info.json'] = JSON.stringify(llamaFactoryDatasetInfo(name, opts.fileName ?? 'data.jsonl'), null, 2) + '\n';
+    sideFiles['train.yaml'] = `# Train only the last assistant turn of each sample (one sample per selected step).\ndataset: ${name}\nmask_history: true\n`;
+  }
+  return { text: lines.map((l) => l + '\n').join(''), sideFiles, records, withoutSelectedSteps: without };
+}
