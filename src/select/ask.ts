@@ -26,6 +26,13 @@ export async function askForSelection(complete: Complete, t: Trajectory, budget:
   usage.prompt += second.usage.prompt;
   usage.completion += second.usage.completion;
   const rechecked = validateReply(second.content, t.steps.length, budget);
-  if (!rechecked.ok) return { ok: false, error: `reply unusable twice: first ${checked.error}; then ${rechecked.error}` };
+  if (!rechecked.ok) {
+    return { ok: false, error: `reply unusable twice: first ${checked.error}; then ${rechecked.error} (the last reply began ${excerpt(second.content)})` };
+  }
   return { ...rechecked, repairs: [`first reply unusable (${checked.error}); asked again with the error`, ...rechecked.repairs], usage };
+}
+
+function excerpt(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(t.length > 80 ? t.slice(0, 80) + '...' : t);
 }

@@ -1,0 +1,224 @@
+// The local judge: a small model run with transformers.js (in a worker in the browser,
+// WebGPU when there is an adapter and wasm otherwise; onnxruntime-node or -web in Node).
+// Two modes:
+//   generate  the oracle's prompt; the reply is parsed and validated exactly like the oracle's
+//   score     per step, P("yes") vs P("no") for "is step k critical?" from the next-token
+//             logits; the top budgetCount steps by that probability are chosen
+import type { StepLabel, Trajectory } from '../data/trajectory.ts';
+import { budgetCount } from '../data/arms.ts';
+import { CancelledError, type RunControl } from './control.ts';
+import { askForSelection, type SelectOutcome } from './ask.ts';
+import { PROMPT_VERSION, type ChatMessage } from './prompt.ts';
+import type { ModelSelector } from './run.ts';
+
+export type JudgeMode = 'generate' | 'score';
+export const JUDGE_SCORE_VERSION = 'atlas-judge-score/1';
+
+/** What the judge needs from a language model; `loadJudgeModel` builds it on transformers.js. */
+export interface JudgeModel {
+  readonly id: string;
+  /** Longest input (tokens) the model takes. */
+  readonly maxContext: number;
+  /** Greedy continuation of the chat. */
+  generate(messages: ChatMessage[], maxNewTokens: number): Promise<{ text: string; promptTokens: number; completionTokens: number; truncatedFrom?: number }>;
+  /** log P(yes) − log P(no) for the next token after the chat's generation prompt. */
+  yesNoLogOdds(messages: ChatMessage[]): Promise<{ logOdds: number; promptTokens: number; truncatedFrom?: number }>;
+  dispose?(): Promise<void>;
+}
+
+export interface JudgeOptions {
+  mode: JudgeMode;
+  /** Generate mode: tokens to generate per reply (default 512). */
+  maxNewTokens?: number;
+  /** Score mode: characters kept of each agent turn and observation (default 300). */
+  maxStepChars?: number;
+}
+
+function clip(text: string, max: number): string {
+  const t = text.trim();
+  return t.length <= max ? t : t.slice(0, max) + ' …';
+}
+
+/** The per-step question of score mode. */
+export function buildScoreMessages(t: Trajectory, step: number, maxStepChars = 300): ChatMessage[] {
+  const steps = t.steps
+    .map((s, i) => `Step ${i}\nAgent: ${clip(s.agent, maxStepChars)}\nEnvironment: ${clip(s.observation, maxStepChars) || '(no reply)'}`)
+    .join('\n\n');
+  return [
+    {
+      role: 'user',
+      content:
+        `Task:\n${t.instruction.trim()}\n\n${steps}\n\n` +
+        `Question: is step ${step} one of the few critical steps of this episode — one that creates the plan, notices an observation that changes what to do, takes a decisive action, or corrects an earlier mistake? Answer yes or no.\nAnswer:`,
+    },
+  ];
+}
+
+export class LocalJudge implements ModelSelector {
+  readonly name: string;
+  readonly promptVersion: string;
+  readonly stats = { requests: 0, retries: 0, tokens: { prompt: 0, completion: 0 } };
+
+  constructor(readonly lm: JudgeModel, readonly options: JudgeOptions) {
+    this.name = `judge:${lm.id}`;
+    this.promptVersion = options.mode === 'generate' ? PROMPT_VERSION : JUDGE_SCORE_VERSION;
+  }
+
+  get model() {
+    return this.lm.id;
+  }
+
+  /** P(yes) for every step of `t` (score mode's raw numbers, also useful to the UI). */
+  async scoreSteps(t: Trajectory, control?: RunControl): Promise<{ scores: number[]; truncated: number[] }> {
+    const scores: number[] = [];
+    const truncated: number[] = [];
+    for (let k = 0; k < t.steps.length; k++) {
+      if (control?.isCancelled) throw new CancelledError();
+      await control?.whenRunning();
+      const r = await this.lm.yesNoLogOdds(buildScoreMessages(t, k, this.options.maxStepChars));
+      this.stats.requests++;
+      this.stats.tokens.prompt += r.promptTokens;
+      this.stats.tokens.completion += 1;
+      if (r.truncatedFrom !== undefined) truncated.push(k);
+      scores.push(1 / (1 + Math.exp(-r.logOdds)));
+    }
+    return { scores, truncated };
+  }
+
+  async select(t: Trajectory, budget: number, control: RunControl): Promise<SelectOutcome> {
+    if (this.options.mode === 'generate') {
+      return askForSelection(async (messages) => {
+        if (control.isCancelled) throw new CancelledError();
+        await control.whenRunning();
+        try {
+          const r = await this.lm.generate(messages, this.options.maxNewTokens ?? 512);
+          this.stats.requests++;
+          this.stats.tokens.prompt += r.promptTokens;
+          this.stats.tokens.completion += r.completionTokens;
+          return { ok: true, content: r.text, usage: { prompt: r.promptTokens, completion: r.completionTokens }, usageReported: true };
+        } catch (err) {
+          return { ok: false, error: `local model: ${err instanceof Error ? err.message : String(err)}` };
+        }
+      }, t, budget);
+    }
+    const { scores, truncated } = await this.scoreSteps(t, control);
+    const k = budgetCount(t.steps.length, budget);
+    const ranked = scores.map((p, step) => ({ p, step })).sort((a, b) => b.p - a.p || a.step - b.step);
+    const critical: StepLabel[] = ranked.slice(0, k).map(({ p, step }) => ({ step, reason: `P(yes) = ${p.toFixed(4)}` }));
+    const repairs = truncated.length
+      ? [`the question for step(s) ${truncated.join(', ')} exceeded the model's ${this.lm.maxContext}-token context; kept its end`]
+      : [];
+    return { ok: true, critical, repairs, usage: { prompt: 0, completion: 0 } };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// transformers.js backend
+
+export interface LoadJudgeOptions {
+  /** A hub id (e.g. "onnx-community/Qwen2.5-0.5B-Instruct") or, with localModelPath, a folder name inside it. */
+  model: string;
+  /** Folder that holds model folders; when set and allowRemote is not true, nothing is fetched from the hub. */
+  localModelPath?: string;
+  allowRemote?: boolean;
+  /** "webgpu" | "wasm" in browsers, "cpu" in Node with onnxruntime-node, "wasm" in Node after useOnnxruntimeWebInNode(). Default: webgpu when an adapter exists, else wasm (browser); cpu (Node). */
+  device?: 'webgpu' | 'wasm' | 'cpu';
+  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+  onProgress?: (info: { status: string; file?: string; progress?: number }) => void;
+}
+
+/** Loads a causal LM with transformers.js and wraps it as a JudgeModel. */
+export async function loadJudgeModel(opts: LoadJudgeOptions): Promise<JudgeModel> {
+  const tf = await import('@huggingface/transformers');
+  const { env, AutoTokenizer, AutoModelForCausalLM, Tensor } = tf;
+  if (opts.localModelPath) {
+    env.localModelPath = opts.localModelPath.replace(/\/?$/, '/');
+    env.allowLocalModels = true;
+  }
+  env.allowRemoteModels = opts.allowRemote ?? !opts.localModelPath;
+
+  const ortInjected = Boolean((globalThis as Record<symbol, unknown>)[Symbol.for('onnxruntime')]);
+  let device = opts.device;
+  if (!device) {
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+    const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+    device = isNode ? (ortInjected ? 'wasm' : 'cpu') : gpu && (await gpu.requestAdapter().catch(() => null)) ? 'webgpu' : 'wasm';
+  }
+  // With an injected runtime (onnxruntime-web in Node) transformers.js knows no device
+  // names; "auto" plus explicit execution providers selects it.
+  const placement = ortInjected ? { device: 'auto' as const, session_options: { executionProviders: [device] } } : { device };
+  const progress_callback = opts.onProgress ? (p: any) => opts.onProgress!({ status: p.status, file: p.file, progress: p.progress }) : undefined;
+  let tokenizer: any;
+  let model: any;
+  try {
+    tokenizer = await AutoTokenizer.from_pretrained(opts.model, { progress_callback });
+    model = await AutoModelForCausalLM.from_pretrained(opts.model, { dtype: opts.dtype ?? 'fp32', progress_callback, ...(placement as object) });
+  } catch (err) {
+    const where = opts.localModelPath ? `folder "${opts.model}" in ${opts.localModelPath}` : `hub id "${opts.model}"`;
+    throw new Error(`cannot load the judge model from ${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const maxContext: number = model.config?.max_position_embeddings ?? tokenizer.model_max_length ?? 2048;
+  const hasTemplate = Boolean(tokenizer.chat_template);
+  const bos: number | undefined = tokenizer.bos_token_id ?? undefined;
+
+  const render = (messages: ChatMessage[]): string =>
+    hasTemplate
+      ? tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false })
+      : messages.map((m) => m.content).join('\n\n'); // no template: plain text, the model continues it
+
+  /** Token ids of the chat, cut to `limit` by keeping the end (after BOS, when the model uses one). */
+  const encode = (messages: ChatMessage[], limit: number) => {
+    const ids: number[] = Array.from(tokenizer.encode(render(messages), { add_special_tokens: !hasTemplate }) as number[]);
+    if (ids.length <= limit) return { ids };
+    const keepBos = bos !== undefined && ids[0] === bos;
+    const tail = ids.slice(ids.length - (limit - (keepBos ? 1 : 0)));
+    return { ids: keepBos ? [bos!, ...tail] : tail, truncatedFrom: ids.length };
+  };
+  const tensor = (ids: number[]) => new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, ids.length]);
+
+  const firstTokens = (words: string[]) =>
+    new Set(words.map((w) => (tokenizer.encode(w, { add_special_tokens: false }) as number[])[0]).filter((x) => x !== undefined));
+  const yes = firstTokens([' yes', 'yes', ' Yes', 'Yes']);
+  const no = firstTokens([' no', 'no', ' No', 'No']);
+  for (const id of [...yes]) if (no.has(id)) (yes.delete(id), no.delete(id));
+  if (!yes.size || !no.size) throw new Error(`the judge model's tokenizer cannot tell "yes" from "no" by their first token`);
+
+  const logSumExp = (logits: Float32Array, base: number, ids: Set<number>) => {
+    const xs = [...ids].map((id) => logits[base + id]);
+    const m = Math.max(...xs);
+    return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
+  };
+
+  return {
+    id: opts.model,
+    maxContext,
+    async generate(messages, maxNewTokens) {
+      const budget = Math.max(1, maxContext - maxNewTokens);
+      const { ids, truncatedFrom } = encode(messages, budget);
+      const input_ids = tensor(ids);
+      const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+      const out = await model.generate({ input_ids, attention_mask, max_new_tokens: Math.min(maxNewTokens, maxContext - ids.length), do_sample: false });
+      const all: bigint[] = Array.from((out as { data: BigInt64Array }).data);
+      const fresh = all.slice(ids.length).map(Number);
+      return { text: tokenizer.decode(fresh, { skip_special_tokens: true }), promptTokens: ids.length, completionTokens: fresh.length, truncatedFrom };
+    },
+    async yesNoLogOdds(messages) {
+      const { ids, truncatedFrom } = encode(messages, maxContext);
+      const input_ids = tensor(ids);
+      const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+      const { logits } = await model({ input_ids, attention_mask });
+      const [, T, V] = logits.dims as number[];
+      const data = logits.data as Float32Array;
+      const base = (T - 1) * V;
+      return { logOdds: logSumExp(data, base, yes) - logSumExp(data, base, no), promptTokens: ids.length, truncatedFrom };
+    },
+    async dispose() {
+      await model.dispose?.();
+    },
+  };
+}
+
+/** Loads the model and wraps it as a selector for runSelection({ selector: 'judge', model }). */
+export async function loadJudge(opts: LoadJudgeOptions & JudgeOptions): Promise<LocalJudge> {
+  return new LocalJudge(await loadJudgeModel(opts), opts);
+}
