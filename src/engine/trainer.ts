@@ -6,7 +6,7 @@
 // uniforms) are built once per (micro-batch slot, B, T), inputs go through writeBuffer.
 import type { Model } from './model.ts';
 import { Workspace } from './workspace.ts';
-import { Plan, type View } from './gpu/plan.ts';
+import { Plan, type Dispatch, type View } from './gpu/plan.ts';
 import { upload } from './gpu/resources.ts';
 import type { MatmulVariant } from './kernels/matmul.ts';
 import { adamw, gradNormFinish, gradNormPartial, GRADNORM_GROUPS, HYPER_FIELDS } from './kernels/optimizer.ts';
@@ -176,6 +176,11 @@ export class Trainer {
       this.plans.set(key, plan);
     }
     return plan;
+  }
+
+  /** Every dispatch of one single-micro-batch step, in order (for profiling). */
+  stepDispatches(B: number, T: number): Dispatch[] {
+    return [...this.microPlan(0, B, T, true).dispatches, ...this.optimizerPlan.dispatches];
   }
 
   /** Dispatches in one optimizer step of `accum` micro-batches of B×T. */

@@ -1,0 +1,51 @@
+// Named model sizes. The SwiGLU hidden width h is chosen so the MLP's 3·d·h parameters
+// match a GPT-2-style block's 4·d MLP (8·d² parameters): h ≈ 8d/3, rounded to a multiple
+// of 4 (the kernels read vec4s). With 4·d² attention parameters every block then has
+// ≈ 12·d² parameters, as in GPT-2.
+import type { LlamaConfig } from '../src/engine/config.ts';
+
+export interface ModelPreset {
+  name: string;
+  description: string;
+  config: LlamaConfig;
+  /** Sequences per step used by `atlas bench` and as a default batch. */
+  batch: number;
+}
+
+export function swigluHidden(dModel: number): number {
+  return Math.round((8 * dModel) / 3 / 4) * 4;
+}
+
+function llama(vocabSize: number, dModel: number, nLayers: number, nHeads: number, maxSeqLen: number, nKvHeads = nHeads): LlamaConfig {
+  return {
+    vocabSize,
+    dModel,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    headDim: dModel / nHeads,
+    hiddenDim: swigluHidden(dModel),
+    maxSeqLen,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tiedEmbeddings: true,
+  };
+}
+
+export const PRESETS: Record<string, ModelPreset> = {
+  test: { name: 'test', description: 'tiny model for tests (≈ 27k parameters)', config: llama(64, 32, 2, 4, 32, 2), batch: 2 },
+  S: { name: 'S', description: 'vocab 512, d_model 64, 2 layers, 4 heads, context 64', config: llama(512, 64, 2, 4, 64), batch: 4 },
+  M: { name: 'M', description: 'vocab 512, d_model 128, 4 layers, 4 heads, context 128', config: llama(512, 128, 4, 4, 128), batch: 4 },
+  default: {
+    name: 'default',
+    description: 'playground default: vocab 1024, d_model 128, 4 layers, 4 heads, context 256 (≈ 0.92M parameters; trains in a laptop browser)',
+    config: llama(1024, 128, 4, 4, 256),
+    batch: 4,
+  },
+};
+
+export function getPreset(name: string): ModelPreset {
+  const p = PRESETS[name];
+  if (!p) throw new Error(`Unknown model preset "${name}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  return p;
+}

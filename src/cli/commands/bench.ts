@@ -1,0 +1,123 @@
+// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register|shared] [--json]`:
+// trains a named model size on random tokens and reports throughput. Every timed step is
+// finished on the GPU (onSubmittedWorkDone) before the next starts.
+import type { Command } from '../main.ts';
+import { intOption, parseCommandArgs } from '../args.ts';
+import { createGpuContext } from '../../engine/device.ts';
+import { createModel } from '../../engine/model.ts';
+import { Trainer } from '../../engine/trainer.ts';
+import { nonEmbeddingParams } from '../../engine/params.ts';
+import { Rng } from '../../data/rng.ts';
+import { getPreset } from '../../../models/presets.ts';
+import type { TokenBatch } from '../../engine/batch.ts';
+
+export const command: Command = {
+  summary: 'benchmark training throughput of a named model size (tokens/s, GFLOP/s)',
+  async run(argv) {
+    const { values } = parseCommandArgs('bench', argv, {
+      config: { type: 'string', default: 'S' },
+      steps: { type: 'string' },
+      warmup: { type: 'string' },
+      matmul: { type: 'string', default: 'register' },
+      json: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    });
+    if (values.help) {
+      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register|shared] [--json]');
+      return 0;
+    }
+    const preset = getPreset(values.config!);
+    const steps = intOption('bench', values.steps, 'steps', 5);
+    const warmup = intOption('bench', values.warmup, 'warmup', 2);
+    if (values.matmul !== 'register' && values.matmul !== 'shared') throw new Error(`--matmul must be register or shared (got ${values.matmul})`);
+    const c = preset.config;
+    const B = preset.batch;
+    const T = c.maxSeqLen;
+    const ctx = await createGpuContext();
+    const model = await createModel(ctx, c, { seed: 1 });
+    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul });
+    const rng = new Rng(7);
+    const batch = (): TokenBatch => {
+      const ids = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
+      const labels = Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T === 0 ? -100 : ids[i + 1]));
+      return { inputIds: ids, labels, weights: new Float32Array(B * T).fill(1), batch: B, seqLen: T };
+    };
+    for (let i = 0; i < warmup; i++) await trainer.step([batch()]);
+    const times: number[] = [];
+    let lastLoss = NaN;
+    for (let i = 0; i < steps; i++) {
+      const b = batch();
+      const t0 = performance.now();
+      const result = await trainer.step([b]); // resolves once the loss is read back
+      await ctx.device.queue.onSubmittedWorkDone();
+      times.push(performance.now() - t0);
+      lastLoss = result.loss;
+    }
+    const msPerStep = median(times);
+    const tokensPerStep = B * T;
+    const flopsPerToken = 6 * nonEmbeddingParams(c) + 12 * c.nLayers * c.dModel * T;
+    const tokensPerSecond = (tokensPerStep / msPerStep) * 1000;
+    const result = {
+      config: preset.name,
+      model: preset.description,
+      params: model.layout.paramCount,
+      nonEmbeddingParams: nonEmbeddingParams(c),
+      batch: B,
+      seqLen: T,
+      matmul: values.matmul,
+      steps,
+      msPerStep: round(msPerStep, 1),
+      tokensPerSecond: round(tokensPerSecond, 1),
+      modelFlopsPerToken: flopsPerToken,
+      modelGflopsPerSecond: round((flopsPerToken * tokensPerSecond) / 1e9, 3),
+      dispatchesPerStep: trainer.dispatchesPerStep(B, T),
+      gpuBytes: model.res.gpuBytes,
+      adapter: ctx.description,
+      lastLoss: round(lastLoss, 4),
+    };
+    if (values.profile) await profile(ctx.device, trainer, B, T);
+    if (values.json) console.log(JSON.stringify(result));
+    else {
+      console.log(`config ${result.config}: ${result.model} (${result.params} params, ${result.nonEmbeddingParams} non-embedding), batch ${B} × ${T}, matmul ${result.matmul}`);
+      console.log(`  ${result.msPerStep} ms/step (median of ${steps}), ${result.tokensPerSecond} tokens/s`);
+      console.log(`  model FLOPs/token ${flopsPerToken} → ${result.modelGflopsPerSecond} GFLOP/s`);
+      console.log(`  ${result.dispatchesPerStep} dispatches/step, GPU bytes held ${result.gpuBytes}`);
+      console.log(`  adapter: ${result.adapter}`);
+    }
+    trainer.destroy();
+    model.destroy();
+    return 0;
+  },
+};
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Times every dispatch of a step on its own (submit + onSubmittedWorkDone) and prints the
+ *  total per kernel: slow, but shows where a step's time goes. */
+async function profile(device: GPUDevice, trainer: Trainer, B: number, T: number): Promise<void> {
+  const byKernel = new Map<string, { ms: number; count: number }>();
+  for (const d of trainer.stepDispatches(B, T)) {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+    pass.end();
+    const t0 = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    const e = byKernel.get(d.label) ?? { ms: 0, count: 0 };
+    e.ms += performance.now() - t0;
+    e.count++;
+    byKernel.set(d.label, e);
+  }
+  const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((a, [, e]) => a + e.ms, 0);
+  console.log(`profile (each dispatch submitted alone; total ${total.toFixed(1)} ms):`);
+  for (const [k, e] of rows) console.log(`  ${k.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.count).padStart(4)}×`);
+}
