@@ -1,0 +1,105 @@
+// Proof: the real stories260K model gives exactly its README's golden greedy text — from
+// the llama2.c .bin, from the Hugging Face folder `atlas convert` makes of it, and through
+// `atlas generate` on the command line.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
+import { createGenerator, uploadParams } from '../../../src/engine/generate/generator.ts';
+import { parseLlama2c } from '../../../src/engine/weights/llama2c.ts';
+import { loadHfModel } from '../../../src/engine/weights/hf.ts';
+import { dirSource } from '../../../src/engine/weights/file-source-node.ts';
+import { Llama2cTokenizer } from '../../../src/data/tokenizer/llama2c.ts';
+import { referenceLogits } from './reference.ts';
+import { maxAbsDiff } from './tiny-model.ts';
+
+const DIR = path.resolve('../shared/models/stories260K');
+const BIN = path.join(DIR, 'stories260K.bin');
+const have = existsSync(BIN) && existsSync(path.join(DIR, 'README.md'));
+if (!have) console.warn(`SKIPPED stories260K golden tests: ${DIR} not found (../shared absent)`);
+const run = promisify(execFile);
+const atlas = (...args: string[]) => run(process.execPath, [path.resolve('bin/atlas.mjs'), ...args], { cwd: path.resolve('.'), maxBuffer: 1 << 20 });
+
+/** The golden text: the indented line after "Golden output" in the README. */
+function golden(): string {
+  const readme = readFileSync(path.join(DIR, 'README.md'), 'utf8');
+  const after = readme.slice(readme.indexOf('## Golden output'));
+  const line = after.split('\n').find((l) => l.startsWith('    '));
+  if (!line) throw new Error('README has no indented golden line');
+  return line.trim();
+}
+
+describe.skipIf(!have)('stories260K golden greedy output', () => {
+  let ctx: GpuContext;
+  let tmp: string;
+  let tok: Llama2cTokenizer;
+  beforeAll(async () => {
+    ctx = await createGpuContext();
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'atlas-s260-'));
+    tok = Llama2cTokenizer.fromBytes(readFileSync(path.join(DIR, 'tok512.bin')), 512);
+  });
+  afterAll(() => {
+    ctx?.device.destroy();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function greedy60(config: Parameters<typeof uploadParams>[1], tensors: Parameters<typeof uploadParams>[2]) {
+    const params = uploadParams(ctx, config, tensors);
+    const gen = await createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 64 });
+    const [ids] = await gen.generate([[1]], { maxNewTokens: 60 });
+    gen.destroy();
+    params.destroy();
+    return ids;
+  }
+
+  it('from the llama2.c .bin: 60 greedy tokens from BOS = golden text; logits = CPU reference', async () => {
+    const { config, tensors } = parseLlama2c(readFileSync(BIN));
+    const ids = await greedy60(config, tensors);
+    expect(ids).toHaveLength(60);
+    expect(tok.decode(ids, 1)).toBe(golden());
+    // the decode-step logits agree with an independent full forward
+    const params = uploadParams(ctx, config, tensors);
+    const gen = await createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 16 });
+    const { tokens, logits } = await gen.generateDetailed([[1]], { maxNewTokens: 8, collectLogits: true });
+    expect(tokens[0]).toEqual(ids.slice(0, 8));
+    const ref = referenceLogits(config, tensors, [1, ...ids.slice(0, 7)]);
+    for (let s = 0; s < 8; s++) expect(maxAbsDiff(logits![0][s], ref[s]), `step ${s}`).toBeLessThan(1e-4);
+    gen.destroy();
+    params.destroy();
+  });
+
+  it('atlas convert → HF folder → load → the same golden text (and bit-identical weights)', async () => {
+    const out = path.join(tmp, 'hf');
+    const { stdout } = await atlas('convert', '--from', BIN, '--out', out);
+    expect(stdout).toMatch(/converted .* → /);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    const fromBin = parseLlama2c(readFileSync(BIN));
+    const hf = await loadHfModel(dirSource(out));
+    expect(hf.config).toEqual(fromBin.config);
+    for (const [name, t] of fromBin.tensors) expect(Buffer.from(hf.tensors.get(name)!.buffer).equals(Buffer.from(t.slice().buffer)), name).toBe(true);
+    const ids = await greedy60(hf.config, hf.tensors);
+    expect(tok.decode(ids, 1)).toBe(golden());
+    // the converted folder generates through the CLI too, with its HF tokenizer.json
+    const cli = await atlas('generate', '--model', out, '--max-new-tokens', '60');
+    expect(cli.stdout).toBe(golden() + '\n');
+  });
+
+  it('npx atlas generate --model stories260K.bin --max-new-tokens 60 prints the golden text', async () => {
+    const { stdout } = await atlas('generate', '--model', BIN, '--max-new-tokens', '60');
+    expect(stdout).toBe(golden() + '\n');
+  });
+
+  it('the CLI reports bad inputs clearly', async () => {
+    const truncated = path.join(tmp, 'truncated.bin');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(truncated, readFileSync(BIN).subarray(0, 100_000));
+    const err = await atlas('generate', '--model', truncated).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/truncated\.bin: file truncated: .* implies 1056540 bytes but the file has 100000/);
+    const err2 = await atlas('generate', '--model', BIN, '--max-new-tokens', '600').then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(err2?.stderr).toMatch(/--max-new-tokens must be in 1\.\.511/);
+  });
+});

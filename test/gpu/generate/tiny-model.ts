@@ -1,0 +1,31 @@
+// Small random Llama models for the generation tests (seeded, so every run is the same).
+import type { LlamaConfig } from '../../../src/engine/config.ts';
+import { buildParamLayout, type NamedTensors } from '../../../src/engine/params.ts';
+import { Rng } from '../../../src/data/rng.ts';
+
+export function tinyConfig(over: Partial<LlamaConfig> = {}): LlamaConfig {
+  return {
+    vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, hiddenDim: 40,
+    maxSeqLen: 64, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings: false, bosTokenId: 1, eosTokenId: 2,
+    ...over,
+  };
+}
+
+/** Weights ~ N(0, scale²) (norm weights 1 + N(0, 0.1²)): large enough that logits spread out. */
+export function randomWeights(c: LlamaConfig, seed: number, scale = 0.35): NamedTensors {
+  const rng = new Rng(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(Math.max(rng.next(), 1e-12))) * Math.cos(2 * Math.PI * rng.next());
+  const out: NamedTensors = new Map();
+  for (const s of buildParamLayout(c).slots) {
+    const isNorm = s.shape.length === 1;
+    out.set(s.name, Float32Array.from({ length: s.size }, () => (isNorm ? 1 + 0.1 * normal() : scale * normal())));
+  }
+  return out;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
