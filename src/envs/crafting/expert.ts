@@ -28,7 +28,7 @@ function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number): Scrip
   let mistakes = 0;
   let pendingPlan: string | null = null;
   let pendingCorrection: string | null = null;
-  const maybeMistake = () => pendingPlan === null && mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
+  const maybeMistake = () => pendingPlan === null && pendingCorrection === null && mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
   const turn = (thought: string, action: string, role: StepRole): ExpertTurn => {
     if (pendingPlan !== null) {
       const t = { thought: `${pendingPlan} ${thought}`.trim(), action, role: 'plan' as StepRole };

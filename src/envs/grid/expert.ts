@@ -72,8 +72,11 @@ function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number): Script {
     }
     return { thought, action, role };
   };
+  const side = (s: Sighting) => (s.right > 0 ? 'right' : 'left');
   const where = (s: Sighting) =>
-    s.right === 0 ? `${s.forward} steps right in front of me` : `${s.forward} steps ahead and ${Math.abs(s.right)} to my ${s.right > 0 ? 'right' : 'left'}`;
+    s.right === 0 ? `${s.forward} steps right in front of me`
+      : s.forward === 0 ? `${Math.abs(s.right)} steps to my ${side(s)}`
+        : `${s.forward} steps ahead and ${Math.abs(s.right)} to my ${side(s)}`;
   const sees = (pred: (s: Sighting) => boolean) => env.sightings().find(pred) ?? null;
 
   /** Turns on the spot (then from the room's centre) until `pred` is in view. Returns the

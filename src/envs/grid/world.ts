@@ -140,10 +140,10 @@ function tryGenerate(type: GridTaskType, rng: Rng): GridWorld | null {
     case 'pickup': case 'pickup-beyond-door': w.goal = { type, object: target, text: `pick up the ${objName(target!)}` }; break;
     case 'open': case 'unlock': w.goal = { type, text: `open the ${doorName}` }; break;
   }
-  // A goto task that starts solved is no task.
-  if (target && type === 'goto') {
-    const [dx, dy] = DIR_VEC[w.agent.dir];
-    if (w.objects.get(cellKey(ax + dx, ay + dy)) === target) return null;
+  // A go-to or pick-up task whose target is (almost) within reach at the start is no task.
+  if (target && (type === 'goto' || type === 'pickup')) {
+    const at = [...w.objects].find(([, o]) => o === target)![0].split(',').map(Number);
+    if (Math.abs(at[0] - ax) + Math.abs(at[1] - ay) <= 2) return null;
   }
   return w;
 }

@@ -1,0 +1,93 @@
+// Rollouts in ReAct form, policies (expert, random, injected model), and the report.
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENTS, getEnv } from '../../../src/envs/registry.ts';
+import { runEpisodes } from '../../../src/envs/rollout.ts';
+import { expertPolicy, randomPolicy, type Policy } from '../../../src/envs/policy.ts';
+import { loadModelPolicy, modelPolicy, type GenerateBatch } from '../../../src/envs/model-policy.ts';
+import { buildReport, formatReport } from '../../../src/envs/report.ts';
+import { parseReAct } from '../../../src/envs/react.ts';
+import { renderEpisodePrompt } from '../../../src/envs/prompt.ts';
+
+const seeds = Array.from({ length: 40 }, (_, i) => i);
+
+describe('ReAct parsing', () => {
+  it('takes the first Action line and ignores what follows', () => {
+    expect(parseReAct('Thought: find it.\nAction: go to cabinet 1\nObservation: made up')).toEqual({ thought: 'find it.', action: 'go to cabinet 1' });
+    expect(parseReAct('Thought: multi\nline\nAction:  open fridge 1  ')).toEqual({ thought: 'multi\nline', action: 'open fridge 1' });
+    expect(parseReAct('I will go to cabinet 1').action).toBeNull();
+    expect(parseReAct('Thought: hmm\nAction:').action).toBeNull();
+    expect(parseReAct('action: look').action).toBe('look');
+  });
+});
+
+describe('rollouts', () => {
+  for (const def of ENVIRONMENTS) {
+    const split = def.taskTypes['held-in'].length ? 'held-in' : 'held-out';
+    it(`${def.name}: the expert policy succeeds everywhere; random scores far below`, async () => {
+      const expert = await runEpisodes(def, seeds, split, expertPolicy(), { batchSize: 8 });
+      const random = await runEpisodes(def, seeds, split, randomPolicy(1), { batchSize: 8 });
+      const rate = (rs: typeof expert) => rs.filter((r) => r.success).length / rs.length;
+      expect(rate(expert)).toBe(1);
+      expect(expert.every((r) => r.invalidActions === 0)).toBe(true);
+      expect(rate(random)).toBeLessThan(0.5 * rate(expert));
+      const meanReward = (rs: typeof expert) => rs.reduce((a, r) => a + r.reward, 0) / rs.length;
+      expect(meanReward(random)).toBeLessThan(0.5 * meanReward(expert));
+    });
+  }
+
+  it('an unparseable turn is an invalid action with the environment\'s usual reply, and uses a step', async () => {
+    const replies: Record<string, string> = { household: 'Nothing happens.', grid: 'The action is not recognized. Please check valid actions.', crafting: 'Could not execute the command.' };
+    for (const def of ENVIRONMENTS) {
+      const split = def.taskTypes['held-in'].length ? 'held-in' : 'held-out';
+      const babble: Policy = { name: 'babble', act: async (eps) => eps.map(() => 'I am not sure what to do.') };
+      const [r] = await runEpisodes(def, [3], split, babble);
+      expect(r.steps).toBe(def.create().stepLimit);
+      expect(r.invalidActions).toBe(r.steps);
+      expect(r.success).toBe(false);
+      expect(r.episode.steps[0].observation).toBe(replies[def.name]);
+      expect(def.create().invalidReply).toBe(replies[def.name]);
+    }
+  });
+
+  it('a model policy renders prompts with the shared renderer and batches episodes', async () => {
+    const def = getEnv('household');
+    const calls: string[][] = [];
+    // A fake model: always looks, with an invented observation the policy must cut off.
+    const generate: GenerateBatch = async (prompts, opts) => {
+      calls.push(prompts);
+      expect(opts.stop).toContain('\nObservation:');
+      return prompts.map(() => 'Thought: let me look.\nAction: look\nObservation: a dragon');
+    };
+    const results = await runEpisodes(def, [0, 1, 2, 3, 4], 'held-in', modelPolicy(generate), { batchSize: 5 });
+    expect(calls[0]).toHaveLength(5);
+    expect(calls).toHaveLength(def.create().stepLimit);
+    const first = results[0].episode;
+    expect(calls[0][0]).toBe(renderEpisodePrompt(first.instruction, []));
+    expect(calls[1][0]).toBe(renderEpisodePrompt(first.instruction, first.steps.slice(0, 1)));
+    expect(calls[1][0]).toContain('Human: You are in the middle of a room.'.slice(0, 10));
+    expect(calls[1][0].endsWith('Assistant: ')).toBe(true);
+    expect(first.steps[0].agent).toBe('Thought: let me look.\nAction: look');
+    expect(results.every((r) => r.invalidActions === 0 && !r.success)).toBe(true);
+  });
+
+  it('loadModelPolicy says clearly that it is not wired yet', async () => {
+    await expect(loadModelPolicy('/models/x')).rejects.toThrow(/not available yet.*"\/models\/x".*--model expert/);
+  });
+
+  it('the report aggregates per env, split and task type with seeds', async () => {
+    const def = getEnv('grid');
+    const results = [...(await runEpisodes(def, [0, 1, 2, 3], 'held-in', expertPolicy())), ...(await runEpisodes(def, [0, 1], 'held-out', randomPolicy()))];
+    const rep = buildReport('mixed', results);
+    const all = rep.rows.filter((r) => r.taskType === 'all');
+    expect(all.map((r) => [r.split, r.episodes])).toEqual([['held-in', 4], ['held-out', 2]]);
+    expect(all[0].successRate).toBe(1);
+    const perType = rep.rows.filter((r) => r.split === 'held-in' && r.taskType !== 'all');
+    expect(perType.reduce((a, r) => a + r.episodes, 0)).toBe(4);
+    expect(perType.flatMap((r) => r.seeds).sort()).toEqual([0, 1, 2, 3]);
+    const steps = results.slice(0, 4).reduce((a, r) => a + r.steps, 0) / 4;
+    expect(all[0].meanSteps).toBeCloseTo(steps, 10);
+    const text = formatReport(rep);
+    expect(text).toMatch(/\ngrid +held-in +all +4 +100\.0%/);
+    expect(text).toMatch(/episode seeds:\n {2}grid held-in /);
+  });
+});
