@@ -1,0 +1,54 @@
+// `atlas grad --model <hf-folder> --batch <batch.json> --out <grads.safetensors>`: one
+// forward + backward, no update. Prints {"loss": …}; writes every parameter's gradient
+// under its HF name (lm_head.weight only when the head is untied).
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from '../main.ts';
+import { parseCommandArgs, requireOption } from '../args.ts';
+import { createGpuContext } from '../../engine/device.ts';
+import { createModel } from '../../engine/model.ts';
+import { Trainer } from '../../engine/trainer.ts';
+import { batchFromRows } from '../../engine/batch.ts';
+import { loadModelFromPath } from '../../engine/weights/load-node.ts';
+import { writeSafetensors, type TensorToWrite } from '../../engine/weights/safetensors.ts';
+
+export const command: Command = {
+  summary: 'loss and every parameter gradient of one batch (no update), as safetensors',
+  async run(argv) {
+    const { values } = parseCommandArgs('grad', argv, {
+      model: { type: 'string' },
+      batch: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    });
+    if (values.help) {
+      console.log('usage: atlas grad --model <hf-folder> --batch <batch.json> --out <grads.safetensors>\n' +
+        '  batch.json = {"input_ids": [[…]], "labels": [[…]], "weights": [[…]]} (B×T each; labels −100 = ignored)');
+      return 0;
+    }
+    const modelPath = requireOption('grad', values.model, 'model');
+    const batchPath = requireOption('grad', values.batch, 'batch');
+    const outPath = requireOption('grad', values.out, 'out');
+    const { config, tensors } = await loadModelFromPath(modelPath);
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(batchPath, 'utf8'));
+    } catch (err) {
+      throw new Error(`${batchPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (typeof json !== 'object' || json === null || !('input_ids' in json) || !('labels' in json)) {
+      throw new Error(`${batchPath}: expected {"input_ids": [[…]], "labels": [[…]], "weights": [[…]]}`);
+    }
+    const batch = batchFromRows(json as { input_ids: unknown; labels: unknown; weights?: unknown }, batchPath);
+    const ctx = await createGpuContext();
+    const model = await createModel(ctx, config, tensors);
+    const trainer = new Trainer(model, {}, { maxBatch: batch.batch, maxSeqLen: batch.seqLen });
+    const { loss, grads } = await trainer.gradients(batch);
+    const out = new Map<string, TensorToWrite>();
+    for (const slot of model.layout.slots) out.set(slot.name, { shape: slot.shape, data: grads.get(slot.name)! });
+    await writeFile(outPath, writeSafetensors(out, { format: 'pt' }));
+    console.log(JSON.stringify({ loss }));
+    trainer.destroy();
+    model.destroy();
+    return 0;
+  },
+};
