@@ -80,9 +80,9 @@ async function play(argv: string[]): Promise<number> {
   for await (const raw of rl) {
     const line = raw.trim();
     if (line === '') { prompt(); continue; }
+    if (!interactive) console.log(`> ${line}`);
     if (line === 'quit' || line === 'exit') break;
     if (line === 'valid') { console.log(env.validActions().join('\n')); prompt(); continue; }
-    if (!interactive) console.log(`> ${line}`);
     const r = env.step(line);
     console.log(r.observation);
     result = r;

@@ -170,7 +170,7 @@ export class HouseholdEnv implements Env {
         case 'inventory':
           return { text: this.holding ? `You are carrying: a ${this.holding}.` : 'You are not carrying anything.', valid: true };
         case 'look': {
-          if (!here) return { text: 'You are in the middle of a room. Looking quickly around you, you see nothing.', valid: true };
+          if (!here) return { text: `You are in the middle of a room. Looking quickly around you, you see ${aList(this.roomListing())}.`, valid: true };
           return { text: `You are facing the ${here.id}. Next to it, you see nothing.`, valid: true };
         }
       }
