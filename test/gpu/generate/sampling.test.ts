@@ -107,7 +107,7 @@ describe('sampling', () => {
     const K = 5;
     const top = new Set([...l.keys()].sort((a, b) => l[b] - l[a]).slice(0, K));
     const p = softmax(l, 1, top);
-    const counts = await sampleFirst(prompt, 1, K, 20);
+    const counts = await sampleFirst(prompt, 1, K, 10);
     const n = counts.reduce((a, b) => a + b, 0);
     counts.forEach((cnt, i) => {
       if (!top.has(i)) expect(cnt, `token ${i} is outside the top ${K}`).toBe(0);

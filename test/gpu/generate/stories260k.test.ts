@@ -3,7 +3,7 @@
 // `atlas generate` on the command line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,22 +15,15 @@ import { dirSource } from '../../../src/engine/weights/file-source-node.ts';
 import { Llama2cTokenizer } from '../../../src/data/tokenizer/llama2c.ts';
 import { referenceLogits } from './reference.ts';
 import { maxAbsDiff } from './tiny-model.ts';
+import { STORIES_BIN, STORIES_DIR, haveStories, storiesGolden } from './stories.ts';
 
-const DIR = path.resolve('../shared/models/stories260K');
-const BIN = path.join(DIR, 'stories260K.bin');
-const have = existsSync(BIN) && existsSync(path.join(DIR, 'README.md'));
+const DIR = STORIES_DIR;
+const BIN = STORIES_BIN;
+const have = haveStories;
 if (!have) console.warn(`SKIPPED stories260K golden tests: ${DIR} not found (../shared absent)`);
+const golden = storiesGolden;
 const run = promisify(execFile);
 const atlas = (...args: string[]) => run(process.execPath, [path.resolve('bin/atlas.mjs'), ...args], { cwd: path.resolve('.'), maxBuffer: 1 << 20 });
-
-/** The golden text: the indented line after "Golden output" in the README. */
-function golden(): string {
-  const readme = readFileSync(path.join(DIR, 'README.md'), 'utf8');
-  const after = readme.slice(readme.indexOf('## Golden output'));
-  const line = after.split('\n').find((l) => l.startsWith('    '));
-  if (!line) throw new Error('README has no indented golden line');
-  return line.trim();
-}
 
 describe.skipIf(!have)('stories260K golden greedy output', () => {
   let ctx: GpuContext;
@@ -94,7 +87,6 @@ describe.skipIf(!have)('stories260K golden greedy output', () => {
 
   it('the CLI reports bad inputs clearly', async () => {
     const truncated = path.join(tmp, 'truncated.bin');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(truncated, readFileSync(BIN).subarray(0, 100_000));
     const err = await atlas('generate', '--model', truncated).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(1);
