@@ -148,7 +148,8 @@ function tryGenerate(type: GridTaskType, rng: Rng): GridWorld | null {
   return w;
 }
 
-/** Every floor cell without an object is reachable from the agent (doors count as open). */
+/** Every floor cell without an object is reachable from the agent (doors count as open), and
+ *  so is a cell beside every object. */
 function connected(w: GridWorld): boolean {
   const ok = (x: number, y: number) => !isWall(w, x, y) && !w.objects.has(cellKey(x, y));
   const seen = new Set([cellKey(w.agent.x, w.agent.y)]);
@@ -164,5 +165,10 @@ function connected(w: GridWorld): boolean {
     }
   }
   for (let y = 0; y < w.height; y++) for (let x = 0; x < w.width; x++) if (ok(x, y) && !seen.has(cellKey(x, y))) return false;
+  // Every object must be reachable: some free neighbour to stand on while facing it.
+  for (const k of w.objects.keys()) {
+    const [x, y] = k.split(',').map(Number);
+    if (!DIR_VEC.some(([dx, dy]) => seen.has(cellKey(x + dx, y + dy)))) return false;
+  }
   return true;
 }
