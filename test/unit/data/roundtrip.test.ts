@@ -82,7 +82,7 @@ describe('round trips', () => {
     expect(first).toEqual({ id: 'plain', nSteps: 5, selector: 'oracle:test', budget: 0.3, steps: [1, 3], categories: ['action', 'action'], reasons: ['because 1', 'because 3'], createdAt: '2026-01-01T00:00:00.000Z' });
     const bare = cases.map((t) => ({ ...t, selections: [] }));
     const { applied, problems } = applyLabels(bare, text + '{"id":"ghost","nSteps":1,"selector":"x","budget":null,"steps":[],"categories":[],"reasons":[]}\n');
-    expect(applied).toBe(cases.length);
+    expect(applied).toBe(cases.length - 1); // "no-selection" has selector "none": nothing to apply
     expect(problems).toEqual([{ file: 'labels.jsonl', line: 7, reason: 'no trajectory with id "ghost"' }]);
     const withSel = cases.filter((t) => t.selections.length);
     expect(bare.filter((t) => withSel.some((w) => w.id === t.id)).map((t) => t.selections[0])).toEqual(withSel.map((t) => t.selections[0]));

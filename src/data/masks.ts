@@ -1,0 +1,230 @@
+// Loss masks per arm, context windows and batches.
+// Weight 1 covers exactly the tokens of the supervised agent turns — their content and the
+// end-of-turn token that closes them — and never BOS, role headers, system text, the
+// preamble, the instruction or observations. Windows: a trajectory longer than the context is
+// cut into windows that each keep the whole prefix (BOS … instruction) and end at a supervised
+// turn's end-of-turn token; each supervised turn is trained in exactly one window, with as much
+// history before it as fits; cut history is counted in the report. Nothing is cut silently.
+import { armSteps, type Arm } from './arms.ts';
+import { renderTrajectory, tokenTexts, type RenderedTrajectory, type SegmentKind } from './render.ts';
+import type { TextTokenizer } from './tokenize.ts';
+import type { Trajectory } from './trajectory.ts';
+
+export const IGNORE_LABEL = -100;
+
+export type StepLossSource = Record<string, readonly number[]> | ((t: Trajectory) => readonly number[] | undefined);
+
+export interface MaskOptions {
+  arm: Arm;
+  tokenizer: TextTokenizer;
+  /** Model context T: an example holds at most T + 1 tokens (T positions, each predicting the next). */
+  contextLength: number;
+  seed?: number;
+  budget?: number;
+  /** Per-step base-model loss for the highest-loss arm, by trajectory id or as a function. */
+  stepLoss?: StepLossSource;
+}
+
+export interface TrainingExample {
+  trajectoryId: string;
+  /** Tokens of the window (≤ contextLength + 1). */
+  tokens: Int32Array;
+  /** Weight of predicting each token (tokens[0] is never predicted, its weight is 0). */
+  tokenWeights: Float32Array;
+  /** Engine view: inputIds = tokens[:-1], labels = tokens[1:], weights = tokenWeights[1:]. */
+  inputIds: Int32Array;
+  labels: Int32Array;
+  weights: Float32Array;
+  /** Steps whose agent turn carries weight in this example. */
+  supervisedSteps: number[];
+  /** Token range [start, end) of the full rendering this window covers after the prefix. */
+  window: { start: number; end: number };
+  /** Tokens of history between the prefix and the window start left out of this example. */
+  cutTokens: number;
+}
+
+export interface DroppedTurn {
+  trajectoryId: string;
+  step: number;
+  reason: string;
+}
+
+export interface MaskReport {
+  arm: Arm;
+  contextLength: number;
+  trajectories: number;
+  examples: number;
+  supervisedTurns: number;
+  supervisedTokens: number;
+  /** Trajectories that needed more than one window. */
+  windowed: number;
+  /** History tokens left out of windows, summed over examples. */
+  cutTokens: number;
+  /** Supervised turns that cannot fit any window (prefix + turn > context), with the reason. */
+  droppedTurns: DroppedTurn[];
+  /** Trajectories in which the arm selects no step (no example made). */
+  withoutSupervisedSteps: string[];
+}
+
+function stepLossFor(t: Trajectory, src: StepLossSource | undefined): readonly number[] | undefined {
+  if (!src) return undefined;
+  return typeof src === 'function' ? src(t) : src[t.id];
+}
+
+/** Per-token weight over a full rendering for a set of supervised steps. */
+export function tokenWeightsFor(r: RenderedTrajectory, supervised: Iterable<number>): Float32Array {
+  const w = new Float32Array(r.ids.length);
+  for (const s of supervised) {
+    const span = r.steps[s];
+    if (span) w.fill(1, span.agentStart, span.eotEnd);
+  }
+  return w;
+}
+
+function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned: number[], start: number, end: number): TrainingExample {
+  const n = r.prefixEnd + (end - start);
+  const tokens = new Int32Array(n);
+  tokens.set(r.ids.subarray(0, r.prefixEnd), 0);
+  tokens.set(r.ids.subarray(start, end), r.prefixEnd);
+  const tokenWeights = new Float32Array(n);
+  // Only the turns assigned to this window carry weight (a turn is trained once).
+  for (const s of assigned) {
+    const span = r.steps[s];
+    tokenWeights.set(fullWeights.subarray(span.agentStart, span.eotEnd), r.prefixEnd + span.agentStart - start);
+  }
+  tokenWeights[0] = 0;
+  return {
+    trajectoryId: r.trajectoryId,
+    tokens,
+    tokenWeights,
+    inputIds: tokens.slice(0, n - 1),
+    labels: tokens.slice(1),
+    weights: tokenWeights.slice(1),
+    supervisedSteps: assigned,
+    window: { start, end },
+    cutTokens: start - r.prefixEnd,
+  };
+}
+
+/** Examples of one rendered trajectory for its supervised steps (sorted). */
+export function windowExamples(r: RenderedTrajectory, supervised: number[], contextLength: number, dropped: DroppedTurn[]): TrainingExample[] {
+  const cap = contextLength + 1;
+  const full = tokenWeightsFor(r, supervised);
+  const room = cap - r.prefixEnd; // tokens available after the prefix
+  const examples: TrainingExample[] = [];
+  const lastEnd = supervised.length ? r.steps[supervised[supervised.length - 1]].eotEnd : r.prefixEnd;
+  if (supervised.length && lastEnd <= cap) return [makeExample(r, full, supervised, r.prefixEnd, lastEnd)];
+  let i = 0;
+  while (i < supervised.length) {
+    const k = supervised[i];
+    const turn = r.steps[k];
+    const need = turn.eotEnd - turn.start; // header + agent turn + end-of-turn
+    if (need > room) {
+      dropped.push({
+        trajectoryId: r.trajectoryId,
+        step: k,
+        reason: `the prefix (${r.prefixEnd} tokens: instruction and system text) plus this agent turn (${need} tokens) need ${r.prefixEnd + need} tokens; the context holds ${cap} (contextLength ${contextLength} + 1)`,
+      });
+      i++;
+      continue;
+    }
+    // Extend the window over following supervised turns while they still fit with turn k.
+    let j = i;
+    while (j + 1 < supervised.length && r.steps[supervised[j + 1]].eotEnd - turn.start <= room) j++;
+    const end = r.steps[supervised[j]].eotEnd;
+    // Start as early as possible, at a step boundary (never mid-turn), but not after turn k's header.
+    const earliest = Math.max(r.prefixEnd, end - room);
+    let start = turn.start;
+    for (const s of r.steps) {
+      if (s.start >= earliest) {
+        start = Math.min(s.start, turn.start);
+        break;
+      }
+    }
+    examples.push(makeExample(r, full, supervised.slice(i, j + 1), start, end));
+    i = j + 1;
+  }
+  return examples;
+}
+
+/** Training examples for an arm over many trajectories, with a report of everything cut or dropped. */
+export function buildTrainingExamples(trajectories: readonly Trajectory[], opts: MaskOptions): { examples: TrainingExample[]; report: MaskReport } {
+  if (!Number.isInteger(opts.contextLength) || opts.contextLength < 2) throw new Error(`contextLength must be an integer ≥ 2 (got ${opts.contextLength})`);
+  const report: MaskReport = {
+    arm: opts.arm,
+    contextLength: opts.contextLength,
+    trajectories: trajectories.length,
+    examples: 0,
+    supervisedTurns: 0,
+    supervisedTokens: 0,
+    windowed: 0,
+    cutTokens: 0,
+    droppedTurns: [],
+    withoutSupervisedSteps: [],
+  };
+  const examples: TrainingExample[] = [];
+  for (const t of trajectories) {
+    const supervised = armSteps(opts.arm, t, { seed: opts.seed, budget: opts.budget, stepLoss: stepLossFor(t, opts.stepLoss) });
+    if (supervised.length === 0) {
+      report.withoutSupervisedSteps.push(t.id);
+      continue;
+    }
+    const r = renderTrajectory(t, opts.tokenizer);
+    const ex = windowExamples(r, supervised, opts.contextLength, report.droppedTurns);
+    if (ex.length > 1) report.windowed++;
+    for (const e of ex) {
+      report.supervisedTurns += e.supervisedSteps.length;
+      for (const w of e.weights) report.supervisedTokens += w;
+      report.cutTokens += e.cutTokens;
+      examples.push(e);
+    }
+  }
+  report.examples = examples.length;
+  return { examples, report };
+}
+
+/** B×T batches as the engine takes them (src/engine/batch.ts TokenBatch): one example per row,
+ *  padded with padId, label −100 and weight 0. The last batch's missing rows are all padding. */
+export function packBatches(examples: readonly TrainingExample[], opts: { batchSize: number; seqLen: number; padId: number }): { inputIds: Int32Array; labels: Int32Array; weights: Float32Array; batch: number; seqLen: number; rows: number }[] {
+  const { batchSize: B, seqLen: T, padId } = opts;
+  const out = [];
+  for (let b0 = 0; b0 < examples.length; b0 += B) {
+    const inputIds = new Int32Array(B * T).fill(padId);
+    const labels = new Int32Array(B * T).fill(IGNORE_LABEL);
+    const weights = new Float32Array(B * T);
+    const rows = Math.min(B, examples.length - b0);
+    for (let r = 0; r < rows; r++) {
+      const e = examples[b0 + r];
+      if (e.inputIds.length > T) throw new Error(`example of "${e.trajectoryId}" has ${e.inputIds.length} positions, more than seqLen ${T}; build examples with contextLength ≤ ${T}`);
+      inputIds.set(e.inputIds, r * T);
+      labels.set(e.labels, r * T);
+      weights.set(e.weights, r * T);
+    }
+    out.push({ inputIds, labels, weights, batch: B, seqLen: T, rows });
+  }
+  return out;
+}
+
+export interface TokenViewEntry {
+  id: number;
+  /** Decoded text of the token (for display only; render it as text, never as HTML). */
+  text: string;
+  segment: SegmentKind;
+  step?: number;
+  weight: number;
+}
+
+/** What the UI draws: every token of the full rendering with its text, segment, step and weight for an arm. */
+export function tokenView(t: Trajectory, opts: Omit<MaskOptions, 'contextLength'>): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
+  const supervised = armSteps(opts.arm, t, { seed: opts.seed, budget: opts.budget, stepLoss: stepLossFor(t, opts.stepLoss) });
+  const r = renderTrajectory(t, opts.tokenizer);
+  const w = tokenWeightsFor(r, supervised);
+  const texts = tokenTexts(r.ids, opts.tokenizer);
+  const tokens: TokenViewEntry[] = [];
+  for (const seg of r.segments) {
+    for (let i = seg.start; i < seg.start + seg.length; i++) {
+      tokens.push({ id: r.ids[i], text: texts[i], segment: seg.kind, ...(seg.step !== undefined && { step: seg.step }), weight: w[i] });
+    }
+  }
+  return { tokens, supervisedSteps: supervised };
+}

@@ -1,0 +1,104 @@
+// Rendering a trajectory as training tokens: a chat layout (BOS, then for each turn: role
+// header, content, end-of-turn token), each piece tokenized on its own so that every token
+// belongs to exactly one segment — a role header, the system text, the preamble, the
+// instruction, an agent turn of step i, its end-of-turn token, or an observation.
+// Segment-wise encoding keeps masks exact; tokenizers that prepend a space to every encode
+// call (SentencePiece "▁") therefore show one at the start of each segment.
+import { trajectoryMessages } from './export.ts';
+import type { ChatRole, TextTokenizer } from './tokenize.ts';
+import type { Trajectory } from './trajectory.ts';
+
+export type SegmentKind = 'bos' | 'header' | 'system' | 'preamble' | 'instruction' | 'agent' | 'eot' | 'separator' | 'observation';
+
+export interface Segment {
+  kind: SegmentKind;
+  /** Step index for agent, eot (of an agent turn) and observation segments. */
+  step?: number;
+  role?: ChatRole;
+  text: string;
+  /** First token index and token count in the rendered sequence. */
+  start: number;
+  length: number;
+}
+
+export interface StepSpan {
+  /** First token of the step's agent header. */
+  start: number;
+  /** Agent content tokens [agentStart, eotEnd) including the end-of-turn token. */
+  agentStart: number;
+  eotEnd: number;
+  /** One past the last token of the step (its observation turn included). */
+  end: number;
+}
+
+export interface RenderedTrajectory {
+  trajectoryId: string;
+  ids: Int32Array;
+  segments: Segment[];
+  /** Tokens [0, prefixEnd): BOS, system, preamble and instruction — kept in every window. */
+  prefixEnd: number;
+  steps: StepSpan[];
+}
+
+export function renderTrajectory(t: Trajectory, tok: TextTokenizer): RenderedTrajectory {
+  const ids: number[] = [];
+  const segments: Segment[] = [];
+  const push = (kind: SegmentKind, text: string, tokens: number[], extra: Partial<Segment> = {}) => {
+    if (tokens.length === 0) return;
+    segments.push({ kind, text, start: ids.length, length: tokens.length, ...extra });
+    for (const id of tokens) ids.push(id);
+  };
+  const headerIds = new Map<ChatRole, number[]>();
+  const header = (role: ChatRole) => {
+    let h = headerIds.get(role);
+    if (!h) headerIds.set(role, (h = tok.encode(tok.chat.header[role])));
+    return h;
+  };
+  const afterEot = tok.chat.afterEot ? tok.encode(tok.chat.afterEot) : [];
+  if (tok.bosId !== undefined) push('bos', '', [tok.bosId]);
+  const steps: StepSpan[] = [];
+  let prefixEnd = -1;
+  const messages = trajectoryMessages(t);
+  let preambleLeft = t.preamble?.length ?? 0;
+  for (const m of messages) {
+    const isStep = m.role === 'assistant' && m.step !== undefined;
+    if (isStep && prefixEnd < 0) prefixEnd = ids.length;
+    const start = ids.length;
+    push('header', tok.chat.header[m.role], header(m.role), { role: m.role });
+    let kind: SegmentKind;
+    if (m.role === 'system') kind = 'system';
+    else if (isStep) kind = 'agent';
+    else if (prefixEnd >= 0) kind = 'observation';
+    else if (preambleLeft > 0) {
+      kind = 'preamble';
+      preambleLeft--;
+    } else kind = 'instruction';
+    const step = isStep ? m.step : kind === 'observation' ? steps.length - 1 : undefined;
+    const agentStart = ids.length;
+    push(kind, m.content, tok.encode(m.content), { role: m.role, ...(step !== undefined && { step }) });
+    push('eot', tok.chat.eotText, [tok.chat.eotId], { role: m.role, ...(isStep && { step }) });
+    if (isStep) steps.push({ start, agentStart, eotEnd: ids.length, end: ids.length });
+    push('separator', tok.chat.afterEot, afterEot);
+    if (kind === 'observation' || isStep) steps[steps.length - 1].end = ids.length;
+  }
+  if (prefixEnd < 0) prefixEnd = ids.length;
+  return { trajectoryId: t.id, ids: Int32Array.from(ids), segments, prefixEnd, steps };
+}
+
+/** Decoded text of each token, for display. A token that ends inside a multi-byte character
+ *  shows nothing and the character appears on the token that completes it. */
+export function tokenTexts(ids: ArrayLike<number>, tok: TextTokenizer): string[] {
+  const out: string[] = new Array(ids.length).fill('');
+  let i = 0;
+  while (i < ids.length) {
+    let j = i + 1;
+    let text = tok.decode([ids[i]]);
+    while (text.includes('\uFFFD') && j < ids.length && j - i < 4) {
+      text = tok.decode(Array.from({ length: j - i + 1 }, (_, k) => ids[i + k]));
+      j++;
+    }
+    out[j - 1] = text;
+    i = j;
+  }
+  return out;
+}
