@@ -1,10 +1,13 @@
 // A selector that needs no model: it reads the four categories' visible signals.
 //   plan            the first agent turn whose thought lays out steps ("first ... then", "I need to", "plan")
 //   self-correction the turn right after a failed or surprising observation ("Nothing happens.", errors)
-//   observation     the step whose observation first mentions the task's target, when the action did not name it
-//   action          the final decisive action (the last turn that acts rather than only thinks)
-// Candidates are ranked in that order (the first self-correction ahead of the observation,
-// later self-corrections after the final action) and cut to the budget.
+//   observation     the turn right after the observation that first shows the task's target (the
+//                   turn that notices it; the observation itself belongs to the turn before, whose
+//                   action did not name the target), as the built-in environments label it
+//   action          the final decisive action (the last turn that acts rather than only thinks),
+//                   then earlier turns that apply one of the task's own verbs to its target
+// Candidates are ranked plan, first self-correction, observation, final action, other
+// self-corrections, other decisive actions, and cut to the budget.
 import type { StepLabel, Trajectory, CriticalCategory, Step } from '../data/trajectory.ts';
 import { budgetCount } from '../data/arms.ts';
 
@@ -33,11 +36,17 @@ function thoughtText(s: Step): string {
   return s.thought ?? s.agent;
 }
 
+// Verbs that, applied to the task's target, are decisive rather than routine moves.
+const GOAL_VERBS = new Set('put place clean heat cool use examine slice toggle craft unlock pick give buy'.split(' '));
+
+/** ALFWorld-style prompts put the goal after "Your task is to:"; prefer that part when present. */
+function goalText(instruction: string): string {
+  return /task is to:?\s*(.*)$/is.exec(instruction)?.[1] ?? instruction;
+}
+
 /** Content words of the instruction, in order; the first is usually the object sought. */
 export function targetWords(instruction: string): string[] {
-  // ALFWorld-style prompts put the goal after "Your task is to:"; prefer that part when present.
-  const goal = /task is to:?\s*(.*)$/is.exec(instruction)?.[1] ?? instruction;
-  const words = goal.toLowerCase().match(/[a-z]+/g) ?? [];
+  const words = goalText(instruction).toLowerCase().match(/[a-z]+/g) ?? [];
   return [...new Set(words.filter((w) => w.length >= 3 && !STOPWORDS.has(w)))];
 }
 
@@ -69,8 +78,8 @@ export function heuristicCandidates(t: Trajectory): Candidate[] {
   const targets = targetWords(t.instruction);
   for (const word of targets) {
     const reveal = steps.findIndex((s) => mentions(s.observation, word) && !mentions(actionText(s), word));
-    if (reveal !== -1) {
-      out.push({ step: reveal, category: 'observation', reason: `its observation first shows the task's "${word}"` });
+    if (reveal !== -1 && reveal + 1 < steps.length) {
+      out.push({ step: reveal + 1, category: 'observation', reason: `turn after the observation that first shows the task's "${word}"` });
       break;
     }
   }
@@ -82,6 +91,16 @@ export function heuristicCandidates(t: Trajectory): Candidate[] {
     }
   }
   out.push(...corrections.slice(1));
+
+  // Earlier decisive actions: the action's verb is one of the task's verbs and it names a target.
+  const goalVerbs = new Set((goalText(t.instruction).toLowerCase().match(/[a-z]+/g) ?? []).filter((w) => GOAL_VERBS.has(w)));
+  steps.forEach((s, i) => {
+    const act = actionText(s).trim().toLowerCase();
+    const verb = act.split(/\s+/)[0];
+    if (goalVerbs.has(verb) && targets.some((w) => mentions(act, w)) && !FAILURE_MARKERS.test(s.observation)) {
+      out.push({ step: i, category: 'action', reason: `applies the task's "${verb}" to its target` });
+    }
+  });
   return out;
 }
 

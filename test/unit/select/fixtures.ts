@@ -23,8 +23,9 @@ export function makeTrajectory(id: string, n = 8, opts: { object?: string; place
     push('There is no drawer 9; I will look at the shelves instead.', 'go to shelf 1', 'You arrive at shelf 1. On the shelf 1, you see a mug 1.', 'self-correction');
   }
   for (let i = 0; i < search; i++) push('Keep looking.', `go to drawer ${i + 1}`, `You arrive at drawer ${i + 1}. On the drawer ${i + 1}, you see nothing.`, 'routine');
-  push('Check the countertop.', 'go to countertop 1', `You arrive at countertop 1. On the countertop 1, you see a ${object} 1 and a knife 1.`, 'observation');
-  push(`Take the ${object}.`, `take ${object} 1 from countertop 1`, `You pick up the ${object} 1 from the countertop 1.`, 'routine');
+  push('Check the countertop.', 'go to countertop 1', `You arrive at countertop 1. On the countertop 1, you see a ${object} 1 and a knife 1.`, 'routine');
+  // As the built-in environments label it: the turn that notices the target is the critical observation.
+  push(`I found the ${object}; take it.`, `take ${object} 1 from countertop 1`, `You pick up the ${object} 1 from the countertop 1.`, 'observation');
   push(`Now put it in the ${place}.`, `put ${object} 1 in/on ${place} 1`, `You put the ${object} 1 in/on the ${place} 1.`, 'action');
   return {
     version: 1,

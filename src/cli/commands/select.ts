@@ -1,0 +1,163 @@
+// atlas select --in <trajectories.jsonl> --selector oracle|judge|heuristic|random|rejected|highest-loss|full
+//   [--base-url URL --model NAME] [--api-key-env VAR] [--budget 0.3] [--concurrency N] [--seed S]
+//   [--dry-run] --out <labelled.jsonl>
+// Appends one Selection per trajectory and writes them all; progress goes to stderr and the
+// last line printed on stdout is the JSON summary. The API key is read from the environment
+// variable named by --api-key-env (default OPENAI_API_KEY), never from an argument.
+import { existsSync, statSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from '../main.ts';
+import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
+import { parseTrajectoriesJsonl, trajectoriesToJsonl } from '../../data/jsonl.ts';
+import { DEFAULT_BUDGET } from '../../data/arms.ts';
+import { runSelection, dryRun, SELECTOR_KINDS, type RunOptions, type SelectorKind, type RunProgress } from '../../select/run.ts';
+import { FileCacheStore, DEFAULT_CACHE_DIR } from '../../select/cache-node.ts';
+import { stepLossFromJsonl, engineStepLoss } from '../../select/step-loss.ts';
+import type { JudgeMode } from '../../select/judge.ts';
+
+const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTOR_KINDS.join('|')} --out <labelled.jsonl>
+  [--budget 0.3] [--seed S] [--concurrency N] [--dry-run]
+  oracle:       --base-url URL --model NAME [--api-key-env VAR (default OPENAI_API_KEY)]
+                [--timeout-ms 60000] [--max-retries 4] [--no-json-mode]
+                [--price-prompt P --price-completion P   (per 1M tokens, for the cost estimate)]
+  judge:        --model <local model folder | hub id> [--judge-mode score|generate] [--runtime node|wasm]
+                [--max-new-tokens 512] [--allow-remote]
+  highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model> (engine; not wired yet)
+  cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)`;
+
+function progressLine(p: RunProgress): string {
+  const s = p.summary;
+  const cost = s.cost === null ? '' : ` cost ${s.cost.toFixed(4)}`;
+  return `select: ${p.done}/${p.total} labelled ${s.labelled} failed ${s.failed.length} requests ${s.requests} retries ${s.retries} cache ${s.cacheHits} tokens ${s.tokens.prompt}+${s.tokens.completion}${cost}\n`;
+}
+
+export const command: Command = {
+  summary: 'choose critical steps (oracle LLM, local judge, heuristic, random, rejected, highest-loss)',
+  async run(argv) {
+    const { values } = parseCommandArgs('select', argv, {
+      in: { type: 'string' },
+      out: { type: 'string' },
+      selector: { type: 'string' },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      'api-key-env': { type: 'string' },
+      budget: { type: 'string' },
+      concurrency: { type: 'string' },
+      seed: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'timeout-ms': { type: 'string' },
+      'max-retries': { type: 'string' },
+      'no-json-mode': { type: 'boolean' },
+      'price-prompt': { type: 'string' },
+      'price-completion': { type: 'string' },
+      'judge-mode': { type: 'string' },
+      runtime: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      'allow-remote': { type: 'boolean' },
+      'step-loss': { type: 'string' },
+      'cache-dir': { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const input = requireOption('select', values.in, 'in');
+    const selector = requireOption('select', values.selector, 'selector') as SelectorKind;
+    if (!SELECTOR_KINDS.includes(selector)) throw new Error(`--selector must be one of ${SELECTOR_KINDS.join(', ')} (got "${selector}")`);
+    const dry = Boolean(values['dry-run']);
+    const out = dry ? values.out : requireOption('select', values.out, 'out');
+    const budget = numberOption('select', values.budget, 'budget', DEFAULT_BUDGET);
+    if (!(budget > 0 && budget <= 1)) throw new Error(`--budget must be in (0, 1] (got ${budget})`);
+    const concurrency = intOption('select', values.concurrency, 'concurrency', 4);
+    if (concurrency < 1) throw new Error(`--concurrency must be at least 1 (got ${concurrency})`);
+    const seed = intOption('select', values.seed, 'seed', 0);
+
+    let text: string;
+    try {
+      text = await readFile(input, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read --in ${input}: ${(err as Error).message}`);
+    }
+    const { trajectories } = parseTrajectoriesJsonl(text, input);
+    const options: RunOptions = { selector, budget, seed, concurrency };
+    const pricePrompt = values['price-prompt'];
+    const priceCompletion = values['price-completion'];
+    if ((pricePrompt === undefined) !== (priceCompletion === undefined)) throw new Error('give both --price-prompt and --price-completion (per 1M tokens), or neither');
+    if (pricePrompt !== undefined) {
+      options.price = { promptPerM: numberOption('select', pricePrompt, 'price-prompt', 0), completionPerM: numberOption('select', priceCompletion, 'price-completion', 0) };
+    }
+    if ((selector === 'oracle' || selector === 'judge') && !values['no-cache']) options.cache = new FileCacheStore(values['cache-dir'] ?? DEFAULT_CACHE_DIR);
+
+    if (selector === 'oracle') {
+      const baseUrl = requireOption('select', values['base-url'], 'base-url');
+      const model = requireOption('select', values.model, 'model');
+      const keyVar = values['api-key-env'] ?? 'OPENAI_API_KEY';
+      const apiKey = process.env[keyVar];
+      if (!apiKey) process.stderr.write(`select: no API key (${keyVar} is unset); sending requests without one\n`);
+      options.oracle = {
+        baseUrl,
+        model,
+        apiKey,
+        jsonMode: !values['no-json-mode'],
+        timeoutMs: intOption('select', values['timeout-ms'], 'timeout-ms', 60_000),
+        maxRetries: intOption('select', values['max-retries'], 'max-retries', 4),
+      };
+    } else if (selector === 'judge') {
+      const model = requireOption('select', values.model, 'model');
+      const mode = (values['judge-mode'] ?? 'score') as JudgeMode;
+      if (mode !== 'score' && mode !== 'generate') throw new Error(`--judge-mode must be score or generate (got "${mode}")`);
+      const runtime = values.runtime ?? 'node';
+      if (runtime !== 'node' && runtime !== 'wasm') throw new Error(`--runtime must be node or wasm (got "${runtime}")`);
+      if (runtime === 'wasm') await (await import('../../select/judge-node.ts')).useOnnxruntimeWebInNode();
+      const { loadJudge } = await import('../../select/judge.ts');
+      // A folder on disk loads offline; anything else is a hub id (needs --allow-remote and a network).
+      const local = existsSync(model) && statSync(model).isDirectory();
+      if (!local && !values['allow-remote']) throw new Error(`--model "${model}" is not a folder; pass --allow-remote to load it from the Hugging Face hub`);
+      options.model = await loadJudge({
+        model: local ? path.basename(path.resolve(model)) : model,
+        localModelPath: local ? path.dirname(path.resolve(model)) : undefined,
+        allowRemote: local ? false : Boolean(values['allow-remote']),
+        mode,
+        maxNewTokens: intOption('select', values['max-new-tokens'], 'max-new-tokens', 512),
+      });
+    } else if (selector === 'highest-loss') {
+      if (values['step-loss']) options.stepLoss = stepLossFromJsonl(await readFile(values['step-loss'], 'utf8'), values['step-loss']);
+      else if (values.model) options.stepLoss = await engineStepLoss(values.model);
+      else throw new Error('highest-loss needs the base model per-step loss: pass --step-loss <file.jsonl> or --model <base model>');
+    }
+
+    if (dry) {
+      if (selector !== 'oracle' && !(selector === 'judge' && options.model?.promptVersion.startsWith('atlas-select'))) {
+        throw new Error(`--dry-run shows what an oracle (or generating judge) would be sent; the ${selector} selector sends nothing`);
+      }
+      const report = await dryRun(trajectories, options);
+      const first = report.prompts.find((p) => !p.cached) ?? report.prompts[0];
+      if (first) {
+        console.log(`--- prompt for "${first.id}" (${first.promptTokens} tokens, estimated) ---`);
+        for (const m of first.messages) console.log(`[${m.role}]\n${m.content}\n`);
+      }
+      const { prompts, ...totals } = report;
+      console.log(JSON.stringify({ dryRun: true, ...totals }));
+      return 0;
+    }
+
+    let lastPrint = 0;
+    const { trajectories: labelled, summary } = await runSelection(trajectories, options, {
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - lastPrint > 1000 || p.done === p.total) {
+          lastPrint = now;
+          process.stderr.write(progressLine(p));
+        }
+      },
+    });
+    await writeFile(out!, trajectoriesToJsonl(labelled), 'utf8');
+    for (const f of summary.failed.slice(0, 20)) process.stderr.write(`select: failed ${f.id}: ${f.reason}\n`);
+    if (summary.failed.length > 20) process.stderr.write(`select: ... ${summary.failed.length - 20} more failures in the summary\n`);
+    console.log(JSON.stringify({ ...summary, out }));
+    return summary.labelled === 0 && summary.total > 0 ? 1 : 0;
+  },
+};
