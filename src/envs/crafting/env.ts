@@ -106,9 +106,12 @@ export class CraftingEnv implements Env {
     return { text: a === '' ? this.invalidReply : `Could not execute ${a}`, valid: false };
   }
 
+  /** Inventory, getting one of each base material the shown recipes use, and the shown
+   *  recipes the inventory can pay for now. */
   validActions(): string[] {
     const bases = new Set<string>();
     for (const r of this.shown) for (const [i] of r.inputs) if (isBase(i)) bases.add(i);
-    return ['inventory', ...[...bases].sort().map((b) => `get 1 ${b}`), ...this.shown.map((r) => recipeCommand(r))];
+    const craftable = this.shown.filter((r) => r.inputs.every(([i, n]) => this.has(i, n)));
+    return ['inventory', ...[...bases].sort().map((b) => `get 1 ${b}`), ...craftable.map((r) => recipeCommand(r))];
   }
 }

@@ -191,7 +191,15 @@ export class GridEnv implements Env {
     }
   }
 
+  /** The actions that would do something now (BabyAI itself accepts all six at any time). */
   validActions(): string[] {
-    return ['turn left', 'turn right', 'move forward', 'pick up', 'drop', 'toggle'];
+    const [fx, fy] = this.front();
+    const door = doorAt(this.w, fx, fy);
+    const acts = ['turn left', 'turn right'];
+    if (passable(this.w, fx, fy)) acts.push('move forward');
+    if (!this.carrying && this.w.objects.has(cellKey(fx, fy))) acts.push('pick up');
+    if (this.carrying && passable(this.w, fx, fy) && !door) acts.push('drop');
+    if (door && (door.state !== 'locked' || (this.carrying?.type === 'key' && this.carrying.color === door.color))) acts.push('toggle');
+    return acts;
   }
 }

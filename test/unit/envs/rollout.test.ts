@@ -91,3 +91,27 @@ describe('rollouts', () => {
     expect(text).toMatch(/episode seeds:\n {2}grid held-in /);
   });
 });
+
+describe('valid actions', () => {
+  for (const def of ENVIRONMENTS) {
+    const split = def.taskTypes['held-in'].length ? 'held-in' : 'held-out';
+    it(`${def.name}: every action listed as valid is accepted (random walks over 30 episodes)`, async () => {
+      let checked = 0;
+      for (const seed of seeds.slice(0, 30)) {
+        const env = def.create();
+        env.reset(def.sampleTask(seed, split));
+        let k = seed;
+        for (let done = false; !done; ) {
+          const valid = env.validActions();
+          expect(valid.length).toBeGreaterThan(0);
+          const a = valid[(k = (k * 1103515245 + 12345) >>> 0) % valid.length];
+          const r = env.step(a);
+          expect(r.valid, `${def.name} seed ${seed}: "${a}" → ${r.observation}`).toBe(true);
+          checked++;
+          done = r.done;
+        }
+      }
+      expect(checked).toBeGreaterThan(300);
+    });
+  }
+});
