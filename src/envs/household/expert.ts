@@ -64,6 +64,10 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
     }
     return ordered;
   };
+  /** Receptacles of the given types in search order (type by likelihood, then by number). */
+  const visitOrder = (types: readonly string[]) =>
+    w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  const firstUnchecked = (types: readonly string[]) => visitOrder(types).find((r) => !checked.has(r.id))?.id ?? 'the first of them';
   const likelyText = (types: string[]) => types.map((t) => `${t} (${rangeText(countOf(t))})`).join(', ');
 
   /** Goes to a receptacle, opening it when closed (unless it is an appliance used closed). */
@@ -80,7 +84,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
   function* search(what: string, types: string[], firstThought: string, found: () => string | null): Generator<ExpertTurn, { at: string; fresh: boolean }, string> {
     const already = found();
     if (already) return { at: already, fresh: false };
-    const order = w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+    const order = visitOrder(types);
     let thought = firstThought;
     for (const r of order) {
       if (checked.has(r.id)) continue;
@@ -90,9 +94,9 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
       if (hit) return { at: hit, fresh: true };
       const seen = env.visibleAt(r.id);
       thought = rng.pick([
-        seen.length === 0 ? `The ${r.id} is empty.` : `There is no ${what} on the ${r.id}.`,
+        seen.length === 0 ? `The ${r.id} is empty.` : `There is no ${what} ${onIn(r.id)} the ${r.id}.`,
         `No ${what} here.`,
-        `The ${what} is not in the ${r.id}.`,
+        `The ${what} is not ${onIn(r.id)} the ${r.id}.`,
       ]);
       thought += rng.pick([' Next, I check the next place.', ' I keep looking.', ' Let me try another place.', '']);
     }
@@ -110,7 +114,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
     const types = searchOrder(OBJECT_PLACES[g.cls]);
     const remembered = unusedTarget();
     const start = rng.pick([`First I need to find ${ordinal} ${g.cls}.`, `I need to find ${ordinal} ${g.cls} first.`]);
-    const firstThought = `${start} ${capital(article(g.cls))} is more likely to appear in ${likelyText(types)}. I can check one by one, starting with ${w.receptacles.find((r) => types.includes(r.type) && !checked.has(r.id))?.id ?? 'the first of them'}.`;
+    const firstThought = `${start} ${capital(article(g.cls))} is more likely to appear in ${likelyText(types)}. I can check one by one, starting with ${firstUnchecked(types)}.`;
     const { at, fresh } = yield* search(g.cls, types, firstThought, unusedTarget);
     const obj = nextTargetAt(at);
     if (!fresh && remembered) {
@@ -195,8 +199,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
     return;
   }
   const lampTypes = searchOrder(LAMP_PLACES);
-  const first = w.receptacles.find((r) => lampTypes.includes(r.type) && !checked.has(r.id));
-  const { at } = yield* search('desklamp', lampTypes, `Now I take ${article(g.cls)} (${num(obj)}). Next, I need to find a desklamp. A desklamp is more likely to appear in ${likelyText(lampTypes)}. I can check one by one, starting with ${first?.id ?? 'the first of them'}.`, () => lampSeenAt);
+  const { at } = yield* search('desklamp', lampTypes, `Now I take ${article(g.cls)} (${num(obj)}). Next, I need to find a desklamp. A desklamp is more likely to appear in ${likelyText(lampTypes)}. I can check one by one, starting with ${firstUnchecked(lampTypes)}.`, () => lampSeenAt);
   yield turn(`Now I find a desklamp (${num(lampId())}) on the ${at}. Next, I need to use it.`, `use ${lampId()}`, 'observation');
 }
 

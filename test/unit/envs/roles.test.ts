@@ -87,3 +87,13 @@ describe('ground-truth step roles', () => {
     }
   });
 });
+
+describe('expert prose follows its actions', () => {
+  it('household: the plan names the receptacle the first action goes to', () => {
+    for (const t of generateDemos(getEnv('household'), 80, 0, 'held-in', { mistakeRate: 0 })) {
+      const m = /starting with ([a-z]+ \d+)\./.exec(t.steps[0].thought!);
+      expect(m, t.id).not.toBeNull();
+      expect(t.steps[0].action).toBe(`go to ${m![1]}`);
+    }
+  });
+});
