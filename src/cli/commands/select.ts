@@ -22,7 +22,7 @@ const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTO
                 [--timeout-ms 60000] [--max-retries 4] [--no-json-mode]
                 [--price-prompt P --price-completion P   (per 1M tokens, for the cost estimate)]
   judge:        --model <local model folder | hub id> [--judge-mode score|generate] [--runtime node|wasm]
-                [--max-new-tokens 512] [--allow-remote]
+                [--max-new-tokens 512] [--max-step-chars 300 (score mode)] [--allow-remote]
   highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model> (engine; not wired yet)
   cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)`;
 
@@ -54,6 +54,7 @@ export const command: Command = {
       'judge-mode': { type: 'string' },
       runtime: { type: 'string' },
       'max-new-tokens': { type: 'string' },
+      'max-step-chars': { type: 'string' },
       'allow-remote': { type: 'boolean' },
       'step-loss': { type: 'string' },
       'cache-dir': { type: 'string' },
@@ -122,6 +123,7 @@ export const command: Command = {
         allowRemote: local ? false : Boolean(values['allow-remote']),
         mode,
         maxNewTokens: intOption('select', values['max-new-tokens'], 'max-new-tokens', 512),
+        maxStepChars: intOption('select', values['max-step-chars'], 'max-step-chars', 300),
       });
     } else if (selector === 'highest-loss') {
       if (values['step-loss']) options.stepLoss = stepLossFromJsonl(await readFile(values['step-loss'], 'utf8'), values['step-loss']);
