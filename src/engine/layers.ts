@@ -134,7 +134,7 @@ export function encodeBackward(p: PassContext): void {
     // attention block (dres = grad of xmid)
     linearBackward(p, S('dres'), L('att'), P(pre + 'self_attn.o_proj.weight'), G(pre + 'self_attn.o_proj.weight'), S('datt'), N, d, qd, false);
     p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('k'), L('v'), S('dS'), S('dq')], groups64(B * c.nHeads * T));
-    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('q'), S('datt'), S('dk'), S('dv')], groups64((B * c.nKvHeads * T * c.headDim) / 4));
+    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('q'), S('datt'), S('dk'), S('dv')], groups64(B * c.nKvHeads * T));
     const rope = ropeKernel(c.headDim);
     p.plan.add(rope, { N, T, heads: c.nHeads, dir: -1 }, [S('dq'), { buffer: model.rope }], groups64((N * qd) / 2));
     p.plan.add(rope, { N, T, heads: c.nKvHeads, dir: -1 }, [S('dk'), { buffer: model.rope }], groups64((N * kvd) / 2));

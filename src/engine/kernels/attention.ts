@@ -8,6 +8,13 @@ export interface AttentionDims {
   headDim: number;
 }
 
+/** Repeats a line for every 4-wide chunk c of a head (unrolled: SwiftShader spills
+ *  dynamically indexed private arrays to memory, named registers stay registers). */
+const NL4 = '\n    ';
+function unroll(d: AttentionDims, line: (c: number) => string, sep = '\n  '): string {
+  return Array.from({ length: d.headDim / 4 }, (_, c) => line(c)).join(sep);
+}
+
 function consts(d: AttentionDims): string {
   return `
 const H = ${d.nHeads}u;
@@ -42,14 +49,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let kvh = h / GROUP;
   let qBase = (b * p.T + t) * QD4 + h * HD4;
   let pBase = id * p.T;
-  var qv: array<vec4<f32>, HD4>;
-  for (var c = 0u; c < HD4; c = c + 1u) { qv[c] = q[qBase + c]; }
+  ${unroll(d, (c) => `let q${c} = q[qBase + ${c}u];`)}
   var mx = -3.0e38;
   for (var s = 0u; s <= t; s = s + 1u) {
     let kBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    var sc = 0.0;
-    for (var c = 0u; c < HD4; c = c + 1u) { sc = sc + dot(qv[c], k[kBase + c]); }
-    sc = sc * SCALE;
+    let sc = (${unroll(d, (c) => `dot(q${c}, k[kBase + ${c}u])`, ' + ')}) * SCALE;
     P[pBase + s] = sc;
     mx = max(mx, sc);
   }
@@ -60,15 +64,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     sum = sum + e;
   }
   let inv = 1.0 / sum;
-  var acc: array<vec4<f32>, HD4>;
+  ${unroll(d, (c) => `var a${c} = vec4<f32>(0.0);`)}
   for (var s = 0u; s <= t; s = s + 1u) {
     let pr = P[pBase + s] * inv;
     P[pBase + s] = pr;
     let vBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    for (var c = 0u; c < HD4; c = c + 1u) { acc[c] = acc[c] + pr * v[vBase + c]; }
+    ${unroll(d, (c) => `a${c} = a${c} + pr * v[vBase + ${c}u];`, NL4)}
   }
   for (var s = t + 1u; s < p.T; s = s + 1u) { P[pBase + s] = 0.0; }
-  for (var c = 0u; c < HD4; c = c + 1u) { out[qBase + c] = acc[c]; }
+  ${unroll(d, (c) => `out[qBase + ${c}u] = a${c};`)}
 }
 `,
   };
@@ -98,30 +102,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let kvh = h / GROUP;
   let qBase = (b * p.T + t) * QD4 + h * HD4;
   let pBase = id * p.T;
-  var g: array<vec4<f32>, HD4>;
-  for (var c = 0u; c < HD4; c = c + 1u) { g[c] = dout[qBase + c]; }
+  ${unroll(d, (c) => `let g${c} = dout[qBase + ${c}u];`)}
   var D = 0.0;
   for (var s = 0u; s <= t; s = s + 1u) {
     let vBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    var dp = 0.0;
-    for (var c = 0u; c < HD4; c = c + 1u) { dp = dp + dot(g[c], v[vBase + c]); }
+    let dp = ${unroll(d, (c) => `dot(g${c}, v[vBase + ${c}u])`, ' + ')};
     dS[pBase + s] = dp;
     D = D + P[pBase + s] * dp;
   }
-  var acc: array<vec4<f32>, HD4>;
+  ${unroll(d, (c) => `var a${c} = vec4<f32>(0.0);`)}
   for (var s = 0u; s <= t; s = s + 1u) {
     let ds = P[pBase + s] * (dS[pBase + s] - D) * SCALE;
     dS[pBase + s] = ds;
     let kBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    for (var c = 0u; c < HD4; c = c + 1u) { acc[c] = acc[c] + ds * k[kBase + c]; }
+    ${unroll(d, (c) => `a${c} = a${c} + ds * k[kBase + ${c}u];`, NL4)}
   }
-  for (var c = 0u; c < HD4; c = c + 1u) { dq[qBase + c] = acc[c]; }
+  ${unroll(d, (c) => `dq[qBase + ${c}u] = a${c};`)}
 }
 `,
   };
 }
 
-// dS, P, q, dout -> dk [N, KVH·hd], dv [N, KVH·hd]; one thread per (b, kvh, s, 4 dims)
+// dS, P, q, dout -> dk [N, KVH·hd], dv [N, KVH·hd]; one thread per (b, kvh, s)
 //   dk_s = Σ_{h in group} Σ_{t ≥ s} dS[h,t,s] q_t;   dv_s = Σ_h Σ_{t ≥ s} P[h,t,s] dout_t
 export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
   return {
@@ -137,26 +139,24 @@ export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x;
-  if (id >= p.B * KVH * p.T * HD4) { return; }
-  let c = id % HD4;
-  let s = (id / HD4) % p.T;
-  let kvh = (id / (HD4 * p.T)) % KVH;
-  let b = id / (HD4 * p.T * KVH);
-  var ak = vec4<f32>(0.0);
-  var av = vec4<f32>(0.0);
+  if (id >= p.B * KVH * p.T) { return; }
+  let s = id % p.T;
+  let kvh = (id / p.T) % KVH;
+  let b = id / (p.T * KVH);
+  ${unroll(d, (c) => `var k${c} = vec4<f32>(0.0); var v${c} = vec4<f32>(0.0);`)}
   for (var g = 0u; g < GROUP; g = g + 1u) {
     let h = kvh * GROUP + g;
     let rowBase = (b * H + h) * p.T;
     for (var t = s; t < p.T; t = t + 1u) {
       let pi = (rowBase + t) * p.T + s;
-      let qi = (b * p.T + t) * QD4 + h * HD4 + c;
-      ak = ak + dS[pi] * q[qi];
-      av = av + P[pi] * dout[qi];
+      let ds = dS[pi];
+      let pr = P[pi];
+      let qi = (b * p.T + t) * QD4 + h * HD4;
+      ${unroll(d, (c) => `k${c} = k${c} + ds * q[qi + ${c}u]; v${c} = v${c} + pr * dout[qi + ${c}u];`, '\n      ')}
     }
   }
-  let o = (b * p.T + s) * KVD4 + kvh * HD4 + c;
-  dk[o] = ak;
-  dv[o] = av;
+  let o = (b * p.T + s) * KVD4 + kvh * HD4;
+  ${unroll(d, (c) => `dk[o + ${c}u] = k${c}; dv[o + ${c}u] = v${c};`)}
 }
 `,
   };
