@@ -1,9 +1,14 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { ortWasmPlugin } from './src/select/ort-vite-plugin.ts';
 
+// The playground: a Svelte 5 single page plus module workers. ONNX Runtime's wasm files
+// (local judge) are served at /ort/ in dev and emitted into the build by ortWasmPlugin,
+// so nothing is ever fetched from a CDN.
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), ortWasmPlugin()],
   worker: { format: 'es' },
   server: { port: 5173, strictPort: false },
   build: { target: 'es2022', sourcemap: true },
+  optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
 });

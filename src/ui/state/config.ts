@@ -1,0 +1,231 @@
+// The playground's whole configuration and its URL form. A link reproduces an experiment:
+// the hash holds the preset, arms, model, data, selector (kind, budget, seed; for the oracle
+// its base URL and model — NEVER the API key) and every hyperparameter. Pure: no DOM.
+import { ARMS, DEFAULT_BUDGET, type Arm } from '../../data/arms.ts';
+import type { DataSource, ExperimentConfig, Hyperparameters, ModelSource } from '../../experiment/protocol.ts';
+
+export type PresetName = 'quick-demo' | 'paper-arms' | 'byod';
+export const PRESET_NAMES: readonly PresetName[] = ['quick-demo', 'paper-arms', 'byod'];
+
+/** Selector kinds the Select step offers (src/select/run.ts SELECTOR_KINDS) plus the built-in ground truth. */
+export type SelectorChoice = 'oracle' | 'judge' | 'heuristic' | 'random' | 'rejected' | 'highest-loss' | 'full' | 'ground-truth';
+export const SELECTOR_CHOICES: readonly SelectorChoice[] = ['heuristic', 'oracle', 'judge', 'ground-truth', 'random', 'rejected', 'highest-loss', 'full'];
+
+export interface SelectorSettings {
+  kind: SelectorChoice;
+  /** OpenAI-compatible endpoint (oracle). */
+  baseUrl: string;
+  /** Model name at the endpoint (oracle) or a hub id / local folder name (judge). */
+  model: string;
+  concurrency: number;
+}
+
+export interface PlaygroundConfig {
+  preset: PresetName;
+  selector: SelectorSettings;
+  experiment: ExperimentConfig;
+}
+
+export const DEFAULT_MODEL_PRESET = 'default';
+
+const baseHyper: Hyperparameters = { steps: 150, batchSize: 4, seqLen: 256, lr: 2e-3, warmupSteps: 10, minLrRatio: 0.1, weightDecay: 0.01, gradClip: 1, accumSteps: 1 };
+
+export function presetConfig(name: PresetName, datasetId?: string): PlaygroundConfig {
+  const selector: SelectorSettings = { kind: 'heuristic', baseUrl: 'http://localhost:8000/v1', model: 'gpt-4o', concurrency: 4 };
+  const builtin = (envs: string[], trainEpisodes: number, heldOutEpisodes: number): DataSource => ({ kind: 'builtin', envs, trainEpisodes, heldOutEpisodes, seed: 1, mistakeRate: 0.15 });
+  const common = { model: { kind: 'preset', name: DEFAULT_MODEL_PRESET } as ModelSource, budget: DEFAULT_BUDGET, seed: 1 };
+  switch (name) {
+    case 'quick-demo':
+      return {
+        preset: name,
+        selector,
+        experiment: { name: 'Quick demo: critical vs full', arms: ['critical', 'full'], data: builtin(['household', 'grid'], 32, 8), hyper: { ...baseHyper }, selector: 'heuristic', evalEvery: 25, rolloutEvery: 0, rolloutEpisodes: 8, ...common },
+      };
+    case 'paper-arms':
+      return {
+        preset: name,
+        selector,
+        experiment: {
+          name: 'Paper arms: all five',
+          arms: [...ARMS],
+          data: builtin(['household', 'grid', 'crafting'], 64, 16),
+          hyper: { ...baseHyper, steps: 400, warmupSteps: 20 },
+          selector: 'heuristic',
+          evalEvery: 50,
+          rolloutEvery: 100,
+          rolloutEpisodes: 16,
+          ...common,
+        },
+      };
+    case 'byod':
+      return {
+        preset: name,
+        selector,
+        experiment: {
+          name: 'Your data: critical vs full',
+          arms: ['critical', 'full'],
+          data: { kind: 'dataset', datasetId: datasetId ?? '' },
+          hyper: { ...baseHyper },
+          selector: 'heuristic',
+          evalEvery: 25,
+          rolloutEvery: 0,
+          rolloutEpisodes: 0,
+          ...common,
+        },
+      };
+  }
+}
+
+// ---- URL form -------------------------------------------------------------------------
+// Short, readable keys so a teacher can edit a link by hand.
+const HYPER_KEYS: Record<keyof Hyperparameters, string> = {
+  steps: 'steps',
+  batchSize: 'batch',
+  seqLen: 'seq',
+  lr: 'lr',
+  warmupSteps: 'warmup',
+  minLrRatio: 'minlr',
+  weightDecay: 'wd',
+  gradClip: 'clip',
+  accumSteps: 'accum',
+};
+
+function modelToText(m: ModelSource): string {
+  switch (m.kind) {
+    case 'preset':
+      return `preset:${m.name}`;
+    case 'url':
+      return `url:${m.url}`;
+    case 'stored':
+      return `stored:${m.key}`;
+  }
+}
+
+function dataToText(d: DataSource): string {
+  if (d.kind === 'dataset') return `dataset:${d.datasetId}`;
+  return `builtin:${d.envs.join('+')}:${d.trainEpisodes}/${d.heldOutEpisodes}:s${d.seed}:m${d.mistakeRate}`;
+}
+
+export function configToHash(c: PlaygroundConfig): string {
+  const e = c.experiment;
+  const p = new URLSearchParams();
+  p.set('preset', c.preset);
+  p.set('name', e.name);
+  p.set('arms', e.arms.join(','));
+  p.set('model', modelToText(e.model));
+  p.set('data', dataToText(e.data));
+  p.set('selector', c.selector.kind);
+  if (c.selector.kind === 'oracle' || c.selector.kind === 'judge') {
+    if (c.selector.kind === 'oracle') p.set('endpoint', c.selector.baseUrl);
+    p.set('selectorModel', c.selector.model);
+    p.set('concurrency', String(c.selector.concurrency));
+  }
+  p.set('labels', e.selector);
+  p.set('budget', String(e.budget));
+  p.set('seed', String(e.seed));
+  for (const [k, short] of Object.entries(HYPER_KEYS)) p.set(short, String(e.hyper[k as keyof Hyperparameters]));
+  p.set('evalEvery', String(e.evalEvery));
+  p.set('rolloutEvery', String(e.rolloutEvery));
+  p.set('rolloutEpisodes', String(e.rolloutEpisodes));
+  return '#' + p.toString();
+}
+
+export interface ParsedHash {
+  config: PlaygroundConfig;
+  /** What could not be read; each names the key and the problem. Those keys keep the preset's value. */
+  problems: string[];
+}
+
+/** Reads a hash made by configToHash (or edited by hand). Unknown or bad values are reported, never guessed. */
+export function configFromHash(hash: string, currentDatasetId?: string): ParsedHash | null {
+  const text = hash.replace(/^#/, '');
+  if (!text) return null;
+  const p = new URLSearchParams(text);
+  if (!p.has('preset') && !p.has('arms')) return null;
+  const problems: string[] = [];
+  const presetText = p.get('preset') ?? 'quick-demo';
+  const preset = (PRESET_NAMES as readonly string[]).includes(presetText) ? (presetText as PresetName) : 'quick-demo';
+  if (preset !== presetText) problems.push(`preset "${presetText}" is not one of ${PRESET_NAMES.join(', ')}`);
+  const config = presetConfig(preset, currentDatasetId);
+  const e = config.experiment;
+
+  const num = (key: string, check: (n: number) => boolean, what: string): number | undefined => {
+    const raw = p.get(key);
+    if (raw === null) return undefined;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) {
+      problems.push(`${key}=${raw.slice(0, 40)} is not ${what}`);
+      return undefined;
+    }
+    return n;
+  };
+  const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+  const nonNegInt = (n: number) => Number.isInteger(n) && n >= 0;
+
+  const name = p.get('name');
+  if (name !== null) e.name = name.slice(0, 200);
+
+  const arms = p.get('arms');
+  if (arms !== null) {
+    const list = arms.split(',').filter(Boolean);
+    const bad = list.filter((a) => !(ARMS as readonly string[]).includes(a));
+    if (bad.length || list.length === 0) problems.push(`arms=${arms.slice(0, 80)}: ${bad.length ? `unknown arm(s) ${bad.join(', ')}` : 'no arm'} (arms are ${ARMS.join(', ')})`);
+    const good = [...new Set(list.filter((a) => (ARMS as readonly string[]).includes(a)))] as Arm[];
+    if (good.length) e.arms = good;
+  }
+
+  const model = p.get('model');
+  if (model !== null) {
+    const m = /^(preset|url|stored):(.+)$/.exec(model);
+    if (!m) problems.push(`model=${model.slice(0, 80)} should be preset:NAME, url:URL or stored:KEY`);
+    else if (m[1] === 'preset') e.model = { kind: 'preset', name: m[2] };
+    else if (m[1] === 'url') e.model = { kind: 'url', url: m[2] };
+    else e.model = { kind: 'stored', key: m[2], label: m[2] };
+  }
+
+  const data = p.get('data');
+  if (data !== null) {
+    const b = /^builtin:([\w+-]+):(\d+)\/(\d+):s(\d+):m([\d.]+)$/.exec(data);
+    const d = /^dataset:(.+)$/.exec(data);
+    if (b) {
+      const mistakeRate = Number(b[5]);
+      if (!(mistakeRate >= 0 && mistakeRate <= 1)) problems.push(`data=${data}: the mistake rate must be between 0 and 1`);
+      else e.data = { kind: 'builtin', envs: b[1].split('+'), trainEpisodes: Number(b[2]), heldOutEpisodes: Number(b[3]), seed: Number(b[4]), mistakeRate };
+    } else if (d) e.data = { kind: 'dataset', datasetId: d[1] };
+    else problems.push(`data=${data.slice(0, 80)} should be builtin:ENV+ENV:TRAIN/HELDOUT:sSEED:mRATE or dataset:ID`);
+  }
+
+  const sel = p.get('selector');
+  if (sel !== null) {
+    if ((SELECTOR_CHOICES as readonly string[]).includes(sel)) config.selector.kind = sel as SelectorChoice;
+    else problems.push(`selector=${sel.slice(0, 40)} is not one of ${SELECTOR_CHOICES.join(', ')}`);
+  }
+  const endpoint = p.get('endpoint');
+  if (endpoint !== null) {
+    if (/^https?:\/\//.test(endpoint)) config.selector.baseUrl = endpoint;
+    else problems.push(`endpoint=${endpoint.slice(0, 80)} is not an http(s) URL`);
+  }
+  const selectorModel = p.get('selectorModel');
+  if (selectorModel !== null) config.selector.model = selectorModel.slice(0, 200);
+  config.selector.concurrency = num('concurrency', positiveInt, 'a positive whole number') ?? config.selector.concurrency;
+
+  const labels = p.get('labels');
+  if (labels !== null) e.selector = labels.slice(0, 200);
+  e.budget = num('budget', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]') ?? e.budget;
+  e.seed = num('seed', nonNegInt, 'a whole number ≥ 0') ?? e.seed;
+  const h = e.hyper;
+  h.steps = num('steps', positiveInt, 'a positive whole number') ?? h.steps;
+  h.batchSize = num('batch', positiveInt, 'a positive whole number') ?? h.batchSize;
+  h.seqLen = num('seq', positiveInt, 'a positive whole number') ?? h.seqLen;
+  h.lr = num('lr', (n) => n > 0 && n < 1, 'a learning rate in (0, 1)') ?? h.lr;
+  h.warmupSteps = num('warmup', nonNegInt, 'a whole number ≥ 0') ?? h.warmupSteps;
+  h.minLrRatio = num('minlr', (n) => n >= 0 && n <= 1, 'a ratio in [0, 1]') ?? h.minLrRatio;
+  h.weightDecay = num('wd', (n) => n >= 0 && n < 1, 'a weight decay in [0, 1)') ?? h.weightDecay;
+  h.gradClip = num('clip', (n) => n >= 0, 'a number ≥ 0 (0 = no clipping)') ?? h.gradClip;
+  h.accumSteps = num('accum', positiveInt, 'a positive whole number') ?? h.accumSteps;
+  e.evalEvery = num('evalEvery', nonNegInt, 'a whole number ≥ 0') ?? e.evalEvery;
+  e.rolloutEvery = num('rolloutEvery', nonNegInt, 'a whole number ≥ 0') ?? e.rolloutEvery;
+  e.rolloutEpisodes = num('rolloutEpisodes', nonNegInt, 'a whole number ≥ 0') ?? e.rolloutEpisodes;
+  if (p.has('key') || p.has('apiKey') || p.has('api_key')) problems.push('an API key in a link is ignored: enter it in the Select step instead');
+  return { config, problems };
+}

@@ -1,0 +1,161 @@
+// The dataset the playground works on: built-in demonstrations or an imported file/URL, its
+// import report, the trajectory being looked at, and manual edits of selections. Saved to
+// IndexedDB after every change so a reload restores it.
+import type { Trajectory, CriticalCategory, Selection } from '../../data/trajectory.ts';
+import { activeSelection } from '../../data/trajectory.ts';
+import type { ImportResult, ImportSummary } from '../../data/importer.ts';
+import type { ImportWorkerApi } from '../../../workers/import.worker.ts';
+import { builtinDemos, type BuiltinSource } from './builtin.ts';
+import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
+import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
+
+export const MANUAL_SELECTOR = 'manual';
+
+export function builtinDatasetId(src: BuiltinSource): string {
+  return `builtin:${src.envs.join('+')}:${src.trainEpisodes}/${src.heldOutEpisodes}:s${src.seed}:m${src.mistakeRate}`;
+}
+
+class DatasetState {
+  id = $state('');
+  name = $state('');
+  origin = $state.raw<DatasetOrigin | null>(null);
+  trajectories = $state.raw<Trajectory[]>([]);
+  report = $state.raw<ImportSummary | null>(null);
+  createdAt = '';
+  /** Id of the trajectory open in the detail view. */
+  currentId = $state<string | null>(null);
+  importing = $state(false);
+  /** Bytes read / total during an import. */
+  progress = $state<{ read: number; total?: number } | null>(null);
+  error = $state('');
+  private importer?: WorkerHandle<ImportWorkerApi>;
+
+  current = $derived(this.trajectories.find((t) => t.id === this.currentId) ?? this.trajectories[0]);
+  stepCount = $derived(this.trajectories.reduce((n, t) => n + t.steps.length, 0));
+  hasGroundTruth = $derived(this.trajectories.some((t) => t.groundTruth?.length));
+
+  private set(d: StoredDataset) {
+    this.id = d.id;
+    this.name = d.name;
+    this.origin = d.origin;
+    this.trajectories = d.trajectories;
+    this.report = d.report ?? null;
+    this.createdAt = d.createdAt;
+    if (!this.trajectories.some((t) => t.id === this.currentId)) this.currentId = this.trajectories[0]?.id ?? null;
+  }
+
+  private snapshot(): StoredDataset {
+    const now = new Date().toISOString();
+    return { id: this.id, name: this.name, createdAt: this.createdAt || now, updatedAt: now, origin: this.origin!, trajectories: this.trajectories, report: this.report ?? undefined };
+  }
+
+  async save(): Promise<void> {
+    if (this.id) await saveDataset(this.snapshot());
+  }
+
+  /** Restores a stored dataset; false when it is gone. */
+  async restore(id: string): Promise<boolean> {
+    const d = await loadDataset(id);
+    if (!d) return false;
+    this.set(d);
+    return true;
+  }
+
+  async loadBuiltin(src: BuiltinSource): Promise<void> {
+    const id = builtinDatasetId(src);
+    // Keep selections made earlier on the same demonstrations.
+    if (this.id !== id && (await this.restore(id))) return;
+    const now = new Date().toISOString();
+    const { kind: _k, ...params } = src;
+    this.set({
+      id,
+      name: `Built-in: ${src.envs.join(', ')}`,
+      createdAt: now,
+      updatedAt: now,
+      origin: { kind: 'builtin', ...params },
+      trajectories: builtinDemos(src),
+    });
+    this.error = '';
+    await this.save();
+  }
+
+  private async runImport(origin: DatasetOrigin, name: string, go: (api: Comlink.Remote<ImportWorkerApi>, onProgress: (r: number, t?: number) => void) => Promise<ImportResult>) {
+    this.importing = true;
+    this.error = '';
+    this.progress = { read: 0 };
+    try {
+      this.importer ??= await spawnWorker<ImportWorkerApi>('import', (m) => (this.error = m));
+      const result = await go(this.importer.api, Comlink.proxy((read: number, total?: number) => (this.progress = { read, total })));
+      const now = new Date().toISOString();
+      this.set({ id: `import:${name}:${now}`, name, createdAt: now, updatedAt: now, origin, trajectories: result.trajectories, report: result.summary });
+      await this.save();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.importing = false;
+      this.progress = null;
+    }
+  }
+
+  importFile(file: File): Promise<void> {
+    return this.runImport({ kind: 'file', name: file.name, size: file.size }, file.name, (api, p) => api.importFile(file, file.name, p));
+  }
+
+  importUrl(url: string): Promise<void> {
+    const name = url.split(/[?#]/)[0].split('/').pop() || url;
+    return this.runImport({ kind: 'url', url }, name, (api, p) => api.importUrl(url, p));
+  }
+
+  cancelImport(): void {
+    void this.importer?.api.cancel();
+  }
+
+  /** Replaces trajectories (e.g. after a selection run) and saves. */
+  async replace(trajectories: Trajectory[]): Promise<void> {
+    this.trajectories = trajectories;
+    await this.save();
+  }
+
+  /** Sets which selection the critical arm trains on, for every trajectory that has it. */
+  async activate(selector: string): Promise<void> {
+    this.trajectories = this.trajectories.map((t) => (t.selections.some((s) => s.selector === selector) ? { ...t, activeSelection: selector } : t));
+    await this.save();
+  }
+
+  /** Manual override: a "manual" selection that starts as a copy of the active one. */
+  private async editManual(id: string, edit: (sel: Selection) => Selection): Promise<void> {
+    this.trajectories = this.trajectories.map((t) => {
+      if (t.id !== id) return t;
+      const base = activeSelection(t);
+      const existing = t.selections.find((s) => s.selector === MANUAL_SELECTOR && s.status === 'labelled');
+      const start: Selection = existing ?? {
+        selector: MANUAL_SELECTOR,
+        createdAt: new Date().toISOString(),
+        status: 'labelled',
+        critical: base ? base.critical.map((c) => ({ ...c })) : [],
+        ...(base?.budget !== undefined ? { budget: base.budget } : {}),
+        repairs: base ? [`started from "${base.selector}"`] : [],
+      };
+      const next = edit({ ...start, critical: start.critical.map((c) => ({ ...c })), createdAt: new Date().toISOString() });
+      return { ...t, selections: [...t.selections.filter((s) => s !== existing), next], activeSelection: MANUAL_SELECTOR };
+    });
+    await this.save();
+  }
+
+  toggleCritical(id: string, step: number): Promise<void> {
+    return this.editManual(id, (sel) => {
+      const has = sel.critical.some((c) => c.step === step);
+      return { ...sel, critical: has ? sel.critical.filter((c) => c.step !== step) : [...sel.critical, { step, reason: 'marked by hand' }] };
+    });
+  }
+
+  setCategory(id: string, step: number, category: CriticalCategory | undefined): Promise<void> {
+    return this.editManual(id, (sel) => {
+      const has = sel.critical.some((c) => c.step === step);
+      const critical = has ? sel.critical.map((c) => (c.step === step ? { ...c, category } : c)) : [...sel.critical, { step, category, reason: 'marked by hand' }];
+      return { ...sel, critical };
+    });
+  }
+}
+
+export const dataset = new DatasetState();

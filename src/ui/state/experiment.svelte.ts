@@ -1,0 +1,175 @@
+// The experiment: its configuration (mirrored in the URL hash), the runner worker
+// (workers/experiment.worker.ts, ExperimentWorkerApi through comlink), the metric stream and
+// its persistence. Events arrive at any rate; they are applied once per animation frame so
+// the charts redraw at most 60 times a second and the main thread stays responsive.
+import type { Arm } from '../../data/arms.ts';
+import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi, RunStatus } from '../../experiment/protocol.ts';
+import { addEvent, emptyLog, logFromEvents, type MetricsLog } from '../charts/metrics.ts';
+import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './config.ts';
+import { saveRun, loadRun, getSetting, setSetting, type StoredRun } from './persist.ts';
+import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
+
+export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
+
+const SAVE_EVERY_MS = 2000;
+
+class ExperimentState {
+  config = $state<PlaygroundConfig>(presetConfig('quick-demo'));
+  /** Problems found reading the URL, shown once to the user. */
+  urlProblems = $state<string[]>([]);
+  phase = $state<RunPhase>('idle');
+  statusMessage = $state('');
+  error = $state('');
+  /** The runner reported a lost GPU device: offer resuming from the last checkpoint. */
+  deviceLost = $state(false);
+  runId = $state('');
+  /** Last status event (step, GPU memory, adapter). */
+  status = $state.raw<RunStatus | null>(null);
+  /** Incremented once per animation frame that applied events; charts redraw on change. */
+  version = $state(0);
+  log: MetricsLog = emptyLog([]);
+  startedAt = $state(0);
+  /** The config the current run was started with (the form may change meanwhile). */
+  runConfig = $state.raw<ExperimentConfig | null>(null);
+  readonly runnerAvailable = workerAvailable('experiment');
+
+  private events: ExperimentEvent[] = [];
+  private pending: ExperimentEvent[] = [];
+  private frame = 0;
+  private lastSave = 0;
+  private runner?: WorkerHandle<ExperimentWorkerApi>;
+
+  running = $derived(this.phase === 'starting' || this.phase === 'preparing' || this.phase === 'training' || this.phase === 'evaluating' || this.phase === 'paused');
+
+  /** Reads the URL hash (if it holds a config); returns whether it did. */
+  readHash(hash: string, datasetId?: string): boolean {
+    const parsed = configFromHash(hash, datasetId);
+    if (!parsed) return false;
+    this.config = parsed.config;
+    this.urlProblems = parsed.problems;
+    return true;
+  }
+
+  hash(): string {
+    return configToHash($state.snapshot(this.config) as PlaygroundConfig);
+  }
+
+  applyPreset(name: PresetName, datasetId?: string): void {
+    this.config = presetConfig(name, datasetId);
+  }
+
+  toggleArm(arm: Arm, on: boolean): void {
+    const arms = this.config.experiment.arms.filter((a) => a !== arm);
+    this.config.experiment.arms = on ? [...arms, arm] : arms;
+  }
+
+  private onEvent = (e: ExperimentEvent) => {
+    this.pending.push(e);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  };
+
+  private flush(): void {
+    this.frame = 0;
+    const batch = this.pending;
+    this.pending = [];
+    for (const e of batch) {
+      this.events.push(e);
+      addEvent(this.log, e);
+      if (e.kind === 'status') {
+        this.status = e;
+        this.phase = e.state;
+        this.statusMessage = e.message ?? '';
+        if (e.state === 'error' && /device.*lost|lost.*device/i.test(e.message ?? '')) this.deviceLost = true;
+      } else if (e.kind === 'error') {
+        this.error = e.message;
+        if (/device.*lost|lost.*device/i.test(e.message)) this.deviceLost = true;
+      }
+    }
+    this.version++;
+    const finished = this.phase === 'done' || this.phase === 'stopped' || this.phase === 'error';
+    if (finished || performance.now() - this.lastSave > SAVE_EVERY_MS) void this.persist();
+  }
+
+  private async persist(): Promise<void> {
+    if (!this.runId || !this.runConfig) return;
+    this.lastSave = performance.now();
+    const now = new Date().toISOString();
+    const run: StoredRun = { id: this.runId, createdAt: new Date(this.startedAt).toISOString(), updatedAt: now, config: this.runConfig, events: this.events, state: this.phase, checkpoint: this.runId };
+    await saveRun(run);
+    await setSetting('session', { ...((await getSetting<Record<string, unknown>>('session')) ?? {}), runId: this.runId });
+  }
+
+  /** Restores a stored run's charts (after a reload). */
+  async restore(runId: string): Promise<boolean> {
+    const run = await loadRun(runId);
+    if (!run) return false;
+    this.runId = run.id;
+    this.runConfig = run.config;
+    this.events = run.events;
+    this.log = logFromEvents(run.config.arms, run.events);
+    this.status = this.log.status;
+    this.startedAt = Date.parse(run.createdAt);
+    // A run that was going when the page closed is now stopped; it can resume from its checkpoint.
+    const live = ['preparing', 'training', 'evaluating', 'paused', 'starting'].includes(run.state);
+    this.phase = live ? 'stopped' : (run.state as RunPhase);
+    this.statusMessage = live ? 'The page was reloaded while this run was training.' : '';
+    this.version++;
+    return true;
+  }
+
+  async start(resumeFrom?: string): Promise<void> {
+    if (this.running) return;
+    this.error = '';
+    this.deviceLost = false;
+    const cfg = $state.snapshot(this.config.experiment) as ExperimentConfig;
+    if (cfg.arms.length === 0) {
+      this.error = 'Pick at least one arm to train.';
+      return;
+    }
+    if (!resumeFrom) {
+      this.runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      this.events = [];
+      this.log = emptyLog(cfg.arms);
+      this.status = null;
+      this.startedAt = Date.now();
+    }
+    this.runConfig = cfg;
+    this.phase = 'starting';
+    this.version++;
+    try {
+      this.runner?.terminate();
+      this.runner = await spawnWorker<ExperimentWorkerApi>('experiment', (m) => this.onEvent({ kind: 'error', message: m }));
+      await this.runner.api.start(cfg, Comlink.proxy(this.onEvent), resumeFrom);
+    } catch (err) {
+      this.onEvent({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      this.onEvent({ kind: 'status', state: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  async pause(): Promise<void> {
+    await this.runner?.api.pause();
+  }
+  async resume(): Promise<void> {
+    await this.runner?.api.resume();
+  }
+  async stop(): Promise<void> {
+    await this.runner?.api.stop();
+  }
+
+  /** Resume training from the run's last checkpoint (after a reload or a lost device). */
+  resumeFromCheckpoint(): Promise<void> {
+    if (this.runConfig) this.config.experiment = structuredClone(this.runConfig);
+    return this.start(this.runId);
+  }
+
+  async exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
+    if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
+    return this.runner.api.exportWeights(arm);
+  }
+
+  get hasRunner(): boolean {
+    return this.runner !== undefined;
+  }
+}
+
+export const experiment = new ExperimentState();
