@@ -5,8 +5,13 @@
 //   ids 263–1023 761 merges learned here (most frequent adjacent pair first, ties by text)
 // Pre-tokenizer: digits one by one, then GPT-2's split into words / numbers / punctuation /
 // spaces (a word keeps its leading space). The chat template lays turns out as
-// <|role|>content<|end|>. Run:  npx tsx models/default-tokenizer/make.ts
-import { writeFileSync } from 'node:fs';
+// <|role|>content<|end|>.
+// The environments' text is snapshotted as piece counts in corpus-pieces.tsv (one JSON-quoted
+// pre-tokenized piece and its count per line) so the tokenizer stays fixed when the
+// environments change; refresh the snapshot deliberately (it changes every id):
+//   npx tsx models/default-tokenizer/make.ts                    # tokenizer from the snapshot
+//   npx tsx models/default-tokenizer/make.ts --refresh-corpus   # re-snapshot the demos first
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ENVIRONMENTS } from '../../src/envs/registry.ts';
@@ -34,9 +39,21 @@ export function byteToChar(): string[] {
 
 const SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
+// ALFWorld-style and everyday words beyond the built-in environments' own text, so imported
+// ALFWorld/ReAct data also tokenizes into words (each line is counted EXTRA_WEIGHT times).
+const EXTRA_TEXT = [
+  'You are in the middle of a room. Looking quickly around you, you see a cabinet 1, a countertop 1, a drawer 1, a fridge 1, a microwave 1, a sinkbasin 1, a stoveburner 1, a toilet 1, a shelf 1, a sidetable 1, a diningtable 1, a desk 1, a bed 1, a sofa 1, a armchair 1, a garbagecan 1, a coffeemachine 1, a toaster 1, a safe 1, a dresser 1, a bathtubbasin 1, a towelholder 1, a handtowelholder 1, a toiletpaperhanger 1.',
+  'Your task is to: put some spraybottle on toilet. clean some apple and put it in fridge. heat some egg and put it in microwave. cool some pan and put it in stoveburner. put two cellphone in sofa. look at bowl under the desklamp. examine the book with the desklamp.',
+  'apple bread butterknife cellphone creditcard dishsponge egg fork knife lettuce mug pan plate pot potato soapbar soapbottle spatula spoon tomato cloth candle book bowl pen pencil laptop keychain alarmclock desklamp floorlamp pillow remotecontrol statue vase watch cd box newspaper houseplant kettle peppershaker saltshaker winebottle glassbottle cup ladle',
+  'go to open close take from put in/on use toggle examine inventory look think: OK. Nothing happens. You pick up the You put the You open the You close the You heat the You cool the You clean the using is open is closed In it, you see On the, you see nothing',
+  'I need to find and take a first then next now it is more likely to appear in can check one by one starting with the and of to on for with this that there here which what when where will should must have has was were be been not no yes',
+];
+const EXTRA_WEIGHT = 5;
+
 /** The corpus: instructions, agent turns and observations of the environments' expert demos. */
 export function corpus(): string[] {
   const texts: string[] = ['System User Assistant Thought: Action: Observation: OK. Your task is to:'];
+  for (const line of EXTRA_TEXT) for (let i = 0; i < EXTRA_WEIGHT; i++) texts.push(line);
   for (const def of ENVIRONMENTS) {
     for (const split of SPLITS) {
       let demos;
@@ -54,17 +71,41 @@ export function corpus(): string[] {
   return texts;
 }
 
-/** Learns `nMerges` byte-level BPE merges from the texts. Deterministic. */
-export function learnMerges(texts: string[], nMerges: number): [string, string][] {
+/** Pre-tokenized pieces with their counts — the same split as the tokenizer's pre-tokenizer:
+ *  digits isolated one by one, then GPT-2's pattern. */
+export function pieceCounts(texts: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const text of texts) {
+    for (const piece of text.split(/(\p{N})/u).flatMap((part) => part.match(SPLIT) ?? [])) counts.set(piece, (counts.get(piece) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const here = () => path.dirname(fileURLToPath(import.meta.url));
+export const CORPUS_FILE = 'corpus-pieces.tsv';
+
+export function writeCorpus(counts: Map<string, number>): string {
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([p, n]) => `${JSON.stringify(p)}\t${n}`).join('\n') + '\n';
+}
+
+export function readCorpus(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const tab = line.lastIndexOf('\t');
+    counts.set(JSON.parse(line.slice(0, tab)), Number(line.slice(tab + 1)));
+  }
+  return counts;
+}
+
+/** Learns `nMerges` byte-level BPE merges from piece counts. Deterministic. */
+export function learnMerges(pieces: Map<string, number>, nMerges: number): [string, string][] {
   const map = byteToChar();
   const enc = new TextEncoder();
   const counts = new Map<string, number>();
-  for (const text of texts) {
-    // Same split as the pre-tokenizer: digits isolated one by one, then GPT-2's pattern.
-    for (const piece of text.split(/(\p{N})/u).flatMap((part) => part.match(SPLIT) ?? [])) {
-      const word = Array.from(enc.encode(piece), (b) => map[b]).join('\u0000');
-      counts.set(word, (counts.get(word) ?? 0) + 1);
-    }
+  for (const [piece, n] of pieces) {
+    const word = Array.from(enc.encode(piece), (b) => map[b]).join('\u0000');
+    counts.set(word, (counts.get(word) ?? 0) + n);
   }
   const words = [...counts].map(([w, n]) => ({ syms: w.split('\u0000'), n }));
   const merges: [string, string][] = [];
@@ -94,8 +135,8 @@ export function learnMerges(texts: string[], nMerges: number): [string, string][
   return merges;
 }
 
-export function buildDefaultTokenizer(): { tokenizer: object; config: object } {
-  const merges = learnMerges(corpus(), VOCAB_SIZE - SPECIAL_TOKENS.length - 256);
+export function buildDefaultTokenizer(pieces = readCorpus(readFileSync(path.join(here(), CORPUS_FILE), 'utf8'))): { tokenizer: object; config: object } {
+  const merges = learnMerges(pieces, VOCAB_SIZE - SPECIAL_TOKENS.length - 256);
   if (merges.length !== VOCAB_SIZE - SPECIAL_TOKENS.length - 256) throw new Error(`the corpus gave only ${merges.length} merges`);
   const vocab: Record<string, number> = {};
   SPECIAL_TOKENS.forEach((t, i) => (vocab[t] = i));
@@ -126,7 +167,11 @@ export function buildDefaultTokenizer(): { tokenizer: object; config: object } {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const dir = path.dirname(fileURLToPath(import.meta.url));
+  const dir = here();
+  if (process.argv.includes('--refresh-corpus')) {
+    writeFileSync(path.join(dir, CORPUS_FILE), writeCorpus(pieceCounts(corpus())));
+    console.log(`wrote ${dir}/${CORPUS_FILE} from the environments' demos`);
+  }
   const { tokenizer, config } = buildDefaultTokenizer();
   writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer, null, 1) + '\n');
   writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');

@@ -39,7 +39,9 @@ export interface TextTokenizer {
   decode(ids: number[]): string;
 }
 
-export const PLAIN_HEADERS: Record<ChatRole, string> = { system: 'System: ', user: 'User: ', assistant: 'Assistant: ' };
+// Headers end in a newline so that encoding a segment alone gives the same tokens as encoding
+// the whole text (a trailing space would otherwise detach from the next word).
+export const PLAIN_HEADERS: Record<ChatRole, string> = { system: 'System:\n', user: 'User:\n', assistant: 'Assistant:\n' };
 
 const SENTINEL = (i: number) => `\u2063SENTINEL${i}\u2063`;
 

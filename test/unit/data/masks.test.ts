@@ -81,6 +81,18 @@ for (const [name, make] of tokenizers) {
   });
 }
 
+describe('segment-wise encoding matches encoding the whole rendered text', () => {
+  for (const [name, make] of tokenizers.filter(([n]) => ['default', 'gpt2', 'qwen3'].includes(n))) {
+    it(name, () => {
+      const tok = getTok(name, make)!;
+      const r = renderTrajectory(traj, tok);
+      const text = r.segments.filter((s) => s.kind !== 'bos').map((s) => s.text).join('');
+      const body = Array.from(r.ids.slice(tok.bosId !== undefined ? 1 : 0));
+      expect(tok.encode(text)).toEqual(body);
+    });
+  }
+});
+
 describe('windows for trajectories longer than the context', () => {
   const tok = defaultTok();
   const long = sampleTrajectory('long', 40, { critical: [0, 3, 17, 18, 19, 39] });

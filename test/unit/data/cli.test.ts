@@ -1,0 +1,52 @@
+// `atlas import` / `atlas export` end to end on the hand-written fixtures (in-process).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { command as importCmd } from '../../../src/cli/commands/import.ts';
+import { command as exportCmd } from '../../../src/cli/commands/export.ts';
+import { parseTrajectoriesJsonl } from '../../../src/data/jsonl.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'atlas-cli-'));
+async function run(cmd: typeof importCmd, args: string[]) {
+  const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+  const code = await cmd.run(args);
+  const lines = spy.mock.calls.map((c) => String(c[0]));
+  spy.mockRestore();
+  return { code, last: JSON.parse(lines[lines.length - 1]), lines };
+}
+afterEach(() => vi.restoreAllMocks());
+
+describe('atlas import / export', () => {
+  it('import prints a JSON summary last, with every rejected record and its reason', async () => {
+    const out = path.join(dir, 'ag.jsonl');
+    const { code, last } = await run(importCmd, ['test/fixtures/data/agentgym-sample.jsonl', '--out', out]);
+    expect(code).toBe(0);
+    expect(last).toMatchObject({ trajectories: 2, steps: 5, formats: { agentgym: 2 }, selections: { 'import:loss': 1 }, rejectedTotal: 2 });
+    expect(last.rejected).toEqual([
+      { file: 'test/fixtures/data/agentgym-sample.jsonl', line: 3, reason: '$.conversations[1] has an unknown role "wizard"' },
+      { file: 'test/fixtures/data/agentgym-sample.jsonl', line: 4, reason: expect.stringMatching(/^invalid JSON: Unterminated string/) },
+    ]);
+    const { trajectories } = parseTrajectoriesJsonl(readFileSync(out, 'utf8'), out);
+    expect(trajectories[0].selections[0].critical).toEqual([{ step: 0 }, { step: 3 }]);
+    expect(trajectories[1].provenance!.notes).toEqual(['1 turn(s) following a turn of the same role were merged into it']);
+  });
+
+  it('export writes each format; llamafactory adds dataset_info.json and the mask_history yaml', async () => {
+    const src = path.join(dir, 'ag.jsonl');
+    if (!existsSync(src)) await run(importCmd, ['test/fixtures/data/agentgym-sample.jsonl', '--out', src]);
+    for (const format of ['openai', 'agentgym', 'axolotl', 'labels']) {
+      const out = path.join(dir, `x.${format}.jsonl`);
+      const { code, last } = await run(exportCmd, [src, '--format', format, '--out', out]);
+      expect(code).toBe(0);
+      expect(last).toMatchObject({ format, trajectories: 2, records: 2, withoutSelectedSteps: 1 });
+      expect(readFileSync(out, 'utf8').trim().split('\n').length).toBe(2);
+    }
+    const out = path.join(dir, 'lf.jsonl');
+    const { last } = await run(exportCmd, [src, '--format', 'llamafactory', '--out', out, '--dataset-name', 'alf_crit']);
+    expect(last.records).toBe(2);
+    expect(JSON.parse(readFileSync(path.join(dir, 'dataset_info.json'), 'utf8')).alf_crit.file_name).toBe('lf.jsonl');
+    expect(readFileSync(path.join(dir, 'lf.train.yaml'), 'utf8')).toContain('mask_history: true');
+    await expect(exportCmd.run([src, '--format', 'csv', '--out', out])).rejects.toThrow(/--format must be one of openai, agentgym, axolotl, llamafactory, labels/);
+  });
+});
