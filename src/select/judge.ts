@@ -23,6 +23,8 @@ export interface JudgeModel {
   generate(messages: ChatMessage[], maxNewTokens: number): Promise<{ text: string; promptTokens: number; completionTokens: number; truncatedFrom?: number }>;
   /** log P(yes) − log P(no) for the next token after the chat's generation prompt. */
   yesNoLogOdds(messages: ChatMessage[]): Promise<{ logOdds: number; promptTokens: number; truncatedFrom?: number }>;
+  /** Tokens the chat takes as model input (with the template, when the model has one). */
+  countTokens(messages: ChatMessage[]): number;
   dispose?(): Promise<void>;
 }
 
@@ -39,19 +41,54 @@ function clip(text: string, max: number): string {
   return t.length <= max ? t : t.slice(0, max) + ' …';
 }
 
-/** The per-step question of score mode. */
-export function buildScoreMessages(t: Trajectory, step: number, maxStepChars = 300): ChatMessage[] {
-  const steps = t.steps
-    .map((s, i) => `Step ${i}\nAgent: ${clip(s.agent, maxStepChars)}\nEnvironment: ${clip(s.observation, maxStepChars) || '(no reply)'}`)
-    .join('\n\n');
+/**
+ * The per-step question of score mode. `window` limits the steps shown to those within
+ * `window` of the asked step (and the task to its last 400 characters, where the goal
+ * usually is); omitted steps are named, so the model knows the episode is longer.
+ */
+export function buildScoreMessages(t: Trajectory, step: number, maxStepChars = 300, window?: number): ChatMessage[] {
+  const from = window === undefined ? 0 : Math.max(0, step - window);
+  const to = window === undefined ? t.steps.length - 1 : Math.min(t.steps.length - 1, step + window);
+  const shown: string[] = [];
+  if (from > 0) shown.push(`(steps 0-${from - 1} omitted)`);
+  for (let i = from; i <= to; i++) {
+    const s = t.steps[i];
+    shown.push(`Step ${i}\nAgent: ${clip(s.agent, maxStepChars)}\nEnvironment: ${clip(s.observation, maxStepChars) || '(no reply)'}`);
+  }
+  if (to < t.steps.length - 1) shown.push(`(steps ${to + 1}-${t.steps.length - 1} omitted)`);
+  const task = t.instruction.trim();
+  const taskShown = window === undefined || task.length <= 400 ? task : '… ' + task.slice(task.length - 400);
   return [
     {
       role: 'user',
       content:
-        `Task:\n${t.instruction.trim()}\n\n${steps}\n\n` +
+        `Task:\n${taskShown}\n\n${shown.join('\n\n')}\n\n` +
         `Question: is step ${step} one of the few critical steps of this episode — one that creates the plan, notices an observation that changes what to do, takes a decisive action, or corrects an earlier mistake? Answer yes or no.\nAnswer:`,
     },
   ];
+}
+
+/** The score-mode question for `step`, narrowed until it fits `maxContext` tokens. */
+export function fitScoreMessages(
+  t: Trajectory,
+  step: number,
+  maxStepChars: number,
+  maxContext: number,
+  countTokens: (m: ChatMessage[]) => number,
+): { messages: ChatMessage[]; window?: number } {
+  const full = buildScoreMessages(t, step, maxStepChars);
+  if (countTokens(full) <= maxContext) return { messages: full };
+  // The widest window that fits (fitting only gets easier as the window shrinks): binary search.
+  const fits = (w: number) => countTokens(buildScoreMessages(t, step, maxStepChars, w)) <= maxContext;
+  let lo = 0;
+  let hi = t.steps.length;
+  if (!fits(0)) return { messages: buildScoreMessages(t, step, maxStepChars, 0), window: 0 };
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return { messages: buildScoreMessages(t, step, maxStepChars, lo), window: lo };
 }
 
 export class LocalJudge implements ModelSelector {
@@ -69,20 +106,23 @@ export class LocalJudge implements ModelSelector {
   }
 
   /** P(yes) for every step of `t` (score mode's raw numbers, also useful to the UI). */
-  async scoreSteps(t: Trajectory, control?: RunControl): Promise<{ scores: number[]; truncated: number[] }> {
+  async scoreSteps(t: Trajectory, control?: RunControl): Promise<{ scores: number[]; truncated: number[]; windowed: number[] }> {
     const scores: number[] = [];
     const truncated: number[] = [];
+    const windowed: number[] = [];
     for (let k = 0; k < t.steps.length; k++) {
       if (control?.isCancelled) throw new CancelledError();
       await control?.whenRunning();
-      const r = await this.lm.yesNoLogOdds(buildScoreMessages(t, k, this.options.maxStepChars));
+      const fit = fitScoreMessages(t, k, this.options.maxStepChars ?? 300, this.lm.maxContext, (m) => this.lm.countTokens(m));
+      if (fit.window !== undefined) windowed.push(k);
+      const r = await this.lm.yesNoLogOdds(fit.messages);
       this.stats.requests++;
       this.stats.tokens.prompt += r.promptTokens;
       this.stats.tokens.completion += 1;
       if (r.truncatedFrom !== undefined) truncated.push(k);
       scores.push(1 / (1 + Math.exp(-r.logOdds)));
     }
-    return { scores, truncated };
+    return { scores, truncated, windowed };
   }
 
   async select(t: Trajectory, budget: number, control: RunControl): Promise<SelectOutcome> {
@@ -101,13 +141,13 @@ export class LocalJudge implements ModelSelector {
         }
       }, t, budget);
     }
-    const { scores, truncated } = await this.scoreSteps(t, control);
+    const { scores, truncated, windowed } = await this.scoreSteps(t, control);
     const k = budgetCount(t.steps.length, budget);
     const ranked = scores.map((p, step) => ({ p, step })).sort((a, b) => b.p - a.p || a.step - b.step);
     const critical: StepLabel[] = ranked.slice(0, k).map(({ p, step }) => ({ step, reason: `P(yes) = ${p.toFixed(4)}` }));
-    const repairs = truncated.length
-      ? [`the question for step(s) ${truncated.join(', ')} exceeded the model's ${this.lm.maxContext}-token context; kept its end`]
-      : [];
+    const repairs: string[] = [];
+    if (windowed.length) repairs.push(`the question for step(s) ${windowed.join(', ')} showed only nearby steps to fit the model's ${this.lm.maxContext}-token context`);
+    if (truncated.length) repairs.push(`the question for step(s) ${truncated.join(', ')} still exceeded the context; kept its end`);
     return { ok: true, critical, repairs, usage: { prompt: 0, completion: 0 } };
   }
 }
@@ -211,6 +251,9 @@ export async function loadJudgeModel(opts: LoadJudgeOptions): Promise<JudgeModel
       const data = logits.data as Float32Array;
       const base = (T - 1) * V;
       return { logOdds: logSumExp(data, base, yes) - logSumExp(data, base, no), promptTokens: ids.length, truncatedFrom };
+    },
+    countTokens(messages) {
+      return (tokenizer.encode(render(messages), { add_special_tokens: !hasTemplate }) as number[]).length;
     },
     async dispose() {
       await model.dispose?.();

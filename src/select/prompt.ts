@@ -14,7 +14,7 @@ export interface ChatMessage {
 /** One-line definitions of the four categories, in the order the prompt lists them. */
 export const CATEGORY_DEFINITIONS: Readonly<Record<CriticalCategory, string>> = {
   plan: 'the agent lays out sub-goals or a route to finishing the task',
-  observation: "the agent's action surfaces, or the agent notices, information in the environment's feedback that changes what it should do next",
+  observation: "the agent notices and interprets information in the environment's feedback that changes what it should do next",
   action: 'an action that decisively moves the task forward and has to be exactly right',
   'self-correction': 'after a failure or a poor result the agent reviews what went wrong and changes course',
 };

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { loadJudge, LocalJudge, type JudgeModel } from '../../../src/select/judge.ts';
+import { loadJudge, LocalJudge, fitScoreMessages, buildScoreMessages, type JudgeModel } from '../../../src/select/judge.ts';
 import { runSelection } from '../../../src/select/run.ts';
 import { budgetCount } from '../../../src/data/arms.ts';
 import { makeTrajectory } from './fixtures.ts';
@@ -16,10 +16,10 @@ describe.skipIf(!haveModel)('local judge on the real stories260K ONNX model, off
   it('score mode: loads offline, scores differ by step, picks the top of the budget', async () => {
     const judge = await loadJudge({ model: 'hf', localModelPath: MODELS, mode: 'score', maxStepChars: 60 });
     expect(judge.lm.maxContext).toBe(512);
-    const ts = [makeTrajectory('s1', 5), makeTrajectory('s2', 8, { object: 'mug', place: 'shelf' }), makeTrajectory('s3', 10, { withMistake: true })];
+    const ts = [makeTrajectory('s1', 5), makeTrajectory('s2', 6, { object: 'mug', place: 'shelf' }), makeTrajectory('s3', 7, { withMistake: true })];
     const { trajectories, summary } = await runSelection(ts, { selector: 'judge', model: judge, budget: 0.3 });
     expect(summary).toMatchObject({ selector: 'judge:hf', labelled: 3, failed: [] });
-    expect(summary.requests).toBe(5 + 8 + 10); // one forward pass per step
+    expect(summary.requests).toBe(5 + 6 + 7); // one forward pass per step
     for (const t of trajectories) {
       const sel = t.selections[0];
       expect(sel).toMatchObject({ status: 'labelled', promptVersion: 'atlas-judge-score/1', model: 'hf' });
@@ -73,6 +73,7 @@ describe('local judge generate mode, parsing path', () => {
       async yesNoLogOdds() {
         throw new Error('not used');
       },
+      countTokens: () => 0,
     };
     const { trajectories } = await runSelection([makeTrajectory('gen', 8)], { selector: 'judge', model: new LocalJudge(lm, { mode: 'generate' }) });
     const sel = trajectories[0].selections[0];
@@ -87,5 +88,30 @@ describe('local judge generate mode, parsing path', () => {
       'entry 1: bare step 3 without category or reason',
       'entry 1: dropped duplicate step 3',
     ]);
+  });
+});
+
+describe('score-mode question fitting', () => {
+  const count = (m: { content: string }[]) => Math.ceil(m.reduce((n, x) => n + x.content.length, 0) / 4);
+  const t = makeTrajectory('fit', 20);
+
+  it('shows the whole episode when it fits', () => {
+    const fit = fitScoreMessages(t, 7, 300, 100_000, count);
+    expect(fit.window).toBeUndefined();
+    expect(fit.messages).toEqual(buildScoreMessages(t, 7, 300));
+  });
+
+  it('narrows to the steps around the asked one, naming what it left out', () => {
+    const limit = 500;
+    const fit = fitScoreMessages(t, 10, 300, limit, count);
+    expect(fit.window).toBeDefined();
+    expect(count(fit.messages)).toBeLessThanOrEqual(limit);
+    const text = fit.messages[0].content;
+    expect(text).toContain('Step 10\n');
+    expect(text).toMatch(/\(steps 0-\d+ omitted\)/);
+    expect(text).toMatch(/\(steps \d+-19 omitted\)/);
+    expect(text).toContain('Question: is step 10 ');
+    // The widest window that fits: one step wider would not.
+    expect(count(buildScoreMessages(t, 10, 300, fit.window! + 1))).toBeGreaterThan(limit);
   });
 });
