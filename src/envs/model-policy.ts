@@ -2,9 +2,17 @@
 // `generateBatch(prompts, opts) → completions` (the engine's KV-cache generator), so this
 // module stays free of the engine and testable with a fake.
 //
-// Wiring a real model (for the lead): implement `loadModelPolicy(path)` below — load the
-// weights and tokenizer, wrap the engine's batched generation as a GenerateBatch, and return
-// `modelPolicy(generateBatch)`. `atlas eval --model <path>` calls loadModelPolicy.
+// Wiring a real model (for the lead): implement `loadModelPolicy(path)` below; `atlas eval
+// --model <path>` calls it. With the engine as it stands (see src/cli/commands/generate.ts):
+//   const model = await loadModelFromPath(path);            // engine/weights/load-node.ts
+//   const tok = await loadTokenizerForModel(model);
+//   const ctx = await createGpuContext();
+//   const params = uploadParams(ctx, model.config, model.tensors);
+//   const gen = await createGenerator(ctx, model.config, params, { maxBatch: 16, maxSeq: model.config.maxSeqLen });
+//   const eos = model.config.eosTokenId;
+//   return modelPolicy(engineGenerateBatch(gen, tok, { stopTokens: eos === undefined ? [] : [eos] }), { name: path });
+// (engineGenerateBatch is in ./engine-adapter.ts.) That needs Node file access and WebGPU,
+// which is why it is not done inside this pure module.
 import type { Policy } from './policy.ts';
 import { renderEpisodePrompt } from './prompt.ts';
 

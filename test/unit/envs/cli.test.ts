@@ -1,6 +1,6 @@
 // The env / eval commands end to end (one process each; tsx start-up dominates the time).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ describe('atlas env / eval', () => {
     expect(rec.conversations[0].from).toBe('human');
     expect(rec.conversations[1]).toMatchObject({ from: 'gpt', loss: true });
     expect(rec.conversations[1].value).toMatch(/^Thought: .+\nAction: /s);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('env play works with piped stdin', () => {
