@@ -15,13 +15,16 @@ import { validateConfig } from '../config.ts';
 import { buildParamLayout, packParams, type NamedTensors, type ParamLayout } from '../params.ts';
 import { Rng } from '../../data/rng.ts';
 import {
+  attentionSerialWgsl,
   attentionWgsl,
   embedWgsl,
   gateUpWgsl,
   gatherLastWgsl,
   matmulWgsl,
+  rmsnormSerialWgsl,
   rmsnormWgsl,
   ropeKvWgsl,
+  sampleSerialWgsl,
   sampleWgsl,
   type KernelDims,
 } from './kernels.ts';
@@ -35,6 +38,12 @@ export interface GeneratorOptions {
   prefillChunk?: number;
   /** Decode steps per submit between readbacks of the rows' state. Default 8. */
   stepsPerSync?: number;
+  /** Attention / RMSNorm kernels: 'workgroup' (a workgroup per row or head, tree
+   *  reductions with barriers: best on GPUs and long contexts) or 'thread' (one thread per
+   *  row or head, no barriers: best on software adapters such as SwiftShader, where
+   *  barriers are slow). Also picks the sampler (workgroup per row vs thread per row).
+   *  Default: 'thread' on a fallback/software adapter, else 'workgroup'. */
+  kernels?: 'workgroup' | 'thread';
 }
 
 export interface GenerateOptions {
@@ -83,6 +92,13 @@ export function uploadParams(ctx: GpuContext, config: LlamaConfig, tensors: Name
 }
 
 type BindingKind = 'uniform' | 'read' | 'rw';
+
+/** Software adapters (SwiftShader) run barrier-free kernels faster. */
+export function defaultKernels(ctx: GpuContext): 'workgroup' | 'thread' {
+  const info = ctx.adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const software = info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software/i.test(ctx.description);
+  return software ? 'thread' : 'workgroup';
+}
 
 export async function createGenerator(ctx: GpuContext, config: LlamaConfig, params: GPUBuffer, opts: GeneratorOptions): Promise<Generator> {
   validateConfig(config);
@@ -195,19 +211,21 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const W: BindingKind = 'rw';
   const mm = (K: number, O: number, accumulate: boolean, rows: 'nTok' | 'nRows') =>
     pipeline(`matmul.${K}x${O}.${accumulate ? 'acc' : 'set'}.${rows}`, matmulWgsl(K, O, { accumulate, rows }), [U, R, R, W]);
-  const [pEmbed, pNorm, pQ, pK, pO, pGateUp, pDown, pRope, pAttn, pGather, pHead, pSample] = await Promise.all([
+  const threadKernels = (opts.kernels ?? defaultKernels(ctx)) === 'thread';
+  const [pEmbed, pNorm, pFinalNorm, pQ, pK, pO, pGateUp, pDown, pRope, pAttn, pGather, pHead, pSample] = await Promise.all([
     pipeline('embed', embedWgsl(dims), [U, R, R, W]),
-    pipeline('rmsnorm', rmsnormWgsl(dims), [U, R, R, W]),
+    threadKernels ? pipeline('rmsnorm.thread.nTok', rmsnormSerialWgsl(dims, 'nTok'), [U, R, R, W]) : pipeline('rmsnorm', rmsnormWgsl(dims), [U, R, R, W]),
+    threadKernels ? pipeline('rmsnorm.thread.nRows', rmsnormSerialWgsl(dims, 'nRows'), [U, R, R, W]) : pipeline('rmsnorm', rmsnormWgsl(dims), [U, R, R, W]),
     mm(D, qDim, false, 'nTok'),
     mm(D, kvDim, false, 'nTok'),
     mm(qDim, D, true, 'nTok'),
     pipeline('gateup', gateUpWgsl(dims), [U, R, R, R, W]),
     mm(c.hiddenDim, D, true, 'nTok'),
     pipeline('ropekv', ropeKvWgsl(dims), [U, R, R, W, R, R, W, W]),
-    pipeline('attention', attentionWgsl(dims), [U, R, R, R, R, W]),
+    threadKernels ? pipeline('attention.thread', attentionSerialWgsl(dims), [U, R, R, R, R, W]) : pipeline('attention', attentionWgsl(dims), [U, R, R, R, R, W]),
     pipeline('gather', gatherLastWgsl(dims), [U, R, R, W]),
     mm(D, c.vocabSize, false, 'nRows'),
-    pipeline('sample', sampleWgsl(dims), [U, R, W, W, R, R, W]),
+    threadKernels ? pipeline('sample.thread', sampleSerialWgsl(dims), [U, R, W, W, R, R, W]) : pipeline('sample', sampleWgsl(dims), [U, R, W, W, R, R, W]),
   ]);
 
   // ---- bind groups (built once; the parameter buffer is bound per tensor) -----------
@@ -239,7 +257,7 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     };
   });
   const gatherGroup = group(pGather, [dimsB, whole(metaBuf), whole(x), whole(lastX)]);
-  const finalNormGroup = group(pNorm, [dimsB, whole(lastX), param('model.norm.weight'), whole(lastXn)]);
+  const finalNormGroup = group(pFinalNorm, [dimsB, whole(lastX), param('model.norm.weight'), whole(lastXn)]);
   const headGroup = group(pHead, [dimsB, whole(lastXn), param(c.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'), whole(logits)]);
   const sampleGroup = group(pSample, [dimsB, whole(logits), whole(stateBuf), whole(outIds), whole(randBuf), whole(stopBuf), whole(metaBuf)]);
 
@@ -250,18 +268,20 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     pass.setBindGroup(0, g);
     pass.dispatchWorkgroups(gx, gy);
   };
+  const normGroups = (rows: number) => (threadKernels ? ceil(rows, 64) : rows);
   /** Token slots 0..nTok-1 of meta through every layer; each row's last slot → lastX. */
   const encodeLayers = (pass: GPUComputePassEncoder, nTok: number) => {
     run(pass, pEmbed, embedGroup, ceil(D, 64), nTok);
     for (const L of layers) {
-      run(pass, pNorm, L.norm1, nTok);
+      run(pass, pNorm, L.norm1, normGroups(nTok));
       run(pass, pQ, L.q, ceil(qDim, 64), ceil(nTok, 4));
       run(pass, pK, L.k, ceil(kvDim, 64), ceil(nTok, 4));
       run(pass, pK, L.v, ceil(kvDim, 64), ceil(nTok, 4));
       run(pass, pRope, L.rope, ceil(((c.nHeads + c.nKvHeads) * HD) / 2, 64), nTok);
-      run(pass, pAttn, L.attn, nTok, c.nHeads);
+      if (threadKernels) run(pass, pAttn, L.attn, ceil(nTok * c.nHeads, 64));
+      else run(pass, pAttn, L.attn, nTok, c.nHeads);
       run(pass, pO, L.o, ceil(D, 64), ceil(nTok, 4));
-      run(pass, pNorm, L.norm2, nTok);
+      run(pass, pNorm, L.norm2, normGroups(nTok));
       run(pass, pGateUp, L.gateUp, ceil(c.hiddenDim, 64), ceil(nTok, 2));
       run(pass, pDown, L.down, ceil(D, 64), ceil(nTok, 4));
     }
@@ -269,9 +289,9 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   };
   /** Final norm, LM head and sampling for rows 0..nRows-1. */
   const encodeHead = (pass: GPUComputePassEncoder, nRows: number) => {
-    run(pass, pNorm, finalNormGroup, nRows);
+    run(pass, pFinalNorm, finalNormGroup, normGroups(nRows));
     run(pass, pHead, headGroup, ceil(c.vocabSize, 64), ceil(nRows, 4));
-    run(pass, pSample, sampleGroup, nRows);
+    run(pass, pSample, sampleGroup, threadKernels ? ceil(nRows, 64) : nRows);
   };
   const writeDims = (nTok: number, nRows: number, o: Required<Omit<GenerateOptions, 'seed' | 'stopTokens'>>, nStop: number) => {
     const buf = new ArrayBuffer(32);

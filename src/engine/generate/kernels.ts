@@ -386,3 +386,136 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   }
 }`;
 }
+
+/** Barrier-free attention: one thread per (slot n, head h), online softmax over the
+ *  cache. Less parallel than attentionWgsl (fine for short contexts / small batches);
+ *  on software adapters, where workgroup barriers are costly, it is much faster.
+ *  Dispatch (ceil(nTok·H / 64)). */
+export function attentionSerialWgsl(d: KernelDims): string {
+  const c = d.config;
+  return `${DIMS_WGSL}
+const H = ${c.nHeads}u;
+const KV = ${c.nKvHeads}u;
+const HD = ${c.headDim}u;
+const GROUP = ${c.nHeads / c.nKvHeads}u;
+const MAX_SEQ = ${d.maxSeq}u;
+const SCALE = ${f(1 / Math.sqrt(c.headDim))};
+@group(0) @binding(1) var<storage, read> slots: array<Tok>;
+@group(0) @binding(2) var<storage, read> q: array<f32>;
+@group(0) @binding(3) var<storage, read> kc: array<f32>;
+@group(0) @binding(4) var<storage, read> vc: array<f32>;
+@group(0) @binding(5) var<storage, read_write> att: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let idx = gid.x;
+  if (idx >= dims.nTok * H) { return; }
+  let n = idx / H; let h = idx % H;
+  let t = slots[n];
+  let base = (t.row * KV + h / GROUP) * MAX_SEQ * HD;
+  let qo = (n * H + h) * HD;
+  var acc: array<f32, ${c.headDim}>;
+  var m = -3.0e38;
+  var z = 0.0;
+  for (var s = 0u; s <= t.pos; s++) {
+    var sc = 0.0;
+    for (var i = 0u; i < HD; i++) { sc += q[qo + i] * kc[base + s * HD + i]; }
+    sc *= SCALE;
+    let mNew = max(m, sc);
+    let corr = exp(m - mNew);
+    let p = exp(sc - mNew);
+    z = z * corr + p;
+    for (var i = 0u; i < HD; i++) { acc[i] = acc[i] * corr + p * vc[base + s * HD + i]; }
+    m = mNew;
+  }
+  for (var i = 0u; i < HD; i++) { att[qo + i] = acc[i] / z; }
+}`;
+}
+
+/** Barrier-free RMSNorm: one thread per row. Dispatch (ceil(rows / 64)); rows from dims. */
+export function rmsnormSerialWgsl(d: KernelDims, rows: 'nTok' | 'nRows'): string {
+  const D = d.config.dModel;
+  return `${DIMS_WGSL}
+const D = ${D}u;
+const EPS = ${f(d.config.normEps)};
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n = gid.x;
+  if (n >= dims.${rows}) { return; }
+  var ss = 0.0;
+  for (var i = 0u; i < D; i++) { let v = x[n * D + i]; ss += v * v; }
+  let r = inverseSqrt(ss / f32(D) + EPS);
+  for (var i = 0u; i < D; i++) { y[n * D + i] = x[n * D + i] * r * w[i]; }
+}`;
+}
+
+/** Barrier-free sampler: one thread per row does sampleWgsl's work serially (argmax,
+ *  32-step bisection for the k-th largest logit, inverse CDF). Same choices as
+ *  sampleWgsl up to float summation order. Dispatch (ceil(nRows / 64)). */
+export function sampleSerialWgsl(d: KernelDims): string {
+  const V = d.config.vocabSize;
+  return `${DIMS_WGSL}
+const V = ${V}u;
+const MAX_SEQ = ${d.maxSeq}u;
+const MAX_BATCH = ${d.maxBatch}u;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> state: array<RowState>;
+@group(0) @binding(3) var<storage, read_write> outIds: array<u32>;
+@group(0) @binding(4) var<storage, read> rand: array<f32>;
+@group(0) @binding(5) var<storage, read> stopIds: array<u32>;
+@group(0) @binding(6) var<storage, read_write> slots: array<Tok>;
+
+fn sortKey(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x;
+  if (r >= dims.nRows) { return; }
+  var st = state[r];
+  if (st.finished != 0u) { return; }
+  let row = r * V;
+  var mx = logits[row];
+  var am = 0u;
+  for (var i = 1u; i < V; i++) { let l = logits[row + i]; if (l > mx) { mx = l; am = i; } }
+  var id = am;
+  if (dims.temperature > 0.0 && dims.topK != 1u) {
+    var tau = 0u;
+    if (dims.topK > 0u && dims.topK < V) {
+      for (var bit = 31i; bit >= 0i; bit--) {
+        let cand = tau | (1u << u32(bit));
+        var c = 0u;
+        for (var i = 0u; i < V; i++) { if (sortKey(logits[row + i]) >= cand) { c++; } }
+        if (c >= dims.topK) { tau = cand; }
+      }
+    }
+    let invT = 1.0 / dims.temperature;
+    var total = 0.0;
+    for (var i = 0u; i < V; i++) { let l = logits[row + i]; if (sortKey(l) >= tau) { total += exp((l - mx) * invT); } }
+    let tgt = rand[st.count * MAX_BATCH + r] * total;
+    var acc = 0.0;
+    var lastIn = am;
+    var choice = V;
+    for (var i = 0u; i < V; i++) {
+      let l = logits[row + i];
+      if (sortKey(l) >= tau) {
+        lastIn = i;
+        acc += exp((l - mx) * invT);
+        if (acc > tgt) { choice = i; break; }
+      }
+    }
+    id = select(choice, lastIn, choice == V);
+  }
+  outIds[r * MAX_SEQ + st.count] = id;
+  st.count += 1u;
+  var stop = st.count >= dims.maxNew;
+  for (var j = 0u; j < dims.nStop; j++) { if (stopIds[j] == id) { stop = true; } }
+  st.finished = select(0u, 1u, stop);
+  state[r] = st;
+  slots[r] = Tok(id, r, st.promptLen + st.count - 1u, 1u);
+}`;
+}

@@ -16,15 +16,22 @@ afterAll(() => ctx?.device.destroy());
 const PROMPTS = [[1, 5, 9], [1], [1, 2, 3, 4, 5, 6, 7], [3, 3]];
 const NEW = 10;
 
-for (const tied of [false, true]) {
-  describe(`tiny ${tied ? 'tied' : 'untied'} GQA model`, () => {
+const CASES = [
+  { tied: false, kernels: 'workgroup' },
+  { tied: true, kernels: 'workgroup' },
+  { tied: false, kernels: 'thread' },
+  { tied: true, kernels: 'thread' },
+] as const;
+
+for (const { tied, kernels } of CASES) {
+  describe(`tiny ${tied ? 'tied' : 'untied'} GQA model, ${kernels} kernels`, () => {
     const config = tinyConfig({ tiedEmbeddings: tied });
     const weights = randomWeights(config, tied ? 11 : 12);
     let gen: Generator;
     let params: GPUBuffer;
     beforeAll(async () => {
       params = uploadParams(ctx, config, weights);
-      gen = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 32 });
+      gen = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 32, kernels });
     });
     afterAll(() => {
       gen?.destroy();
@@ -56,11 +63,11 @@ for (const tied of [false, true]) {
           expect(d, `row ${r} step ${s}`).toBeLessThan(1e-4);
         }
       }
-      console.log(`tiny ${tied ? 'tied' : 'untied'}: worst |logit − reference| = ${worst.toExponential(2)}`);
+      console.log(`tiny ${tied ? 'tied' : 'untied'} ${kernels}: worst |logit − reference| = ${worst.toExponential(2)}`);
     });
 
     it('a prefill split into small chunks gives the same result', async () => {
-      const chunked = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 32, prefillChunk: 3, stepsPerSync: 3 });
+      const chunked = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 32, prefillChunk: 3, stepsPerSync: 3, kernels });
       const a = await gen.generateDetailed(PROMPTS, { maxNewTokens: 4, collectLogits: true });
       const b = await chunked.generateDetailed(PROMPTS, { maxNewTokens: 4, collectLogits: true });
       expect(b.tokens).toEqual(a.tokens);

@@ -6,7 +6,6 @@ import { createGenerator, uploadParams, type Generator } from '../../../src/engi
 import { randomWeights, tinyConfig } from './tiny-model.ts';
 
 let ctx: GpuContext;
-let gen: Generator;
 let params: GPUBuffer;
 const ROWS = 64;
 const config = tinyConfig();
@@ -14,10 +13,8 @@ beforeAll(async () => {
   ctx = await createGpuContext();
   // smaller weights → a flatter next-token distribution, so sampling has room to vary
   params = uploadParams(ctx, config, randomWeights(config, 5, 0.12));
-  gen = await createGenerator(ctx, config, params, { maxBatch: ROWS, maxSeq: 24 });
 });
 afterAll(() => {
-  gen?.destroy();
   params?.destroy();
   ctx?.device.destroy();
 });
@@ -57,7 +54,7 @@ function chi2(counts: number[], probs: number[], n: number): { stat: number; df:
 }
 
 /** First-token samples of one prompt over many rows and seeds. */
-async function sampleFirst(prompt: number[], temperature: number, topK: number, seeds: number) {
+async function sampleFirst(gen: Generator, prompt: number[], temperature: number, topK: number, seeds: number) {
   const counts = new Array(config.vocabSize).fill(0);
   for (let s = 0; s < seeds; s++) {
     const out = await gen.generate(Array.from({ length: ROWS }, () => prompt), { maxNewTokens: 1, temperature, topK, seed: 1000 + s });
@@ -66,7 +63,13 @@ async function sampleFirst(prompt: number[], temperature: number, topK: number, 
   return counts;
 }
 
-describe('sampling', () => {
+for (const kernels of ['thread', 'workgroup'] as const) describe(`sampling (${kernels} sampler)`, () => {
+  let gen: Generator;
+  beforeAll(async () => {
+    gen = await createGenerator(ctx, config, params, { maxBatch: ROWS, maxSeq: 24, kernels });
+  });
+  afterAll(() => gen?.destroy());
+
   it('the same seed reproduces the same tokens; other seeds differ', async () => {
     const opts = { maxNewTokens: 12, temperature: 1, topK: 0 };
     const a = await gen.generate(prompts, { ...opts, seed: 42 });
@@ -83,15 +86,17 @@ describe('sampling', () => {
     expect(await gen.generate(prompts, { maxNewTokens: 12, temperature: 1.7, topK: 1, seed: 3 })).toEqual(greedy);
   });
 
-  it('temperature sampling follows softmax(logits / T) (χ² test, 1280 samples)', async () => {
+  // The statistical tests run on the thread sampler; the workgroup sampler must pick the
+  // same tokens from the same random numbers (checked below), so it inherits them.
+  if (kernels === 'thread') it('temperature sampling follows softmax(logits / T) (χ² test, 1280 samples)', async () => {
     const prompt = [1, 4, 2];
     const { logits } = await gen.generateDetailed([prompt], { maxNewTokens: 1, collectLogits: true });
     const T = 0.8;
     const p = softmax(logits![0][0], T);
-    const counts = await sampleFirst(prompt, T, 0, 20);
+    const counts = await sampleFirst(gen, prompt, T, 0, 20);
     const n = counts.reduce((a, b) => a + b, 0);
     const { stat, df } = chi2(counts, p, n);
-    console.log(`T=${T}: χ² ${stat.toFixed(1)} on ${df} df (0.999 critical ${chi2Crit(df).toFixed(1)}); max p ${Math.max(...p).toFixed(3)}`);
+    console.log(`${kernels} T=${T}: χ² ${stat.toFixed(1)} on ${df} df (0.999 critical ${chi2Crit(df).toFixed(1)}); max p ${Math.max(...p).toFixed(3)}`);
     expect(n).toBe(ROWS * 20);
     expect(df).toBeGreaterThanOrEqual(5); // a spread-out distribution, not a near-deterministic one
     expect(stat).toBeLessThan(chi2Crit(df));
@@ -100,14 +105,14 @@ describe('sampling', () => {
     expect(chi2(counts, p1, n).stat).toBeGreaterThan(chi2Crit(chi2(counts, p1, n).df));
   });
 
-  it('top-k keeps only the k most likely tokens, in proportion', async () => {
+  if (kernels === 'thread') it('top-k keeps only the k most likely tokens, in proportion', async () => {
     const prompt = [1, 9, 9, 9];
     const { logits } = await gen.generateDetailed([prompt], { maxNewTokens: 1, collectLogits: true });
     const l = logits![0][0];
     const K = 5;
     const top = new Set([...l.keys()].sort((a, b) => l[b] - l[a]).slice(0, K));
     const p = softmax(l, 1, top);
-    const counts = await sampleFirst(prompt, 1, K, 10);
+    const counts = await sampleFirst(gen, prompt, 1, K, 10);
     const n = counts.reduce((a, b) => a + b, 0);
     counts.forEach((cnt, i) => {
       if (!top.has(i)) expect(cnt, `token ${i} is outside the top ${K}`).toBe(0);
@@ -115,5 +120,16 @@ describe('sampling', () => {
     expect([...top].filter((i) => counts[i] > 0).length).toBeGreaterThanOrEqual(3);
     const { stat, df } = chi2(counts, p, n);
     expect(stat).toBeLessThan(chi2Crit(Math.max(df, 1)));
+  });
+
+  if (kernels === 'workgroup') it('picks the same tokens as the thread sampler (256 samples, with and without top-k)', async () => {
+    const other = await createGenerator(ctx, config, params, { maxBatch: ROWS, maxSeq: 24, kernels: 'thread' });
+    for (const topK of [0, 5]) {
+      const a = await sampleFirst(gen, [1, 4, 2], 0.8, topK, 4);
+      const b = await sampleFirst(other, [1, 4, 2], 0.8, topK, 4);
+      expect(a).toEqual(b);
+      expect(a.filter((c) => c > 0).length).toBeGreaterThan(topK ? 3 : 20);
+    }
+    other.destroy();
   });
 });
