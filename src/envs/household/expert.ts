@@ -66,7 +66,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
   };
   /** Receptacles of the given types in search order (type by likelihood, then by number). */
   const visitOrder = (types: readonly string[]) =>
-    w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+    w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || Number(num(a.id)) - Number(num(b.id)));
   const firstUnchecked = (types: readonly string[]) => visitOrder(types).find((r) => !checked.has(r.id))?.id ?? 'the first of them';
   const likelyText = (types: string[]) => types.map((t) => `${t} (${rangeText(countOf(t))})`).join(', ');
 
