@@ -207,7 +207,8 @@ export function packBatches(examples: readonly TrainingExample[], opts: { batchS
 
 export interface TokenViewEntry {
   id: number;
-  /** Decoded text of the token (for display only; render it as text, never as HTML). */
+  /** Decoded text of the token (for display only; render it as text, never as HTML). Joined,
+   *  the texts give the decoded rendering; special tokens a decoder prints as nothing show their name. */
   text: string;
   segment: SegmentKind;
   step?: number;
@@ -220,6 +221,11 @@ export function tokenView(t: Trajectory, opts: Omit<MaskOptions, 'contextLength'
   const r = renderTrajectory(t, opts.tokenizer);
   const w = tokenWeightsFor(r, supervised);
   const texts = tokenTexts(r.ids, opts.tokenizer);
+  // Special tokens some decoders print as nothing (llama2.c BOS/EOS) are shown by name.
+  const specialName = new Map(Object.entries(opts.tokenizer.specialTokens).map(([name, id]) => [id, name]));
+  texts.forEach((text, i) => {
+    if (text === '' && specialName.has(r.ids[i])) texts[i] = specialName.get(r.ids[i])!;
+  });
   const tokens: TokenViewEntry[] = [];
   for (const seg of r.segments) {
     for (let i = seg.start; i < seg.start + seg.length; i++) {

@@ -85,20 +85,27 @@ export function renderTrajectory(t: Trajectory, tok: TextTokenizer): RenderedTra
   return { trajectoryId: t.id, ids: Int32Array.from(ids), segments, prefixEnd, steps };
 }
 
-/** Decoded text of each token, for display. A token that ends inside a multi-byte character
- *  shows nothing and the character appears on the token that completes it. */
+/** Decoded text of each token, for display. Tokens are grouped so a multi-byte character split
+ *  across tokens appears on the token that completes it, and each group's text is read as the
+ *  difference it makes after the previous group, so decoders that treat a first token specially
+ *  (SentencePiece's leading-space strip) still show the spaces between words. */
 export function tokenTexts(ids: ArrayLike<number>, tok: TextTokenizer): string[] {
   const out: string[] = new Array(ids.length).fill('');
+  let prev: number[] = [];
   let i = 0;
   while (i < ids.length) {
-    let j = i + 1;
-    let text = tok.decode([ids[i]]);
-    while (text.includes('\uFFFD') && j < ids.length && j - i < 4) {
-      text = tok.decode(Array.from({ length: j - i + 1 }, (_, k) => ids[i + k]));
-      j++;
+    let group = [ids[i]];
+    while (tok.decode(group).includes('\uFFFD') && i + group.length < ids.length && group.length < 4) group = [...group, ids[i + group.length]];
+    const alone = tok.decode(group);
+    let text = alone;
+    if (prev.length) {
+      const before = tok.decode(prev);
+      const both = tok.decode([...prev, ...group]);
+      if (both.startsWith(before)) text = both.slice(before.length);
     }
-    out[j - 1] = text;
-    i = j;
+    out[i + group.length - 1] = text;
+    prev = group;
+    i += group.length;
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { sampleTrajectory } from './helpers.ts';
 import { defaultTok, gpt2, qwen3, sharedPresent, storiesHf, storiesLlama2c } from './tokenizers.ts';
 import { ARMS, armSteps } from '../../../src/data/arms.ts';
 import { buildTrainingExamples, packBatches, tokenView } from '../../../src/data/masks.ts';
-import { renderTrajectory } from '../../../src/data/render.ts';
+import { renderTrajectory, tokenTexts } from '../../../src/data/render.ts';
 import { validateBatch } from '../../../src/engine/batch.ts';
 import type { TextTokenizer } from '../../../src/data/tokenize.ts';
 import type { LlamaConfig } from '../../../src/engine/config.ts';
@@ -89,6 +89,19 @@ describe('segment-wise encoding matches encoding the whole rendered text', () =>
       const text = r.segments.filter((s) => s.kind !== 'bos').map((s) => s.text).join('');
       const body = Array.from(r.ids.slice(tok.bosId !== undefined ? 1 : 0));
       expect(tok.encode(text)).toEqual(body);
+    });
+  }
+});
+
+describe('token texts for display', () => {
+  for (const [name, make] of tokenizers) {
+    const needsShared = name.startsWith('stories') || name.startsWith('tok512');
+    it.skipIf(needsShared && !sharedPresent)(`${name}: per-token texts join to the decoded rendering`, () => {
+      const tok = getTok(name, make)!;
+      const r = renderTrajectory(traj, tok);
+      expect(tokenTexts(r.ids, tok).join('')).toBe(tok.decode(Array.from(r.ids)));
+      const view = tokenView(traj, { arm: 'full', tokenizer: tok });
+      expect(view.tokens.filter((t) => t.segment === 'eot').every((t) => t.text === tok.chat.eotText)).toBe(true);
     });
   }
 });
