@@ -16,16 +16,21 @@ afterAll(() => ctx?.device.destroy());
 const PROMPTS = [[1, 5, 9], [1], [1, 2, 3, 4, 5, 6, 7], [3, 3]];
 const NEW = 10;
 
+// The last two shapes are deliberately awkward: headDim ≠ dModel / nHeads (Qwen3-style),
+// a single kv head (MQA), and vocabulary / hidden sizes that are not multiples of 4.
+const ODD = { vocabSize: 50, dModel: 24, nHeads: 4, nKvHeads: 1, headDim: 10, hiddenDim: 37 };
 const CASES = [
-  { tied: false, kernels: 'workgroup' },
-  { tied: true, kernels: 'workgroup' },
-  { tied: false, kernels: 'thread' },
-  { tied: true, kernels: 'thread' },
+  { tied: false, kernels: 'workgroup', shape: {}, label: 'GQA' },
+  { tied: true, kernels: 'workgroup', shape: {}, label: 'GQA' },
+  { tied: false, kernels: 'thread', shape: {}, label: 'GQA' },
+  { tied: true, kernels: 'thread', shape: {}, label: 'GQA' },
+  { tied: true, kernels: 'workgroup', shape: ODD, label: 'odd-shaped MQA' },
+  { tied: false, kernels: 'thread', shape: ODD, label: 'odd-shaped MQA' },
 ] as const;
 
-for (const { tied, kernels } of CASES) {
-  describe(`tiny ${tied ? 'tied' : 'untied'} GQA model, ${kernels} kernels`, () => {
-    const config = tinyConfig({ tiedEmbeddings: tied });
+for (const { tied, kernels, shape, label } of CASES) {
+  describe(`tiny ${tied ? 'tied' : 'untied'} ${label} model, ${kernels} kernels`, () => {
+    const config = tinyConfig({ tiedEmbeddings: tied, ...shape });
     const weights = randomWeights(config, tied ? 11 : 12);
     let gen: Generator;
     let params: GPUBuffer;
@@ -63,7 +68,7 @@ for (const { tied, kernels } of CASES) {
           expect(d, `row ${r} step ${s}`).toBeLessThan(1e-4);
         }
       }
-      console.log(`tiny ${tied ? 'tied' : 'untied'} ${kernels}: worst |logit − reference| = ${worst.toExponential(2)}`);
+      console.log(`tiny ${tied ? 'tied' : 'untied'} ${label} ${kernels}: worst |logit − reference| = ${worst.toExponential(2)}`);
     });
 
     it('a prefill split into small chunks gives the same result', async () => {
