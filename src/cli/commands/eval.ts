@@ -6,8 +6,8 @@ import { resolveEnvs } from '../../envs/registry.ts';
 import { SPLITS, type Split } from '../../envs/types.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../envs/policy.ts';
 import { loadModelPolicy } from '../../envs/model-policy.ts';
-import { runEpisodes, type EpisodeResult } from '../../envs/rollout.ts';
-import { buildReport, formatReport } from '../../envs/report.ts';
+import { formatReport } from '../../envs/report.ts';
+import { evaluatePolicy } from '../../envs/evaluate.ts';
 import { parseSplit } from './env.ts';
 
 const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--json]';
@@ -32,22 +32,10 @@ export const command: Command = {
     if (episodes <= 0) throw new Error(`--episodes must be a positive integer (got ${episodes})`);
     const seed = intOption('eval', values.seed, 'seed', 0);
     const batchSize = intOption('eval', values.batch, 'batch', 16);
+    if (batchSize <= 0) throw new Error(`--batch must be a positive integer (got ${batchSize})`);
     const splits: Split[] = values.split ? [parseSplit(values.split, 'held-in')] : SPLITS.slice();
     const policy = await policyFor(model, seed);
-    const seeds = Array.from({ length: episodes }, (_, i) => seed + i);
-    const results: EpisodeResult[] = [];
-    const skipped: string[] = [];
-    for (const def of defs) {
-      for (const split of splits) {
-        if (def.taskTypes[split].length === 0) {
-          skipped.push(`${def.name} has no ${split} tasks (${def.splitNote})`);
-          continue;
-        }
-        results.push(...(await runEpisodes(def, seeds, split, policy, { batchSize })));
-      }
-    }
-    if (results.length === 0) throw new Error(`nothing to evaluate: ${skipped.join('; ')}`);
-    const report = buildReport(policy.name, results);
+    const { report, skipped } = await evaluatePolicy(defs, policy, { episodes, seed, splits, batchSize });
     if (values.json) console.log(JSON.stringify({ ...report, skipped }, null, 2));
     else {
       console.log(formatReport(report));

@@ -115,3 +115,16 @@ describe('valid actions', () => {
     });
   }
 });
+
+describe('evaluatePolicy', () => {
+  it('runs every env × split with tasks, names what it skips, and rejects a bad episode count', async () => {
+    const { evaluatePolicy } = await import('../../../src/envs/evaluate.ts');
+    const ev = await evaluatePolicy(ENVIRONMENTS, expertPolicy(), { episodes: 3, seed: 10, batchSize: 2 });
+    expect(ev.results).toHaveLength(3 * 5);
+    expect(new Set(ev.results.map((r) => r.seed))).toEqual(new Set([10, 11, 12]));
+    expect(ev.skipped).toEqual([expect.stringMatching(/^crafting has no held-in tasks/)]);
+    expect(ev.report.rows.filter((r) => r.taskType === 'all').every((r) => r.successRate === 1)).toBe(true);
+    await expect(evaluatePolicy([getEnv('crafting')], expertPolicy(), { episodes: 2, splits: ['held-in'] })).rejects.toThrow(/nothing to evaluate: crafting has no held-in tasks/);
+    await expect(evaluatePolicy(ENVIRONMENTS, expertPolicy(), { episodes: 0 })).rejects.toThrow(/episodes must be a positive integer/);
+  });
+});
