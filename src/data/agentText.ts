@@ -33,3 +33,18 @@ export function splitAgentText(text: string): AgentParts {
   }
   return {};
 }
+
+/** How an agent turn is written out for training or export:
+ *  'as-written'      the turn exactly as imported (`step.agent`);
+ *  'thought-action'  "Thought: …\nAction: …" from the split parts (the built-in environments'
+ *                    format), falling back to the text as written when the turn has no parts. */
+export type AgentTextStyle = 'as-written' | 'thought-action';
+export const AGENT_TEXT_STYLES: readonly AgentTextStyle[] = ['as-written', 'thought-action'];
+
+export function agentTurnText(step: { agent: string; thought?: string; action?: string }, style: AgentTextStyle = 'as-written'): string {
+  if (style === 'as-written' || (step.thought === undefined && step.action === undefined)) return step.agent;
+  const lines: string[] = [];
+  if (step.thought !== undefined) lines.push(`Thought: ${step.thought}`);
+  if (step.action !== undefined) lines.push(`Action: ${step.action}`);
+  return lines.join('\n');
+}

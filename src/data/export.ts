@@ -8,6 +8,7 @@
 //   labels        one line per trajectory: selected steps, categories, reasons, selector, budget
 import { armSteps, type Arm, type ArmOptions } from './arms.ts';
 import { labelsRecord } from './labels.ts';
+import { agentTurnText, type AgentTextStyle } from './agentText.ts';
 import type { Trajectory } from './trajectory.ts';
 
 export const EXPORT_FORMATS = ['openai', 'agentgym', 'axolotl', 'llamafactory', 'labels'] as const;
@@ -20,6 +21,8 @@ export interface ExportOptions extends ArmOptions {
   datasetName?: string;
   /** Output file name, for the dataset_info.json entry. */
   fileName?: string;
+  /** How agent turns are written (default 'as-written'). */
+  agentText?: AgentTextStyle;
 }
 
 export interface ChatMessage {
@@ -31,13 +34,13 @@ export interface ChatMessage {
 
 /** The trajectory as alternating chat messages. A step's observation is always emitted except an
  *  empty one after the last step, so that re-importing gives the same steps. */
-export function trajectoryMessages(t: Trajectory): ChatMessage[] {
+export function trajectoryMessages(t: Trajectory, agentText: AgentTextStyle = 'as-written'): ChatMessage[] {
   const out: ChatMessage[] = [];
   if (t.system !== undefined) out.push({ role: 'system', content: t.system });
   for (const p of t.preamble ?? []) out.push({ role: p.role === 'agent' ? 'assistant' : 'user', content: p.text });
   if (t.instruction !== '' || t.preamble?.length) out.push({ role: 'user', content: t.instruction });
   t.steps.forEach((s, i) => {
-    out.push({ role: 'assistant', content: s.agent, step: i });
+    out.push({ role: 'assistant', content: agentTurnText(s, agentText), step: i });
     if (i < t.steps.length - 1 || s.observation !== '') out.push({ role: 'user', content: s.observation });
   });
   return out;
@@ -57,16 +60,16 @@ function selected(t: Trajectory, opts: ExportOptions): Set<number> {
   return new Set(armSteps(opts.arm ?? 'critical', t, opts));
 }
 
-export function toOpenAI(t: Trajectory, sel: Set<number>) {
+export function toOpenAI(t: Trajectory, sel: Set<number>, agentText: AgentTextStyle = 'as-written') {
   return {
-    messages: trajectoryMessages(t).map((m) => (m.role === 'assistant' ? { role: m.role, content: m.content, weight: m.step !== undefined && sel.has(m.step) ? 1 : 0 } : { role: m.role, content: m.content })),
+    messages: trajectoryMessages(t, agentText).map((m) => (m.role === 'assistant' ? { role: m.role, content: m.content, weight: m.step !== undefined && sel.has(m.step) ? 1 : 0 } : { role: m.role, content: m.content })),
   };
 }
 
-export function toAgentGym(t: Trajectory, sel: Set<number>) {
+export function toAgentGym(t: Trajectory, sel: Set<number>, agentText: AgentTextStyle = 'as-written') {
   return {
     item_id: t.id,
-    conversations: trajectoryMessages(t).map((m) => ({
+    conversations: trajectoryMessages(t, agentText).map((m) => ({
       from: m.role === 'assistant' ? 'gpt' : m.role === 'user' ? 'human' : 'system',
       value: m.content,
       loss: m.role === 'assistant' ? m.step !== undefined && sel.has(m.step) : null,
@@ -74,16 +77,16 @@ export function toAgentGym(t: Trajectory, sel: Set<number>) {
   };
 }
 
-export function toAxolotl(t: Trajectory, sel: Set<number>) {
+export function toAxolotl(t: Trajectory, sel: Set<number>, agentText: AgentTextStyle = 'as-written') {
   return {
     id: t.id,
-    messages: trajectoryMessages(t).map((m) => ({ role: m.role, content: m.content, train: m.role === 'assistant' && m.step !== undefined && sel.has(m.step) })),
+    messages: trajectoryMessages(t, agentText).map((m) => ({ role: m.role, content: m.content, train: m.role === 'assistant' && m.step !== undefined && sel.has(m.step) })),
   };
 }
 
 /** One ShareGPT sample per selected step, the conversation ending at that step's agent turn. */
-export function toLlamaFactory(t: Trajectory, sel: Set<number>) {
-  const msgs = trajectoryMessages(t);
+export function toLlamaFactory(t: Trajectory, sel: Set<number>, agentText: AgentTextStyle = 'as-written') {
+  const msgs = trajectoryMessages(t, agentText);
   const system = msgs[0]?.role === 'system' ? msgs.shift()!.content : undefined;
   // ShareGPT wants a human turn first.
   if (msgs[0]?.role !== 'user') msgs.unshift({ role: 'user', content: '' });
@@ -121,7 +124,7 @@ export function exportTrajectories(ts: Iterable<Trajectory>, format: ExportForma
     const sel = selected(t, opts);
     if (sel.size === 0) without.push(t.id);
     const recs: unknown[] =
-      format === 'openai' ? [toOpenAI(t, sel)] : format === 'agentgym' ? [toAgentGym(t, sel)] : format === 'axolotl' ? [toAxolotl(t, sel)] : format === 'llamafactory' ? toLlamaFactory(t, sel) : [labelsRecord(t, [...sel].sort((a, b) => a - b), opts)];
+      format === 'openai' ? [toOpenAI(t, sel, opts.agentText)] : format === 'agentgym' ? [toAgentGym(t, sel, opts.agentText)] : format === 'axolotl' ? [toAxolotl(t, sel, opts.agentText)] : format === 'llamafactory' ? toLlamaFactory(t, sel, opts.agentText) : [labelsRecord(t, [...sel].sort((a, b) => a - b), opts)];
     for (const r of recs) lines.push(JSON.stringify(r));
     records += recs.length;
   }

@@ -8,6 +8,7 @@
 import { armSteps, type Arm } from './arms.ts';
 import { renderTrajectory, tokenTexts, type RenderedTrajectory, type SegmentKind } from './render.ts';
 import type { TextTokenizer } from './tokenize.ts';
+import type { AgentTextStyle } from './agentText.ts';
 import type { Trajectory } from './trajectory.ts';
 
 export const IGNORE_LABEL = -100;
@@ -23,6 +24,8 @@ export interface MaskOptions {
   budget?: number;
   /** Per-step base-model loss for the highest-loss arm, by trajectory id or as a function. */
   stepLoss?: StepLossSource;
+  /** How agent turns are written: as imported (default) or "Thought: …\nAction: …". */
+  agentText?: AgentTextStyle;
 }
 
 export interface TrainingExample {
@@ -134,13 +137,14 @@ export function windowExamples(r: RenderedTrajectory, supervised: number[], cont
     const end = r.steps[supervised[j]].eotEnd;
     // Start as early as possible, at a step boundary (never mid-turn), but not after turn k's header.
     const earliest = Math.max(r.prefixEnd, end - room);
-    let start = turn.start;
-    for (const s of r.steps) {
-      if (s.start >= earliest) {
-        start = Math.min(s.start, turn.start);
-        break;
-      }
+    let lo = 0;
+    let hi = k; // steps[k].start >= earliest always holds, so the answer is in [0, k]
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (r.steps[mid].start >= earliest) hi = mid;
+      else lo = mid + 1;
     }
+    const start = r.steps[lo].start;
     examples.push(makeExample(r, full, supervised.slice(i, j + 1), start, end));
     i = j + 1;
   }
@@ -169,7 +173,7 @@ export function buildTrainingExamples(trajectories: readonly Trajectory[], opts:
       report.withoutSupervisedSteps.push(t.id);
       continue;
     }
-    const r = renderTrajectory(t, opts.tokenizer);
+    const r = renderTrajectory(t, opts.tokenizer, opts.agentText);
     const ex = windowExamples(r, supervised, opts.contextLength, report.droppedTurns);
     if (ex.length > 1) report.windowed++;
     for (const e of ex) {
@@ -218,7 +222,7 @@ export interface TokenViewEntry {
 /** What the UI draws: every token of the full rendering with its text, segment, step and weight for an arm. */
 export function tokenView(t: Trajectory, opts: Omit<MaskOptions, 'contextLength'>): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
   const supervised = armSteps(opts.arm, t, { seed: opts.seed, budget: opts.budget, stepLoss: stepLossFor(t, opts.stepLoss) });
-  const r = renderTrajectory(t, opts.tokenizer);
+  const r = renderTrajectory(t, opts.tokenizer, opts.agentText);
   const w = tokenWeightsFor(r, supervised);
   const texts = tokenTexts(r.ids, opts.tokenizer);
   // Special tokens some decoders print as nothing (llama2.c BOS/EOS) are shown by name.

@@ -7,6 +7,7 @@
 import { trajectoryMessages } from './export.ts';
 import type { ChatRole, TextTokenizer } from './tokenize.ts';
 import type { Trajectory } from './trajectory.ts';
+import type { AgentTextStyle } from './agentText.ts';
 
 export type SegmentKind = 'bos' | 'header' | 'system' | 'preamble' | 'instruction' | 'agent' | 'eot' | 'separator' | 'observation';
 
@@ -40,7 +41,7 @@ export interface RenderedTrajectory {
   steps: StepSpan[];
 }
 
-export function renderTrajectory(t: Trajectory, tok: TextTokenizer): RenderedTrajectory {
+export function renderTrajectory(t: Trajectory, tok: TextTokenizer, agentText: AgentTextStyle = 'as-written'): RenderedTrajectory {
   const ids: number[] = [];
   const segments: Segment[] = [];
   const push = (kind: SegmentKind, text: string, tokens: number[], extra: Partial<Segment> = {}) => {
@@ -58,7 +59,7 @@ export function renderTrajectory(t: Trajectory, tok: TextTokenizer): RenderedTra
   if (tok.bosId !== undefined) push('bos', '', [tok.bosId]);
   const steps: StepSpan[] = [];
   let prefixEnd = -1;
-  const messages = trajectoryMessages(t);
+  const messages = trajectoryMessages(t, agentText);
   let preambleLeft = t.preamble?.length ?? 0;
   for (const m of messages) {
     const isStep = m.role === 'assistant' && m.step !== undefined;

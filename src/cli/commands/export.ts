@@ -7,10 +7,13 @@ import { numberOption, parseCommandArgs, requireOption, intOption } from '../arg
 import { EXPORT_FORMATS, exportTrajectories, type ExportFormat } from '../../data/export.ts';
 import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
 import { ARMS, type Arm } from '../../data/arms.ts';
+import { AGENT_TEXT_STYLES, type AgentTextStyle } from '../../data/agentText.ts';
 
 const HELP = `usage: atlas export <trajectories.jsonl> --format ${EXPORT_FORMATS.join('|')} --out <file>
        [--arm ${ARMS.join('|')}] [--seed N] [--budget F] [--dataset-name NAME]
+       [--agent-text ${AGENT_TEXT_STYLES.join('|')}]
   The supervised turns are the arm's steps (default: critical, the active selection).
+  --agent-text thought-action writes agent turns as "Thought: …\nAction: …" (default: as imported).
   llamafactory also writes dataset_info.json and <out>.train.yaml (mask_history: true) next to <file>.`;
 
 export const command: Command = {
@@ -23,6 +26,7 @@ export const command: Command = {
       seed: { type: 'string' },
       budget: { type: 'string' },
       'dataset-name': { type: 'string' },
+      'agent-text': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     }, true);
     if (values.help) {
@@ -35,6 +39,8 @@ export const command: Command = {
     const arm = (values.arm ?? 'critical') as Arm;
     if (!ARMS.includes(arm)) throw new Error(`--arm must be one of ${ARMS.join(', ')} (got "${arm}")`);
     if (arm === 'highest-loss') throw new Error('--arm highest-loss needs per-step losses from a model; export it from the trainer instead');
+    const agentText = (values['agent-text'] ?? 'as-written') as AgentTextStyle;
+    if (!AGENT_TEXT_STYLES.includes(agentText)) throw new Error(`--agent-text must be one of ${AGENT_TEXT_STYLES.join(', ')} (got "${agentText}")`);
     const out = requireOption('export', values.out, 'out');
     const file = positionals[0];
     const { trajectories } = parseTrajectoriesJsonl(readFileSync(file, 'utf8'), file);
@@ -44,6 +50,7 @@ export const command: Command = {
       budget: numberOption('export', values.budget, 'budget', 0.3),
       datasetName: values['dataset-name'],
       fileName: basename(out),
+      agentText,
     });
     writeFileSync(out, result.text);
     const side: string[] = [];

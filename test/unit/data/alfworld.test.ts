@@ -5,6 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importTrajectories } from '../../../src/data/importer.ts';
 import { nodeFileSource } from '../../../src/data/sources/node.ts';
+import { exportTrajectories } from '../../../src/data/export.ts';
+import { parseReAct } from '../../../src/envs/react.ts';
+import { importText } from './helpers.ts';
 
 const FILE = path.resolve('../shared/data/alfworld-react/alfworld_3prompts.json');
 const present = existsSync(FILE);
@@ -65,5 +68,16 @@ describe.skipIf(!present)('ALFWorld ReAct transcripts', () => {
     expect(trajectories.length).toBe(36);
     expect(summary.duplicates).toEqual([]);
     expect(trajectories.filter((t) => t.id.startsWith('act_')).every((t) => t.steps.every((s) => s.thought === undefined))).toBe(true);
+  });
+
+  it('exports in the environments\' "Thought: …\\nAction: …" style and re-imports with the same thoughts and actions', async () => {
+    const { trajectories } = await load();
+    const { text } = exportTrajectories(trajectories, 'agentgym', { arm: 'full', agentText: 'thought-action' });
+    const back = (await importText(text)).trajectories;
+    expect(back.map((t) => t.steps.map((s) => [s.thought, s.action]))).toEqual(trajectories.map((t) => t.steps.map((s) => [s.thought, s.action])));
+    const first = back[0].steps[0];
+    expect(first.agent).toBe(`Thought: ${trajectories[0].steps[0].thought}\nAction: go to cabinet 1`);
+    expect(parseReAct(first.agent)).toEqual({ thought: trajectories[0].steps[0].thought, action: 'go to cabinet 1' });
+    expect(back[0].steps[1].agent).toBe('Action: go to cabinet 2');
   });
 });

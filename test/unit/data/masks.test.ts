@@ -142,6 +142,14 @@ describe('windows for trajectories longer than the context', () => {
     expect(report.droppedTurns).toEqual([{ trajectoryId: 'huge-turn', step: 1, reason: expect.stringMatching(/need \d+ tokens; the context holds 65/) }]);
   });
 
+  it('a 3,000-step trajectory with a small context: every turn in exactly one window', () => {
+    const t = sampleTrajectory('huge', 3000);
+    const { examples, report } = buildTrainingExamples([t], { arm: 'full', tokenizer: tok, contextLength: 128 });
+    expect(examples.flatMap((e) => e.supervisedSteps)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(report.droppedTurns).toEqual([]);
+    expect(examples.every((e) => e.tokens.length <= 129)).toBe(true);
+  });
+
   it('trajectories where the arm picks nothing are listed', () => {
     const { report } = buildTrainingExamples([sampleTrajectory('none', 3)], { arm: 'critical', tokenizer: tok, contextLength: 64 });
     expect(report.withoutSupervisedSteps).toEqual(['none']);
