@@ -41,6 +41,8 @@ export interface Env {
   readonly stepLimit: number;
   reset(task: TaskSpec): ResetResult;
   step(action: string): StepResult;
+  /** The description of the valid commands given to the agent (also the start of every instruction). */
+  readonly commands: string;
   /** Actions the environment would accept now (ALFWorld's "admissible commands"). */
   validActions(): string[];
   /** The reply to an action the environment does not understand (also used for model

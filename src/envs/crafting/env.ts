@@ -23,6 +23,7 @@ export class CraftingEnv implements Env {
   readonly name = 'crafting';
   readonly stepLimit = CRAFTING_STEP_LIMIT;
   readonly invalidReply = 'Could not execute the command.';
+  readonly commands = CRAFTING_COMMANDS;
   goal = '';
   /** The recipes shown to the agent (the goal's tree plus distractors), in the order shown. */
   shown: Recipe[] = [];

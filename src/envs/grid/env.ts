@@ -34,6 +34,7 @@ export class GridEnv implements Env {
   readonly name = 'grid';
   readonly stepLimit = GRID_STEP_LIMIT;
   readonly invalidReply = NOT_RECOGNIZED;
+  readonly commands = GRID_COMMANDS;
   private w!: GridWorld;
   carrying: GridObject | null = null;
   private count = 0;

@@ -40,6 +40,7 @@ export class HouseholdEnv implements Env {
   readonly name = 'household';
   readonly stepLimit = HOUSEHOLD_STEP_LIMIT;
   readonly invalidReply = NOTHING;
+  readonly commands = HOUSEHOLD_COMMANDS;
   private w!: HouseWorld;
   private byId = new Map<string, Receptacle>();
   /** Current receptacle id, or null in the middle of the room. */

@@ -128,3 +128,16 @@ describe('evaluatePolicy', () => {
     await expect(evaluatePolicy(ENVIRONMENTS, expertPolicy(), { episodes: 0 })).rejects.toThrow(/episodes must be a positive integer/);
   });
 });
+
+describe('command descriptions', () => {
+  it('every environment describes its commands and starts each instruction with them', () => {
+    for (const def of ENVIRONMENTS) {
+      const env = def.create();
+      const split = def.taskTypes['held-in'].length ? 'held-in' : 'held-out';
+      const start = env.reset(def.sampleTask(0, split));
+      expect(env.commands.length).toBeGreaterThan(100);
+      expect(start.instruction.startsWith(env.commands + '\n\n')).toBe(true);
+      expect(start.instruction.endsWith(start.observation)).toBe(true);
+    }
+  });
+});
