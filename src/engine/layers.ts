@@ -41,7 +41,7 @@ const groups64 = (n: number): [number] => [Math.ceil(n / 64)];
 /** Y[M,N] (op)= A·B with A [M,K] or stored [K,M] (aT), B [K,N] or stored [N,K] (bT). */
 function matmul(p: PassContext, a: View, b: View, c: View, M: number, N: number, K: number, aT: boolean, bT: boolean, mode: MatmulMode, r?: View): void {
   const kernel = matmulKernel({ aT, bT, mode, variant: p.variant });
-  p.plan.add(kernel, { M, N, K }, r ? [a, b, c, r] : [a, b, c], matmulWorkgroups(M, N));
+  p.plan.add(kernel, { M, N, K }, r ? [a, b, c, r] : [a, b, c], matmulWorkgroups(M, N, p.variant));
 }
 
 /** Linear forward: Y[N,out] = X[N,in]·Wᵀ (+ R). */

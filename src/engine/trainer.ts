@@ -68,6 +68,7 @@ export interface TrainerOptions {
   /** Size of the workspace created when none is given (default: the model's context, batch 4). */
   maxBatch?: number;
   maxSeqLen?: number;
+  /** Matmul kernel variant (default register8x8; 'shared' = workgroup-memory tiles). */
   matmul?: MatmulVariant;
 }
 
@@ -108,7 +109,7 @@ export class Trainer {
     this.model = model;
     this.hyper = { ...DEFAULT_HYPER, ...hyper };
     checkHyper(this.hyper);
-    this.variant = opts.matmul ?? 'register';
+    this.variant = opts.matmul ?? 'register8x8';
     this.device = model.ctx.device;
     const res = model.res;
     if (opts.workspace) {

@@ -1,4 +1,4 @@
-// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register|shared] [--json]`:
+// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register8x8|register|register8x4|register4x8|shared] [--json]`:
 // trains a named model size on random tokens and reports throughput. Every timed step is
 // finished on the GPU (onSubmittedWorkDone) before the next starts.
 import type { Command } from '../main.ts';
@@ -10,6 +10,7 @@ import { nonEmbeddingParams } from '../../engine/params.ts';
 import { Rng } from '../../data/rng.ts';
 import { getPreset } from '../../../models/presets.ts';
 import type { TokenBatch } from '../../engine/batch.ts';
+import { MATMUL_VARIANTS, type MatmulVariant } from '../../engine/kernels/matmul.ts';
 
 export const command: Command = {
   summary: 'benchmark training throughput of a named model size (tokens/s, GFLOP/s)',
@@ -18,25 +19,25 @@ export const command: Command = {
       config: { type: 'string', default: 'S' },
       steps: { type: 'string' },
       warmup: { type: 'string' },
-      matmul: { type: 'string', default: 'register' },
+      matmul: { type: 'string', default: 'register8x8' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register|shared] [--json]');
+      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register|register8x4|register4x8|shared] [--json]');
       return 0;
     }
     const preset = getPreset(values.config!);
     const steps = intOption('bench', values.steps, 'steps', 5);
     const warmup = intOption('bench', values.warmup, 'warmup', 2);
-    if (values.matmul !== 'register' && values.matmul !== 'shared') throw new Error(`--matmul must be register or shared (got ${values.matmul})`);
+    if (!MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
     const c = preset.config;
     const B = preset.batch;
     const T = c.maxSeqLen;
     const ctx = await createGpuContext();
     const model = await createModel(ctx, c, { seed: 1 });
-    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul });
+    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant });
     const rng = new Rng(7);
     const batch = (): TokenBatch => {
       const ids = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));

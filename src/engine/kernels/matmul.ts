@@ -4,17 +4,23 @@
 //   dX        dX[N,in]  = dY[N,out] · W         (aT = false, bT = false)
 //   dW        dW[out,in] += dY[N,out]ᵀ · X[N,in] (aT = true,  bT = false, accumulate)
 // C[M,N] = A·B where A is stored [M,K] (aT = false) or [K,M] (aT = true) and B is stored
-// [K,N] (bT = false) or [N,K] (bT = true). Every workgroup computes a 32×32 block of C
-// with 8×8 threads of 4×4 outputs each.
-//   'register': each thread reads its operands straight from global memory as vec4s and
-//               keeps a 4×4 tile in registers (fastest on SwiftShader, where barriers are slow);
+// [K,N] (bT = false) or [N,K] (bT = true). Every workgroup has 8×8 threads and computes a
+// block of C: 32×32 with 4×4 outputs per thread, 64×64 with 8×8.
+//   'register…': each thread reads its operands straight from global memory as vec4s and
+//               keeps a TM×TN tile in registers, fully unrolled ('register' = 4×4,
+//               'register8x8' = 8×8, the default: fewer loads per multiply-add; fastest on
+//               SwiftShader, where barriers are slow);
 //   'shared':   the workgroup stages 32×16 tiles of A and B in workgroup memory first
 //               (what real GPUs prefer).
 // Requirements (checked by the engine's config validation): the contiguous dimensions are
 // multiples of 4; the row count N·T may be anything (rows are clamped, K tails masked).
 import type { Kernel } from '../gpu/resources.ts';
 
-export type MatmulVariant = 'register' | 'shared';
+export const MATMUL_VARIANTS = ['register8x8', 'register', 'register8x4', 'register4x8', 'shared'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+
+/** Rows × columns each thread computes in the register variants. */
+const TILES: Record<string, [number, number]> = { register: [4, 4], register8x4: [8, 4], register4x8: [4, 8], register8x8: [8, 8] };
 /** 'store': C = A·B; 'accumulate': C += A·B; 'residual': C = R + A·B (R another binding). */
 export type MatmulMode = 'store' | 'accumulate' | 'residual';
 
@@ -29,7 +35,7 @@ export const TILE = 32;
 
 export function matmulKernel(s: MatmulShape): Kernel {
   const name = `matmul_${s.aT ? 't' : 'n'}${s.bT ? 't' : 'n'}_${s.mode}_${s.variant}`;
-  const code = s.variant === 'register' ? registerCode(s) : sharedCode(s);
+  const code = s.variant === 'shared' ? sharedCode(s) : registerTileCode(s, ...TILES[s.variant]);
   return { name, code, uniforms: [['M', 'u32'], ['N', 'u32'], ['K', 'u32']] };
 }
 
@@ -46,51 +52,6 @@ function storeRow(s: MatmulShape, idx: string, value: string): string {
   if (s.mode === 'store') return `C[${idx}] = ${value};`;
   if (s.mode === 'accumulate') return `C[${idx}] = C[${idx}] + ${value};`;
   return `C[${idx}] = R[${idx}] + ${value};`;
-}
-
-function registerCode(s: MatmulShape): string {
-  // At: columns are rows of A (vec4 over k); Bt: columns are rows of B (vec4 over n).
-  // acc = Bt · At has as column i the output row m0+i.
-  const loadA = s.aT
-    ? `let kv = vec4<f32>(vec4<u32>(k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.K));
-    let kc = min(vec4<u32>(k) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.K - 1u));
-    let at = transpose(mat4x4<f32>(A[kc.x * M4 + m4] * kv.x, A[kc.y * M4 + m4] * kv.y, A[kc.z * M4 + m4] * kv.z, A[kc.w * M4 + m4] * kv.w));`
-    : `let at = mat4x4<f32>(A[r.x * K4 + kb], A[r.y * K4 + kb], A[r.z * K4 + kb], A[r.w * K4 + kb]);`;
-  const loadB = s.bT
-    ? `let bt = transpose(mat4x4<f32>(B[(n0 + 0u) * K4 + kb], B[(n0 + 1u) * K4 + kb], B[(n0 + 2u) * K4 + kb], B[(n0 + 3u) * K4 + kb]));`
-    : s.aT
-      ? `let bt = mat4x4<f32>(B[kc.x * N4 + n4], B[kc.y * N4 + n4], B[kc.z * N4 + n4], B[kc.w * N4 + n4]);`
-      : `let bt = mat4x4<f32>(B[(k + 0u) * N4 + n4], B[(k + 1u) * N4 + n4], B[(k + 2u) * N4 + n4], B[(k + 3u) * N4 + n4]);`;
-  return `${bindings(s, 'vec4<f32>')}
-
-@compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let n0 = gid.x * 4u;
-  let m0 = gid.y * 4u;
-  if (n0 >= p.N || m0 >= p.M) { return; }
-  let K4 = p.K / 4u;
-  let M4 = p.M / 4u;
-  let N4 = p.N / 4u;
-  let n4 = n0 / 4u;
-  let m4 = m0 / 4u;
-  // rows of A this thread reads (clamped: the row count need not be a multiple of 4)
-  let r = min(vec4<u32>(m0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.M - 1u));
-  var acc = mat4x4<f32>();
-  let kBlocks = (p.K + 3u) / 4u;
-  for (var kb = 0u; kb < kBlocks; kb = kb + 1u) {
-    let k = kb * 4u;
-    ${loadA}
-    ${loadB}
-    acc = acc + bt * at;
-  }
-  for (var i = 0u; i < 4u; i = i + 1u) {
-    if (m0 + i < p.M) {
-      let idx = (m0 + i) * N4 + n4;
-      ${storeRow(s, 'idx', 'acc[i]')}
-    }
-  }
-}
-`;
 }
 
 function sharedCode(s: MatmulShape): string {
@@ -151,6 +112,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }
 
 /** Workgroup counts for C[M,N]. */
-export function matmulWorkgroups(M: number, N: number): [number, number] {
-  return [Math.ceil(N / TILE), Math.ceil(M / TILE)];
+export function matmulWorkgroups(M: number, N: number, variant: MatmulVariant = 'register'): [number, number] {
+  const [tm, tn] = variant === 'shared' ? [4, 4] : TILES[variant];
+  return [Math.ceil(N / (8 * tn)), Math.ceil(M / (8 * tm))];
+}
+
+/** Register-blocked kernel, fully unrolled: each thread owns TM rows × TN columns of C
+ *  (TN a multiple of 4, stored as vec4s) and walks K four at a time. */
+function registerTileCode(s: MatmulShape, TM: number, TN: number): string {
+  const NV = TN / 4;
+  const L: string[] = [];
+  const rows = Array.from({ length: TM }, (_, i) => i);
+  const vecs = Array.from({ length: NV }, (_, v) => v);
+  const js = [0, 1, 2, 3];
+  const xyzw = ['x', 'y', 'z', 'w'];
+  for (const i of rows) for (const v of vecs) L.push(`var c${i}_${v} = vec4<f32>(0.0);`);
+  const head = L.join('\n  ');
+  const body: string[] = [];
+  // a(i, j) = A[m0+i][k+j] as an expression
+  let aExpr: (i: number, j: number) => string;
+  if (!s.aT) {
+    for (const i of rows) body.push(`let a${i} = A[min(m0 + ${i}u, p.M - 1u) * K4 + kb];`);
+    aExpr = (i, j) => `a${i}.${xyzw[j]}`;
+  } else {
+    for (const j of js) {
+      body.push(`let kr${j} = min(k + ${j}u, p.K - 1u); let km${j} = select(0.0, 1.0, k + ${j}u < p.K);`);
+      for (let ii = 0; ii < TM / 4; ii++) body.push(`let r${j}_${ii} = A[kr${j} * M4 + min(m4 + ${ii}u, M4 - 1u)] * km${j};`);
+    }
+    aExpr = (i, j) => `r${j}_${Math.floor(i / 4)}.${xyzw[i % 4]}`;
+  }
+  // bv(j, v) = B[k+j][n0+4v .. n0+4v+3] as an expression
+  let bExpr: (j: number, v: number) => string;
+  if (!s.bT) {
+    for (const j of js) for (const v of vecs) body.push(`let b${j}_${v} = B[${s.aT ? `kr${j}` : `(k + ${j}u)`} * N4 + min(n4 + ${v}u, N4 - 1u)];`);
+    bExpr = (j, v) => `b${j}_${v}`;
+  } else {
+    for (let n = 0; n < TN; n++) body.push(`let s${n} = B[min(n0 + ${n}u, p.N - 1u) * K4 + kb];`);
+    bExpr = (j, v) => `vec4<f32>(s${4 * v}.${xyzw[j]}, s${4 * v + 1}.${xyzw[j]}, s${4 * v + 2}.${xyzw[j]}, s${4 * v + 3}.${xyzw[j]})`;
+    for (const j of js) for (const v of vecs) body.push(`let b${j}_${v} = ${bExpr(j, v)};`);
+    bExpr = (j, v) => `b${j}_${v}`;
+  }
+  for (const i of rows) for (const v of vecs) {
+    body.push(`c${i}_${v} = c${i}_${v} + ${js.map((j) => `${aExpr(i, j)} * ${bExpr(j, v)}`).join(' + ')};`);
+  }
+  const stores: string[] = [];
+  for (const i of rows) for (const v of vecs) {
+    stores.push(`if (m0 + ${i}u < p.M && n4 + ${v}u < N4) { let idx = (m0 + ${i}u) * N4 + n4 + ${v}u; ${storeRow(s, 'idx', `c${i}_${v}`)} }`);
+  }
+  return `${bindings(s, 'vec4<f32>')}
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n0 = gid.x * ${TN}u;
+  let m0 = gid.y * ${TM}u;
+  if (n0 >= p.N || m0 >= p.M) { return; }
+  let K4 = p.K / 4u;
+  let M4 = p.M / 4u;
+  let N4 = p.N / 4u;
+  let n4 = n0 / 4u;
+  let m4 = m0 / 4u;
+  ${head}
+  let kBlocks = (p.K + 3u) / 4u;
+  for (var kb = 0u; kb < kBlocks; kb = kb + 1u) {
+    let k = kb * 4u;
+    ${body.join('\n    ')}
+  }
+  ${stores.join('\n  ')}
+}
+`;
 }

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 describe('gradients match PyTorch', () => {
-  for (const variant of ['register', 'shared'] as const) {
+  for (const variant of ['register', 'register8x8', 'shared'] as const) {
     for (const name of GRAD_CASES) {
       it(`${name} (${variant} matmul)`, async () => {
         const fx = loadGradFixture(name);
