@@ -40,6 +40,8 @@ export interface TrainingExample {
   weights: Float32Array;
   /** Steps whose agent turn carries weight in this example. */
   supervisedSteps: number[];
+  /** Per label position: the step whose weighted agent-turn token it predicts, or −1. */
+  labelSteps: Int32Array;
   /** Token range [start, end) of the full rendering this window covers after the prefix. */
   window: { start: number; end: number };
   /** Tokens of history between the prefix and the window start left out of this example. */
@@ -96,6 +98,11 @@ function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned:
     tokenWeights.set(fullWeights.subarray(span.agentStart, span.eotEnd), r.prefixEnd + span.agentStart - start);
   }
   tokenWeights[0] = 0;
+  const labelSteps = new Int32Array(n - 1).fill(-1);
+  for (const s of assigned) {
+    const span = r.steps[s];
+    labelSteps.fill(s, r.prefixEnd + span.agentStart - start - 1, r.prefixEnd + span.eotEnd - start - 1);
+  }
   return {
     trajectoryId: r.trajectoryId,
     tokens,
@@ -104,6 +111,7 @@ function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned:
     labels: tokens.slice(1),
     weights: tokenWeights.slice(1),
     supervisedSteps: assigned,
+    labelSteps,
     window: { start, end },
     cutTokens: start - r.prefixEnd,
   };
@@ -185,6 +193,41 @@ export function buildTrainingExamples(trajectories: readonly Trajectory[], opts:
   }
   report.examples = examples.length;
   return { examples, report };
+}
+
+/** Per-step loss for the highest-loss arm, from a model's per-position cross-entropy on the
+ *  examples of the FULL arm (which cover every trainable turn once): the mean over each agent
+ *  turn's weighted positions. `positionLoss(i)` gives example i's loss per label position (e.g.
+ *  its row of the engine's per-position CE). Steps with no example (dropped as too long) get
+ *  −Infinity, so the highest-loss arm never picks a turn that cannot be trained; they are listed. */
+export function aggregateStepLoss(trajectories: readonly Trajectory[], examples: readonly TrainingExample[], positionLoss: (exampleIndex: number) => ArrayLike<number>): { stepLoss: Record<string, number[]>; missing: { trajectoryId: string; step: number }[] } {
+  const sums = new Map<string, { sum: Float64Array; count: Uint32Array }>();
+  for (const t of trajectories) sums.set(t.id, { sum: new Float64Array(t.steps.length), count: new Uint32Array(t.steps.length) });
+  examples.forEach((e, i) => {
+    const acc = sums.get(e.trajectoryId);
+    if (!acc) throw new Error(`example ${i} belongs to trajectory "${e.trajectoryId}", which is not in the list`);
+    const loss = positionLoss(i);
+    if (loss.length < e.labelSteps.length) throw new Error(`example ${i}: ${loss.length} losses for ${e.labelSteps.length} positions`);
+    for (let p = 0; p < e.labelSteps.length; p++) {
+      const s = e.labelSteps[p];
+      if (s >= 0) {
+        acc.sum[s] += loss[p];
+        acc.count[s]++;
+      }
+    }
+  });
+  const stepLoss: Record<string, number[]> = {};
+  const missing: { trajectoryId: string; step: number }[] = [];
+  for (const [id, { sum, count }] of sums) {
+    stepLoss[id] = Array.from(sum, (v, s) => {
+      if (count[s] === 0) {
+        missing.push({ trajectoryId: id, step: s });
+        return -Infinity;
+      }
+      return v / count[s];
+    });
+  }
+  return { stepLoss, missing };
 }
 
 /** B×T batches as the engine takes them (src/engine/batch.ts TokenBatch): one example per row,

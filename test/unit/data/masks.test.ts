@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { sampleTrajectory } from './helpers.ts';
 import { defaultTok, gpt2, qwen3, sharedPresent, storiesHf, storiesLlama2c } from './tokenizers.ts';
 import { ARMS, armSteps } from '../../../src/data/arms.ts';
-import { buildTrainingExamples, packBatches, tokenView } from '../../../src/data/masks.ts';
+import { aggregateStepLoss, buildTrainingExamples, packBatches, tokenView } from '../../../src/data/masks.ts';
 import { renderTrajectory, tokenTexts } from '../../../src/data/render.ts';
 import { validateBatch } from '../../../src/engine/batch.ts';
 import type { TextTokenizer } from '../../../src/data/tokenize.ts';
@@ -148,6 +148,17 @@ describe('windows for trajectories longer than the context', () => {
     expect(examples.flatMap((e) => e.supervisedSteps)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
     expect(report.droppedTurns).toEqual([]);
     expect(examples.every((e) => e.tokens.length <= 129)).toBe(true);
+  });
+
+  it('labelSteps mark exactly the weighted positions; aggregateStepLoss averages them per step', () => {
+    const { examples } = buildTrainingExamples([long], { arm: 'full', tokenizer: tok, contextLength: 96 });
+    for (const e of examples) e.weights.forEach((w, p) => expect(e.labelSteps[p] >= 0).toBe(w === 1));
+    // A synthetic per-position loss equal to 10·step + 1 gives back exactly that per step.
+    const { stepLoss, missing } = aggregateStepLoss([long], examples, (i) => Array.from(examples[i].labelSteps, (s) => (s >= 0 ? 10 * s + 1 : 999)));
+    expect(missing).toEqual([]);
+    expect(stepLoss.long).toEqual(long.steps.map((_, s) => 10 * s + 1));
+    const hl = buildTrainingExamples([long], { arm: 'highest-loss', tokenizer: tok, contextLength: 96, stepLoss });
+    expect(hl.examples.flatMap((e) => e.supervisedSteps)).toEqual([34, 35, 36, 37, 38, 39]);
   });
 
   it('trajectories where the arm picks nothing are listed', () => {
