@@ -3,16 +3,15 @@
 // module stays free of the engine and testable with a fake.
 //
 // Wiring a real model (for the lead): implement `loadModelPolicy(path)` below; `atlas eval
-// --model <path>` calls it. With the engine as it stands (see src/cli/commands/generate.ts):
-//   const model = await loadModelFromPath(path);            // engine/weights/load-node.ts
-//   const tok = await loadTokenizerForModel(model);
-//   const ctx = await createGpuContext();
-//   const params = uploadParams(ctx, model.config, model.tensors);
-//   const gen = await createGenerator(ctx, model.config, params, { maxBatch: 16, maxSeq: model.config.maxSeqLen });
-//   const eos = model.config.eosTokenId;
-//   return modelPolicy(engineGenerateBatch(gen, tok, { stopTokens: eos === undefined ? [] : [eos] }), { name: path });
-// (engineGenerateBatch is in ./engine-adapter.ts.) That needs Node file access and WebGPU,
-// which is why it is not done inside this pure module.
+// --model <path>` calls it. For a model trained by this project, return
+// `modelTurnPolicy(gen, tok, {maxNewTokens})` from src/experiment/policy.ts: it renders the
+// prompt token for token as training did (src/data/render.ts via src/experiment/prompt.ts)
+// and stops at the learned end-of-turn token. For a model that only knows plain text, use
+// `modelPolicy(engineGenerateBatch(gen, tok, {stopTokens}))` (./engine-adapter.ts), which
+// prompts with renderEpisodePrompt. Either way: load the model and tokenizer
+// (engine/weights/load-node.ts), createGpuContext(), uploadParams(), createGenerator() as
+// src/cli/commands/generate.ts does. That needs Node file access and WebGPU, which is why it
+// is not done inside this pure module.
 import type { Policy } from './policy.ts';
 import { renderEpisodePrompt } from './prompt.ts';
 
