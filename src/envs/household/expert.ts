@@ -86,13 +86,23 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
     if (already) return { at: already, fresh: false };
     const order = visitOrder(types);
     let thought = firstThought;
+    let role: StepRole = 'routine';
     for (const r of order) {
       if (checked.has(r.id)) continue;
-      yield* goTo(r.id, thought, 'routine');
+      const lampBefore = lampSeenAt;
+      yield* goTo(r.id, thought, role);
       checked.add(r.id);
+      role = 'routine';
       const hit = found();
       if (hit) return { at: hit, fresh: true };
       const seen = env.visibleAt(r.id);
+      if (g.type === 'examine' && g.lamp === 'desklamp' && what !== 'desklamp' && lampBefore === null && lampSeenAt === r.id) {
+        // Noticing the lamp early changes the plan for later: a critical observation.
+        const lamp = seen.find((o) => o.startsWith('desklamp'))!;
+        thought = `There is no ${what} here, but I notice a ${lamp} ${onIn(r.id)} the ${r.id}. I will come back to use it once I have the ${what}. Next, I keep looking for the ${what}.`;
+        role = 'observation';
+        continue;
+      }
       thought = rng.pick([
         seen.length === 0 ? `The ${r.id} is empty.` : `There is no ${what} ${onIn(r.id)} the ${r.id}.`,
         `No ${what} here.`,

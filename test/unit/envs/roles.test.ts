@@ -45,13 +45,23 @@ describe('ground-truth step roles', () => {
     for (const t of ts) {
       routine += count(t, 'routine');
       all += t.steps.length;
-      // The critical observation is the turn that takes the target right after it came into view.
-      const k = t.groundTruth!.indexOf('observation');
-      if (k > 0) {
-        expect(t.steps[k].action).toMatch(/^(take|use) /);
-        const cls = t.steps[k].action!.split(' ')[1];
-        expect(t.steps.slice(0, k).some((s) => s.observation.includes(`a ${cls} `))).toBe(true);
-      }
+      // A critical observation interprets what the previous observation just revealed: the
+      // target (taken or used at once) or, while searching, a desk lamp needed later.
+      t.groundTruth!.forEach((role, k) => {
+        if (role !== 'observation') return;
+        const revealed = t.steps[k - 1].observation;
+        if (/^(take|use) /.test(t.steps[k].action!)) {
+          const obj = t.steps[k].action!.split(' ').slice(1, 3).join(' ');
+          expect(revealed, t.id).toContain(`a ${obj}`);
+          // … and it was not visible in any earlier observation.
+          expect(t.steps.slice(0, k - 1).some((s) => s.observation.includes(`a ${obj}`)), t.id).toBe(false);
+        } else {
+          const lamp = /I notice a (desklamp \d+)/.exec(t.steps[k].thought!);
+          expect(lamp, t.id).not.toBeNull();
+          expect(revealed).toContain(`a ${lamp![1]}`);
+        }
+      });
+      expect(t.groundTruth!.includes('observation'), t.id).toBe(true);
     }
     expect(routine / all).toBeGreaterThan(0.5);
   });
