@@ -56,6 +56,11 @@ export interface ImportResult {
   summary: ImportSummary;
 }
 
+/** Top-level keys that make a JSON object one record rather than a collection of records. */
+const RECORD_KEYS = new Set(['conversations', 'conversation', 'messages', 'steps']);
+/** Characters of a top-level object held while deciding record vs. collection. */
+const COLLECTION_AFTER = 16 * 1024 * 1024;
+
 const basename = (file: string) => file.split(/[\\/]/).pop() || file;
 
 /** Reads the start of the text until the layout can be decided, then replays it. */
@@ -65,12 +70,13 @@ async function peekLayout(chunks: AsyncIterator<string>, maxLine: number) {
   const need = () => {
     const first = head.search(/\S/);
     if (first < 0) return true;
-    if (head[first] !== '{' && head[first] !== '"') return false;
-    // Up to two complete lines decide JSONL vs. one JSON document.
+    if (head[first] !== '{' && head[first] !== '"' && head[first] !== '[') return false;
+    // Up to two complete lines decide JSONL vs. one JSON document (a list: its first MiB only).
+    const limit = head[first] === '[' ? Math.min(maxLine, 1 << 20) : maxLine;
     const nl1 = head.indexOf('\n', first);
-    if (nl1 < 0) return head.length < maxLine;
+    if (nl1 < 0) return head.length < limit;
     const nl2 = head.indexOf('\n', nl1 + 1);
-    return nl2 < 0 && head.length < maxLine;
+    return nl2 < 0 && head.length < limit;
   };
   while (!done && need()) {
     const r = await chunks.next();
@@ -81,7 +87,19 @@ async function peekLayout(chunks: AsyncIterator<string>, maxLine: number) {
   let layout: 'empty' | 'binary' | 'json-array' | 'jsonl' | 'json-object' | 'text';
   if (first < 0) layout = 'empty';
   else if (head.slice(0, 8192).includes('\u0000')) layout = 'binary';
-  else if (head[first] === '[') layout = 'json-array';
+  else if (head[first] === '[') {
+    // One JSON list, unless its first line is complete and the next line starts another list (JSONL of lists).
+    const lines = head.slice(first).split('\n');
+    let firstParses = false;
+    try {
+      JSON.parse(lines[0]);
+      firstParses = true;
+    } catch {
+      /* a list spread over lines */
+    }
+    const next = lines.slice(1).find((l) => l.trim() !== '');
+    layout = firstParses && next !== undefined && next.trimStart().startsWith('[') ? 'jsonl' : 'json-array';
+  }
   else if (head[first] === '{' || head[first] === '"') {
     const lines = head.slice(first).split('\n').slice(0, 2);
     const parses = (l: string | undefined) => {
@@ -148,34 +166,87 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
       if (parsed.ok) add(parsed.value, where, `${base}:${l.line}`);
     }
   } else if (layout === 'json-array' || layout === 'json-object') {
+    // Several top-level values may follow each other; each is numbered in paths after the first.
     let container: 'array' | 'object' = 'array';
+    let doc = 0;
+    let docLine = 1;
+    const root = () => (doc > 1 ? `(value ${doc})$` : '$');
+    // A top-level object is either one record (it has a record key such as "conversations")
+    // or a collection of named records. Members are held until that is known, or until
+    // COLLECTION_AFTER characters without a record key, after which they stream as a collection.
+    type Member = { key: string; value: unknown; line: number } | { bad: string; line: number; index: number };
+    let members: Member[] = [];
+    let mode: 'undecided' | 'record' | 'collection' = 'undecided';
+    let held = 0;
+    const memberPath = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? `${root()}.${key}` : `${root()}[${JSON.stringify(key)}]`);
+    const emitMember = (m: Member) => {
+      if ('bad' in m) {
+        rejected.push({ file, line: m.line, path: `${root()} member ${m.index}`, reason: m.bad });
+        return;
+      }
+      const r = recordToTrajectories(m.value, { file, line: m.line, path: memberPath(m.key) }, recordOpts(m.key), 1, m.key);
+      trajectories.push(...r.trajectories);
+      rejected.push(...r.rejected);
+    };
+    const finishObject = (truncated: boolean) => {
+      if (mode === 'record') {
+        const where = { file, line: docLine, path: root() };
+        const bad = members.find((m): m is Extract<Member, { bad: string }> => 'bad' in m);
+        if (truncated) rejected.push({ ...where, reason: 'the file ends inside this record (truncated JSON)' });
+        else if (bad) rejected.push({ ...where, reason: `member ${bad.index} (line ${bad.line}): ${bad.bad}` });
+        else add(Object.fromEntries(members.map((m) => [(m as { key: string }).key, (m as { value: unknown }).value])), where, doc > 1 ? `${base}#${doc}` : base.replace(/\.[^.]*$/, ''));
+      } else members.forEach(emitMember);
+      members = [];
+    };
     for await (const ev of splitJsonContainer(text, maxLine)) {
-      if (ev.kind === 'open') container = ev.container;
-      else if (ev.kind === 'trailing') rejected.push({ file, line: ev.line, reason: 'unexpected data after the end of the top-level JSON value (ignored)' });
-      else if (ev.kind === 'truncated') rejected.push({ file, line: ev.line, path: container === 'array' ? `$[${ev.index}]` : undefined, reason: 'the file ends inside this element (truncated JSON)' });
-      else if (container === 'array') {
-        const where = { file, line: ev.line, path: `$[${ev.index}]` };
+      if (ev.kind === 'open') {
+        container = ev.container;
+        doc++;
+        docLine = ev.line;
+        members = [];
+        mode = 'undecided';
+        held = 0;
+      } else if (ev.kind === 'close') {
+        if (container === 'object') finishObject(false);
+      } else if (ev.kind === 'trailing') {
+        rejected.push({ file, line: ev.line, reason: 'unexpected text after the last top-level JSON value (expected "[" or "{"); the rest of the file was not read' });
+      } else if (ev.kind === 'truncated') {
+        if (container === 'array') rejected.push({ file, line: ev.line, path: `${root()}[${ev.index}]`, reason: 'the file ends inside this element (truncated JSON)' });
+        else {
+          const key = /^"((?:[^"\\]|\\.)*)"\s*:/.exec(ev.head);
+          if (key && RECORD_KEYS.has(key[1])) mode = 'record';
+          if (mode !== 'record') rejected.push({ file, line: ev.line, path: `${root()} member ${ev.index}`, reason: 'the file ends inside this member (truncated JSON)' });
+          finishObject(true);
+        }
+      } else if (container === 'array') {
+        const where = { file, line: ev.line, path: `${root()}[${ev.index}]` };
         if (ev.tooLong !== undefined) rejected.push({ ...where, reason: `element is ${ev.tooLong} characters long, over the ${maxLine}-character limit` });
         else {
           const parsed = parseOrReject(ev.text, where);
-          if (parsed.ok) add(parsed.value, where, `${base}#${ev.index}`);
+          if (parsed.ok) add(parsed.value, where, doc > 1 ? `${base}#${doc}.${ev.index}` : `${base}#${ev.index}`);
         }
       } else {
-        if (ev.tooLong !== undefined) {
-          rejected.push({ file, line: ev.line, reason: `member ${ev.index} is ${ev.tooLong} characters long, over the ${maxLine}-character limit` });
-          continue;
+        let m: Member;
+        if (ev.tooLong !== undefined) m = { bad: `${ev.tooLong} characters long, over the ${maxLine}-character limit`, line: ev.line, index: ev.index };
+        else {
+          try {
+            const entry = Object.entries(JSON.parse(`{${ev.text}}`) as Record<string, unknown>);
+            m = entry.length === 1 ? { key: entry[0][0], value: entry[0][1], line: ev.line } : { bad: 'not a "key": value pair', line: ev.line, index: ev.index };
+          } catch (err) {
+            m = { bad: `invalid JSON: ${(err as Error).message.slice(0, 200)}`, line: ev.line, index: ev.index };
+          }
         }
-        const parsed = parseOrReject(`{${ev.text}}`, { file, line: ev.line });
-        if (!parsed.ok) continue;
-        const [key, value] = Object.entries(parsed.value as Record<string, unknown>)[0] ?? [];
-        if (key === undefined) {
-          rejected.push({ file, line: ev.line, reason: `member ${ev.index} is not a "key": value pair` });
-          continue;
+        if (mode === 'collection') emitMember(m);
+        else {
+          members.push(m);
+          held += ev.text.length;
+          if ('key' in m && RECORD_KEYS.has(m.key)) mode = 'record';
+          else if (mode === 'undecided' && held > COLLECTION_AFTER) {
+            mode = 'collection';
+            members.forEach(emitMember);
+            members = [];
+          }
         }
-        const path = /^[A-Za-z_$][\w$]*$/.test(key) ? `$.${key}` : `$[${JSON.stringify(key)}]`;
-        const r = recordToTrajectories(value, { file, line: ev.line, path }, recordOpts(key), 1, key);
-        trajectories.push(...r.trajectories);
-        rejected.push(...r.rejected);
       }
     }
   } else {

@@ -1,5 +1,6 @@
-// Streaming split of one big JSON document — a top-level array or object — into its
-// elements/members, so a JSON-list file of any size is parsed one record at a time.
+// Streaming split of big JSON documents — top-level arrays or objects, one or several in a row
+// (as `jq .` prints them) — into their elements/members, so a JSON-list file of any size is
+// parsed one record at a time.
 // The scanner only tracks strings, escapes and bracket depth; each element's text is then
 // parsed by JSON.parse, so a malformed element is rejected alone and its neighbours are kept.
 
@@ -15,16 +16,18 @@ export interface JsonPart {
 }
 
 export type JsonPartEvent =
-  | { kind: 'open'; container: 'array' | 'object' }
+  | { kind: 'open'; container: 'array' | 'object'; line: number }
+  | { kind: 'close' }
   | ({ kind: 'part' } & JsonPart)
-  | { kind: 'truncated'; index: number; line: number }
+  | { kind: 'truncated'; index: number; line: number; /** the cut element's first characters */ head: string }
   | { kind: 'trailing'; line: number };
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
 
-/** Scans text chunks of a single JSON document whose first non-space character is '[' or '{'. */
+/** Scans text chunks of JSON documents (each starting with '[' or '{'); any other top-level
+ *  character ends the scan with a 'trailing' event. */
 export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElementChars = 64 * 1024 * 1024): AsyncGenerator<JsonPartEvent> {
-  let phase: 'before' | 'inside' | 'after' = 'before';
+  let phase: 'before' | 'inside' = 'before';
   // Open brackets of the current element; a closer that does not match the top is ignored so a
   // malformed element still ends at the next top-level comma (and is then rejected alone).
   let stack = '';
@@ -70,18 +73,12 @@ export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElem
         if (c === 0x5b || c === 0x7b) {
           phase = 'inside';
           segStart = i + 1;
-          yield { kind: 'open', container: c === 0x5b ? 'array' : 'object' };
+          index = 0;
+          yield { kind: 'open', container: c === 0x5b ? 'array' : 'object', line };
           continue;
         }
         yield { kind: 'trailing', line };
         return;
-      }
-      if (phase === 'after') {
-        if (!WS.has(c)) {
-          yield { kind: 'trailing', line };
-          return;
-        }
-        continue;
       }
       if (inString) {
         if (escape) escape = false;
@@ -92,7 +89,10 @@ export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElem
       if (stack === '' && (c === 0x2c || c === 0x5d || c === 0x7d)) {
         // A separator or the container's end closes the current element.
         yield* flush(i);
-        if (c !== 0x2c) phase = 'after';
+        if (c !== 0x2c) {
+          phase = 'before'; // another top-level value may follow
+          yield { kind: 'close' };
+        }
         continue;
       }
       if (!started && !WS.has(c)) {
@@ -106,5 +106,5 @@ export async function* splitJsonContainer(chunks: AsyncIterable<string>, maxElem
     }
     if (phase === 'inside') take(chunk.length);
   }
-  if (phase === 'inside') yield { kind: 'truncated', index, line: started ? startLine : line };
+  if (phase === 'inside') yield { kind: 'truncated', index, line: started ? startLine : line, head: acc.trimStart().slice(0, 200) };
 }

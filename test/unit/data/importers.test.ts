@@ -174,3 +174,36 @@ describe('file layouts and failures', () => {
     expect(summary.rejected.map((r) => r.reason)).toEqual(['--format openai expects "messages", found "conversations"', '--format openai expects "messages", found a string']);
   });
 });
+
+describe('more layouts', () => {
+  it('a pretty-printed single record is one record, whatever its key order', async () => {
+    const rec = { source_note: 'x', item_id: 'webshop_9', conversations: agentgym.conversations, system: 'S' };
+    const { trajectories, summary } = await importText(JSON.stringify(rec, null, 2), { file: 'one.json' });
+    expect(summary.rejected).toEqual([]);
+    expect(trajectories.map((t) => [t.id, t.system, t.steps.length, t.extra?.source_note])).toEqual([['webshop_9', 'S', 2, 'x']]);
+  });
+
+  it('several pretty-printed records in a row (jq output) are all read', async () => {
+    const text = [agentgym, { ...agentgym, item_id: 'webshop_7' }].map((r) => JSON.stringify(r, null, 2)).join('\n');
+    const { trajectories, summary } = await importText(text, {}, 100);
+    expect(summary.rejected).toEqual([]);
+    expect(trajectories.map((t) => t.id)).toEqual(['webshop_6', 'webshop_7']);
+  });
+
+  it('JSONL whose lines are message lists is JSONL, not one JSON list', async () => {
+    const line = JSON.stringify([{ role: 'user', content: 'task' }, { role: 'assistant', content: 'act' }]);
+    const { trajectories, summary } = await importText(`${line}\n${line}\n${line}\n`);
+    expect(summary.layout).toBe('jsonl');
+    expect(trajectories.length).toBe(3);
+  });
+
+  it('a truncated pretty-printed record is reported once; text after the last value is reported', async () => {
+    const text = JSON.stringify(agentgym, null, 2);
+    const cut = await importText(text.slice(0, text.length - 40), { file: 'cut.json' });
+    expect(cut.trajectories).toEqual([]);
+    expect(cut.summary.rejected).toEqual([{ file: 'cut.json', line: 1, path: '$', reason: 'the file ends inside this record (truncated JSON)' }]);
+    const tail = await importText(`[${JSON.stringify(agentgym)}]\nnot json`, { file: 't.json' });
+    expect(tail.trajectories.length).toBe(1);
+    expect(tail.summary.rejected).toEqual([{ file: 't.json', line: 2, reason: expect.stringMatching(/^unexpected text after the last top-level JSON value/) }]);
+  });
+});
