@@ -17,13 +17,12 @@ import { Rng } from '../../data/rng.ts';
 import {
   attentionSerialWgsl,
   attentionWgsl,
+  attnInWgsl,
   embedWgsl,
-  gateUpWgsl,
+  gateUpNormWgsl,
   gatherLastWgsl,
+  headNormWgsl,
   matmulWgsl,
-  rmsnormSerialWgsl,
-  rmsnormWgsl,
-  ropeKvWgsl,
   sampleSerialWgsl,
   sampleWgsl,
   type KernelDims,
@@ -123,7 +122,6 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const D = c.dModel;
   const HD = c.headDim;
   const qDim = c.nHeads * HD;
-  const kvDim = c.nKvHeads * HD;
   const dims: KernelDims = { config, maxBatch, maxSeq };
   const maxBinding = ctx.limits.maxStorageBufferBindingSize;
 
@@ -145,14 +143,10 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const dimsBuf = buffer('dims', 32, GPUBufferUsage.UNIFORM | DST);
   const metaBuf = buffer('meta', cap * 16, S | DST);
   const x = act('x', cap * D);
-  const xn = act('xn', cap * D);
   const q = act('q', cap * qDim);
-  const k = act('k', cap * kvDim);
-  const v = act('v', cap * kvDim);
   const att = act('att', cap * qDim);
   const hid = act('hidden', cap * c.hiddenDim);
   const lastX = act('lastX', maxBatch * D);
-  const lastXn = act('lastXn', maxBatch * D);
   const logits = buffer('logits', maxBatch * c.vocabSize * 4, S | SRC);
   const slabFloats = maxBatch * c.nKvHeads * maxSeq * HD;
   if (slabFloats * 4 > maxBinding) throw new Error(`createGenerator: one layer's KV cache (${slabFloats * 4} bytes) exceeds maxStorageBufferBindingSize ${maxBinding}; lower maxBatch or maxSeq`);
@@ -212,23 +206,44 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const mm = (K: number, O: number, accumulate: boolean, rows: 'nTok' | 'nRows') =>
     pipeline(`matmul.${K}x${O}.${accumulate ? 'acc' : 'set'}.${rows}`, matmulWgsl(K, O, { accumulate, rows }), [U, R, R, W]);
   const threadKernels = (opts.kernels ?? defaultKernels(ctx)) === 'thread';
-  const [pEmbed, pNorm, pFinalNorm, pQ, pK, pO, pGateUp, pDown, pRope, pAttn, pGather, pHead, pSample] = await Promise.all([
+
+  // Fused kernels read several tensors of a layer through one binding: a window of the
+  // parameter buffer from the first to the last tensor, with offsets baked into the WGSL
+  // (the same for every layer, as every layer's slots have the same sizes).
+  const window = (names: string[]) => {
+    const slots = names.map((n) => {
+      const s = layout.byName.get(n);
+      if (!s) throw new Error(`createGenerator: no parameter ${n} in the layout`);
+      return s;
+    });
+    const start = Math.min(...slots.map((s) => s.offset));
+    const end = Math.max(...slots.map((s) => s.offset + s.size));
+    if ((end - start) * 4 > maxBinding) throw new Error(`createGenerator: tensors ${names.join(', ')} span ${(end - start) * 4} bytes, above maxStorageBufferBindingSize ${maxBinding}`);
+    return { binding: { buffer: params, offset: start * 4, size: (end - start) * 4 } as GPUBufferBinding, rel: slots.map((s) => s.offset - start) };
+  };
+  const attnNames = (l: number) => ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'].map((t) => `model.layers.${l}.${t}.weight`);
+  const mlpNames = (l: number) => ['post_attention_layernorm', 'mlp.gate_proj', 'mlp.up_proj'].map((t) => `model.layers.${l}.${t}.weight`);
+  const attnRel = window(attnNames(0)).rel;
+  const mlpRel = window(mlpNames(0)).rel;
+  for (let l = 1; l < c.nLayers; l++) {
+    if (window(attnNames(l)).rel.join() !== attnRel.join() || window(mlpNames(l)).rel.join() !== mlpRel.join()) {
+      throw new Error(`createGenerator: layer ${l}'s parameters are laid out differently from layer 0's`);
+    }
+  }
+
+  const [pEmbed, pAttnIn, pAttn, pO, pGateUp, pDown, pGather, pHead, pSample] = await Promise.all([
     pipeline('embed', embedWgsl(dims), [U, R, R, W]),
-    threadKernels ? pipeline('rmsnorm.thread.nTok', rmsnormSerialWgsl(dims, 'nTok'), [U, R, R, W]) : pipeline('rmsnorm', rmsnormWgsl(dims), [U, R, R, W]),
-    threadKernels ? pipeline('rmsnorm.thread.nRows', rmsnormSerialWgsl(dims, 'nRows'), [U, R, R, W]) : pipeline('rmsnorm', rmsnormWgsl(dims), [U, R, R, W]),
-    mm(D, qDim, false, 'nTok'),
-    mm(D, kvDim, false, 'nTok'),
-    mm(qDim, D, true, 'nTok'),
-    pipeline('gateup', gateUpWgsl(dims), [U, R, R, R, W]),
-    mm(c.hiddenDim, D, true, 'nTok'),
-    pipeline('ropekv', ropeKvWgsl(dims), [U, R, R, W, R, R, W, W]),
+    pipeline('attnIn', attnInWgsl(dims, { norm: attnRel[0], q: attnRel[1], k: attnRel[2], v: attnRel[3] }), [U, R, R, R, R, W, W, W]),
     threadKernels ? pipeline('attention.thread', attentionSerialWgsl(dims), [U, R, R, R, R, W]) : pipeline('attention', attentionWgsl(dims), [U, R, R, R, R, W]),
+    mm(qDim, D, true, 'nTok'),
+    pipeline('gateUp', gateUpNormWgsl(dims, { norm: mlpRel[0], gate: mlpRel[1], up: mlpRel[2] }), [U, R, R, W]),
+    mm(c.hiddenDim, D, true, 'nTok'),
     pipeline('gather', gatherLastWgsl(dims), [U, R, R, W]),
-    mm(D, c.vocabSize, false, 'nRows'),
+    pipeline('head', headNormWgsl(dims), [U, R, R, R, W]),
     threadKernels ? pipeline('sample.thread', sampleSerialWgsl(dims), [U, R, W, W, R, R, W]) : pipeline('sample', sampleWgsl(dims), [U, R, W, W, R, R, W]),
   ]);
 
-  // ---- bind groups (built once; the parameter buffer is bound per tensor) -----------
+  // ---- bind groups (built once; the parameter buffer is bound per tensor or window) --
   const param = (name: string): GPUBufferBinding => {
     const slot = layout.byName.get(name);
     if (!slot) throw new Error(`createGenerator: no parameter ${name} in the layout`);
@@ -244,21 +259,15 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     const kc: GPUBufferBinding = { buffer: kCache, offset: l * slabBytes, size: slabFloats * 4 };
     const vc: GPUBufferBinding = { buffer: vCache, offset: l * slabBytes, size: slabFloats * 4 };
     return {
-      norm1: group(pNorm, [dimsB, whole(x), param(p + 'input_layernorm.weight'), whole(xn)]),
-      q: group(pQ, [dimsB, whole(xn), param(p + 'self_attn.q_proj.weight'), whole(q)]),
-      k: group(pK, [dimsB, whole(xn), param(p + 'self_attn.k_proj.weight'), whole(k)]),
-      v: group(pK, [dimsB, whole(xn), param(p + 'self_attn.v_proj.weight'), whole(v)]),
-      rope: group(pRope, [dimsB, whole(metaBuf), whole(ropeTab), whole(q), whole(k), whole(v), kc, vc]),
+      attnIn: group(pAttnIn, [dimsB, whole(metaBuf), whole(x), window(attnNames(l)).binding, whole(ropeTab), whole(q), kc, vc]),
       attn: group(pAttn, [dimsB, whole(metaBuf), whole(q), kc, vc, whole(att)]),
       o: group(pO, [dimsB, whole(att), param(p + 'self_attn.o_proj.weight'), whole(x)]),
-      norm2: group(pNorm, [dimsB, whole(x), param(p + 'post_attention_layernorm.weight'), whole(xn)]),
-      gateUp: group(pGateUp, [dimsB, whole(xn), param(p + 'mlp.gate_proj.weight'), param(p + 'mlp.up_proj.weight'), whole(hid)]),
+      gateUp: group(pGateUp, [dimsB, whole(x), window(mlpNames(l)).binding, whole(hid)]),
       down: group(pDown, [dimsB, whole(hid), param(p + 'mlp.down_proj.weight'), whole(x)]),
     };
   });
   const gatherGroup = group(pGather, [dimsB, whole(metaBuf), whole(x), whole(lastX)]);
-  const finalNormGroup = group(pFinalNorm, [dimsB, whole(lastX), param('model.norm.weight'), whole(lastXn)]);
-  const headGroup = group(pHead, [dimsB, whole(lastXn), param(c.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'), whole(logits)]);
+  const headGroup = group(pHead, [dimsB, whole(lastX), param('model.norm.weight'), param(c.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'), whole(logits)]);
   const sampleGroup = group(pSample, [dimsB, whole(logits), whole(stateBuf), whole(outIds), whole(randBuf), whole(stopBuf), whole(metaBuf)]);
 
   // ---- encoding -----------------------------------------------------------------------
@@ -268,28 +277,21 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     pass.setBindGroup(0, g);
     pass.dispatchWorkgroups(gx, gy);
   };
-  const normGroups = (rows: number) => (threadKernels ? ceil(rows, 64) : rows);
   /** Token slots 0..nTok-1 of meta through every layer; each row's last slot → lastX. */
   const encodeLayers = (pass: GPUComputePassEncoder, nTok: number) => {
     run(pass, pEmbed, embedGroup, ceil(D, 64), nTok);
     for (const L of layers) {
-      run(pass, pNorm, L.norm1, normGroups(nTok));
-      run(pass, pQ, L.q, ceil(qDim, 64), ceil(nTok, 4));
-      run(pass, pK, L.k, ceil(kvDim, 64), ceil(nTok, 4));
-      run(pass, pK, L.v, ceil(kvDim, 64), ceil(nTok, 4));
-      run(pass, pRope, L.rope, ceil(((c.nHeads + c.nKvHeads) * HD) / 2, 64), nTok);
+      run(pass, pAttnIn, L.attnIn, ceil(((c.nHeads + 2 * c.nKvHeads) * HD) / 2, 64), nTok);
       if (threadKernels) run(pass, pAttn, L.attn, ceil(nTok * c.nHeads, 64));
       else run(pass, pAttn, L.attn, nTok, c.nHeads);
       run(pass, pO, L.o, ceil(D, 64), ceil(nTok, 4));
-      run(pass, pNorm, L.norm2, normGroups(nTok));
       run(pass, pGateUp, L.gateUp, ceil(c.hiddenDim, 64), ceil(nTok, 2));
       run(pass, pDown, L.down, ceil(D, 64), ceil(nTok, 4));
     }
     run(pass, pGather, gatherGroup, ceil(D, 64), nTok);
   };
-  /** Final norm, LM head and sampling for rows 0..nRows-1. */
+  /** Final norm + LM head, then sampling, for rows 0..nRows-1. */
   const encodeHead = (pass: GPUComputePassEncoder, nRows: number) => {
-    run(pass, pFinalNorm, finalNormGroup, normGroups(nRows));
     run(pass, pHead, headGroup, ceil(c.vocabSize, 64), ceil(nRows, 4));
     run(pass, pSample, sampleGroup, threadKernels ? ceil(nRows, 64) : nRows);
   };

@@ -48,32 +48,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`;
 }
 
-/** out[n] = x[n] / rms(x[n]) * w, one workgroup per row. Rows = nTok or nRows. */
-export function rmsnormWgsl(d: KernelDims): string {
-  const D = d.config.dModel;
-  return `${DIMS_WGSL}
-const D = ${D}u;
-const EPS = ${f(d.config.normEps)};
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-var<workgroup> red: array<f32, 64>;
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
-  let n = wid.x; let lid = lid3.x;
-  var ss = 0.0;
-  for (var i = lid; i < D; i += 64u) { let v = x[n * D + i]; ss += v * v; }
-  red[lid] = ss;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = inverseSqrt(red[0] / f32(D) + EPS);
-  for (var i = lid; i < D; i += 64u) { y[n * D + i] = x[n * D + i] * r * w[i]; }
-}`;
-}
-
 /** y[n, o] (+)= Σ_k x[n, k] W[o, k] for W [O, K] (HF Linear layout). Each thread does one
  *  output column for 4 consecutive rows, so a weight row is read once per 4 tokens.
  *  Dispatch (ceil(O/64), ceil(rows/4)). `rows` picks dims.nTok or dims.nRows. */
@@ -102,81 +76,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     acc += wv * vec4f(x[r0 + k], x[r1 + k], x[r2 + k], x[r3 + k]);
   }
   ${[0, 1, 2, 3].map(write).join('\n  ')}
-}`;
-}
-
-/** h[n, j] = silu(x[n]·Wg[j]) * (x[n]·Wu[j]): the SwiGLU gate and up projections fused.
- *  Dispatch (ceil(HIDDEN/64), ceil(nTok/2)). */
-export function gateUpWgsl(d: KernelDims): string {
-  const K = d.config.dModel;
-  const O = d.config.hiddenDim;
-  return `${DIMS_WGSL}
-const K = ${K}u;
-const O = ${O}u;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wg: array<f32>;
-@group(0) @binding(3) var<storage, read> wu: array<f32>;
-@group(0) @binding(4) var<storage, read_write> h: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let o = gid.x; let n0 = gid.y * 2u; let N = dims.nTok;
-  if (o >= O || n0 >= N) { return; }
-  let r0 = n0 * K;
-  let r1 = min(n0 + 1u, N - 1u) * K;
-  let wr = o * K;
-  var g = vec2f(0.0);
-  var u = vec2f(0.0);
-  for (var k = 0u; k < K; k++) {
-    let xv = vec2f(x[r0 + k], x[r1 + k]);
-    g += wg[wr + k] * xv;
-    u += wu[wr + k] * xv;
-  }
-  let a = g / (1.0 + exp(-g)) * u;
-  h[n0 * O + o] = a.x;
-  if (n0 + 1u < N) { h[(n0 + 1u) * O + o] = a.y; }
-}`;
-}
-
-/** Rotate-half RoPE on q (in place) and k, then k and v go into the KV cache at
- *  (row, kv head, pos). ropeTab[pos, i] = (cos, sin) of pos·θ^(-2i/hd).
- *  Dispatch (ceil((H+KV)·hd/2 / 64), nTok). */
-export function ropeKvWgsl(d: KernelDims): string {
-  const c = d.config;
-  return `${DIMS_WGSL}
-const H = ${c.nHeads}u;
-const KV = ${c.nKvHeads}u;
-const HD = ${c.headDim}u;
-const HALF = ${c.headDim / 2}u;
-const MAX_SEQ = ${d.maxSeq}u;
-@group(0) @binding(1) var<storage, read> slots: array<Tok>;
-@group(0) @binding(2) var<storage, read> ropeTab: array<vec2f>;
-@group(0) @binding(3) var<storage, read_write> q: array<f32>;
-@group(0) @binding(4) var<storage, read> k: array<f32>;
-@group(0) @binding(5) var<storage, read> v: array<f32>;
-@group(0) @binding(6) var<storage, read_write> kc: array<f32>;
-@group(0) @binding(7) var<storage, read_write> vc: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let idx = gid.x; let n = gid.y;
-  if (idx >= (H + KV) * HALF || n >= dims.nTok) { return; }
-  let j = idx / HALF; let i = idx % HALF;
-  let t = slots[n];
-  let cs = ropeTab[t.pos * HALF + i];
-  if (j < H) {
-    let b = n * H * HD + j * HD;
-    let a0 = q[b + i]; let a1 = q[b + i + HALF];
-    q[b + i] = a0 * cs.x - a1 * cs.y;
-    q[b + i + HALF] = a1 * cs.x + a0 * cs.y;
-  } else {
-    let kh = j - H;
-    let b = n * KV * HD + kh * HD;
-    let a0 = k[b + i]; let a1 = k[b + i + HALF];
-    let dst = ((t.row * KV + kh) * MAX_SEQ + t.pos) * HD;
-    kc[dst + i] = a0 * cs.x - a1 * cs.y;
-    kc[dst + i + HALF] = a1 * cs.x + a0 * cs.y;
-    vc[dst + i] = v[b + i];
-    vc[dst + i + HALF] = v[b + i + HALF];
-  }
 }`;
 }
 
@@ -431,26 +330,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`;
 }
 
-/** Barrier-free RMSNorm: one thread per row. Dispatch (ceil(rows / 64)); rows from dims. */
-export function rmsnormSerialWgsl(d: KernelDims, rows: 'nTok' | 'nRows'): string {
-  const D = d.config.dModel;
-  return `${DIMS_WGSL}
-const D = ${D}u;
-const EPS = ${f(d.config.normEps)};
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n = gid.x;
-  if (n >= dims.${rows}) { return; }
-  var ss = 0.0;
-  for (var i = 0u; i < D; i++) { let v = x[n * D + i]; ss += v * v; }
-  let r = inverseSqrt(ss / f32(D) + EPS);
-  for (var i = 0u; i < D; i++) { y[n * D + i] = x[n * D + i] * r * w[i]; }
-}`;
-}
-
 /** Barrier-free sampler: one thread per row does sampleWgsl's work serially (argmax,
  *  32-step bisection for the k-th largest logit, inverse CDF). Same choices as
  *  sampleWgsl up to float summation order. Dispatch (ceil(nRows / 64)). */
@@ -517,5 +396,157 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   st.finished = select(0u, 1u, stop);
   state[r] = st;
   slots[r] = Tok(id, r, st.promptLen + st.count - 1u, 1u);
+}`;
+}
+
+/** 1/rms of the row of x starting at xo (the kernels fold RMSNorm into their matmuls:
+ *  W·(x ⊙ w / rms) = (W·(x ⊙ w)) / rms). */
+function rmsInvWgsl(D: number): string {
+  return `
+fn rmsInv(xo: u32) -> f32 {
+  var ss = 0.0;
+  for (var i = 0u; i < ${D}u; i++) { let v = x[xo + i]; ss += v * v; }
+  return inverseSqrt(ss / f32(${D}u) + EPS);
+}`;
+}
+
+/** Attention input, fused: RMSNorm(x) → q, k, v projections → rotate-half RoPE on q and k
+ *  → q to `q`, k and v into the KV cache at (row, kv head, pos). One thread per (slot,
+ *  rotation pair): it computes rows i and i + hd/2 of one head, so it can rotate them.
+ *  `p` is the window input_layernorm … v_proj of one layer. Dispatch (ceil((H+2KV)·hd/2 / 64), nTok). */
+export function attnInWgsl(d: KernelDims, off: { norm: number; q: number; k: number; v: number }): string {
+  const c = d.config;
+  return `${DIMS_WGSL}
+const D = ${c.dModel}u;
+const H = ${c.nHeads}u;
+const KV = ${c.nKvHeads}u;
+const HD = ${c.headDim}u;
+const HALF = ${c.headDim / 2}u;
+const MAX_SEQ = ${d.maxSeq}u;
+const EPS = ${f(c.normEps)};
+const OFF_NORM = ${off.norm}u;
+const OFF_Q = ${off.q}u;
+const OFF_K = ${off.k}u;
+const OFF_V = ${off.v}u;
+@group(0) @binding(1) var<storage, read> slots: array<Tok>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> p: array<f32>;
+@group(0) @binding(4) var<storage, read> ropeTab: array<vec2f>;
+@group(0) @binding(5) var<storage, read_write> q: array<f32>;
+@group(0) @binding(6) var<storage, read_write> kc: array<f32>;
+@group(0) @binding(7) var<storage, read_write> vc: array<f32>;
+${rmsInvWgsl(c.dModel)}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let idx = gid.x; let n = gid.y;
+  if (idx >= (H + 2u * KV) * HALF || n >= dims.nTok) { return; }
+  let head = idx / HALF; let i = idx % HALF;
+  let xo = n * D;
+  var w0: u32; // first row of the pair, as a float offset into p
+  if (head < H) { w0 = OFF_Q + (head * HD + i) * D; }
+  else if (head < H + KV) { w0 = OFF_K + ((head - H) * HD + i) * D; }
+  else { w0 = OFF_V + ((head - H - KV) * HD + i) * D; }
+  let w1 = w0 + HALF * D;
+  var a0 = 0.0;
+  var a1 = 0.0;
+  for (var k = 0u; k < D; k++) {
+    let xn = x[xo + k] * p[OFF_NORM + k];
+    a0 += p[w0 + k] * xn;
+    a1 += p[w1 + k] * xn;
+  }
+  let r = rmsInv(xo);
+  a0 *= r;
+  a1 *= r;
+  let t = slots[n];
+  let cs = ropeTab[t.pos * HALF + i];
+  if (head < H) {
+    let b = (n * H + head) * HD;
+    q[b + i] = a0 * cs.x - a1 * cs.y;
+    q[b + i + HALF] = a1 * cs.x + a0 * cs.y;
+  } else if (head < H + KV) {
+    let dst = ((t.row * KV + head - H) * MAX_SEQ + t.pos) * HD;
+    kc[dst + i] = a0 * cs.x - a1 * cs.y;
+    kc[dst + i + HALF] = a1 * cs.x + a0 * cs.y;
+  } else {
+    let dst = ((t.row * KV + head - H - KV) * MAX_SEQ + t.pos) * HD;
+    vc[dst + i] = a0;
+    vc[dst + i + HALF] = a1;
+  }
+}`;
+}
+
+/** MLP input, fused: h[n, j] = silu(xn·Wg[j]) · (xn·Wu[j]) with xn = RMSNorm(x[n]).
+ *  `p` is the window post_attention_layernorm … up_proj of one layer. Two rows per
+ *  thread. Dispatch (ceil(HIDDEN/64), ceil(nTok/2)). */
+export function gateUpNormWgsl(d: KernelDims, off: { norm: number; gate: number; up: number }): string {
+  const c = d.config;
+  return `${DIMS_WGSL}
+const D = ${c.dModel}u;
+const O = ${c.hiddenDim}u;
+const EPS = ${f(c.normEps)};
+const OFF_NORM = ${off.norm}u;
+const OFF_G = ${off.gate}u;
+const OFF_U = ${off.up}u;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> p: array<f32>;
+@group(0) @binding(3) var<storage, read_write> h: array<f32>;
+${rmsInvWgsl(c.dModel)}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let o = gid.x; let n0 = gid.y * 2u; let N = dims.nTok;
+  if (o >= O || n0 >= N) { return; }
+  let r0 = n0 * D;
+  let r1 = min(n0 + 1u, N - 1u) * D;
+  let wg = OFF_G + o * D;
+  let wu = OFF_U + o * D;
+  var g = vec2f(0.0);
+  var u = vec2f(0.0);
+  for (var k = 0u; k < D; k++) {
+    let nw = p[OFF_NORM + k];
+    let xv = vec2f(x[r0 + k], x[r1 + k]) * nw;
+    g += p[wg + k] * xv;
+    u += p[wu + k] * xv;
+  }
+  let inv = vec2f(rmsInv(r0), rmsInv(r1));
+  g *= inv;
+  u *= inv;
+  let a = g / (1.0 + exp(-g)) * u;
+  h[n0 * O + o] = a.x;
+  if (n0 + 1u < N) { h[(n0 + 1u) * O + o] = a.y; }
+}`;
+}
+
+/** LM head, fused with the final RMSNorm: logits[r, v] = RMSNorm(lastX[r]) · W[v] for
+ *  rows r < nRows, four rows per thread. Dispatch (ceil(V/64), ceil(nRows/4)). */
+export function headNormWgsl(d: KernelDims): string {
+  const c = d.config;
+  return `${DIMS_WGSL}
+const D = ${c.dModel}u;
+const V = ${c.vocabSize}u;
+const EPS = ${f(c.normEps)};
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> normW: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read_write> logits: array<f32>;
+${rmsInvWgsl(c.dModel)}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let o = gid.x; let n0 = gid.y * 4u; let N = dims.nRows;
+  if (o >= V || n0 >= N) { return; }
+  let r0 = n0 * D;
+  let r1 = min(n0 + 1u, N - 1u) * D;
+  let r2 = min(n0 + 2u, N - 1u) * D;
+  let r3 = min(n0 + 3u, N - 1u) * D;
+  let wr = o * D;
+  var acc = vec4f(0.0);
+  for (var k = 0u; k < D; k++) {
+    let wv = w[wr + k] * normW[k];
+    acc += wv * vec4f(x[r0 + k], x[r1 + k], x[r2 + k], x[r3 + k]);
+  }
+  acc *= vec4f(rmsInv(r0), rmsInv(r1), rmsInv(r2), rmsInv(r3));
+  logits[n0 * V + o] = acc.x;
+  if (n0 + 1u < N) { logits[(n0 + 1u) * V + o] = acc.y; }
+  if (n0 + 2u < N) { logits[(n0 + 2u) * V + o] = acc.z; }
+  if (n0 + 3u < N) { logits[(n0 + 3u) * V + o] = acc.w; }
 }`;
 }
