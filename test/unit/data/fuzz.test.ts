@@ -102,4 +102,23 @@ describe('fuzz', () => {
       for (const r of summary.rejected) expect(typeof r.reason).toBe('string');
     }
   });
+
+  it('a pretty-printed JSON list of 1,000 mutated records: valid ones kept, invalid ones rejected by path', async () => {
+    const rng = new Rng(23);
+    const records: Rec[] = [];
+    const valids: boolean[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const r = base(rng);
+      const ok = rng.next() < 0.6;
+      (ok ? rng.pick(valid) : rng.pick(invalid))(r, rng);
+      r.id = `rec${i}`;
+      records.push(r);
+      valids.push(ok);
+    }
+    const { trajectories, summary } = await importText(JSON.stringify(records, null, 1), { file: 'list.json' }, 777);
+    expect(summary.layout).toBe('json-array');
+    expect(trajectories.map((t) => t.id)).toEqual(records.filter((_, i) => valids[i]).map((r) => r.id));
+    expect(summary.rejected.map((r) => r.path)).toEqual(records.flatMap((_, i) => (valids[i] ? [] : [`$[${i}]`])));
+    expect(summary.rejected.every((r) => r.line! > 1 && r.reason.length > 5)).toBe(true);
+  });
 });
