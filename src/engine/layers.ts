@@ -1,11 +1,14 @@
 // The Llama decoder as a sequence of dispatches, in llm.c style: the forward pass stores
 // every activation the backward pass needs in the workspace; the backward pass walks the
 // layers in reverse with paired *_backward kernels. N = B·T rows; d = dModel, q = H·hd,
-// kv = KVH·hd, h = hiddenDim, V = vocab.
+// kv = KVH·hd, h = hiddenDim, V = vocab. The q/k/v projections write one [N, q+2kv]
+// matrix and gate/up one [N, 2h] matrix: a single matmul each when the weights are
+// adjacent in the parameter buffer (always, unless alignment padding separates them),
+// else one matmul per weight writing its column block.
 import type { Model } from './model.ts';
 import type { Workspace } from './workspace.ts';
 import type { Plan, View } from './gpu/plan.ts';
-import { matmulKernel, matmulWorkgroups, type MatmulMode, type MatmulVariant } from './kernels/matmul.ts';
+import { matmulKernel, matmulUniforms, matmulWorkgroups, type MatmulMode, type MatmulStrides, type MatmulVariant } from './kernels/matmul.ts';
 import { rmsnormForward, rmsnormBackwardInput, rmsnormBackwardWeight } from './kernels/rmsnorm.ts';
 import { ropeKernel } from './kernels/rope.ts';
 import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue } from './kernels/attention.ts';
@@ -34,14 +37,70 @@ export interface PassContext {
   variant: MatmulVariant;
   /** stats buffer: [0] += this micro-batch's share of the loss. */
   stats: View;
+  /** Fuse adjacent projection weights into one matmul (default true; false for tests). */
+  fuse?: boolean;
 }
 
 const groups64 = (n: number): [number] => [Math.ceil(n / 64)];
 
 /** Y[M,N] (op)= A·B with A [M,K] or stored [K,M] (aT), B [K,N] or stored [N,K] (bT). */
-function matmul(p: PassContext, a: View, b: View, c: View, M: number, N: number, K: number, aT: boolean, bT: boolean, mode: MatmulMode, r?: View): void {
+function matmul(p: PassContext, a: View, b: View, c: View, M: number, N: number, K: number, aT: boolean, bT: boolean, mode: MatmulMode, r?: View, st?: MatmulStrides): void {
   const kernel = matmulKernel({ aT, bT, mode, variant: p.variant });
-  p.plan.add(kernel, { M, N, K }, r ? [a, b, c, r] : [a, b, c], matmulWorkgroups(M, N, p.variant));
+  p.plan.add(kernel, matmulUniforms(M, N, K, aT, st), r ? [a, b, c, r] : [a, b, c], matmulWorkgroups(M, N, p.variant));
+}
+
+/** Several Linear weights sharing an input, e.g. q/k/v: their outputs side by side. */
+interface WeightGroup {
+  names: string[];
+  outs: number[];
+}
+
+/** The group's weights as one [Σout, in] matrix, when adjacent in the buffer. */
+function fusedView(p: PassContext, g: WeightGroup, which: 'params' | 'grads'): View | undefined {
+  if (p.fuse === false) return undefined;
+  const slots = g.names.map((n) => p.model.layout.byName.get(n)!);
+  for (let i = 1; i < slots.length; i++) if (slots[i].offset !== slots[i - 1].offset + slots[i - 1].size) return undefined;
+  const first = p.model.slot(g.names[0], which);
+  const floats = slots.reduce((a, s) => a + s.size, 0);
+  return { buffer: first.buffer, offset: first.offset, size: Math.ceil(floats / 64) * 64 * 4 };
+}
+
+/** Y[N, Σout] = X·[W1; W2; …]ᵀ */
+function groupForward(p: PassContext, g: WeightGroup, x: View, y: View, rows: number, inp: number): void {
+  const total = g.outs.reduce((a, b) => a + b, 0);
+  const fused = fusedView(p, g, 'params');
+  if (fused) return matmul(p, x, fused, y, rows, total, inp, false, true, 'store');
+  let col = 0;
+  g.names.forEach((name, i) => {
+    matmul(p, x, p.model.slot(name), y, rows, g.outs[i], inp, false, true, 'store', undefined, { ldc4: total / 4, cOff4: col / 4 });
+    col += g.outs[i];
+  });
+}
+
+/** dX[N,in] (=|+=) Σ dY_i·W_i and dW_i += dY_iᵀ·X, with dY = [dY_1 | dY_2 | …]. */
+function groupBackward(p: PassContext, g: WeightGroup, dy: View, x: View, dx: View, rows: number, inp: number, accumulateDx: boolean): void {
+  const total = g.outs.reduce((a, b) => a + b, 0);
+  const w = fusedView(p, g, 'params');
+  const dw = fusedView(p, g, 'grads');
+  if (w && dw) {
+    matmul(p, dy, w, dx, rows, inp, total, false, false, accumulateDx ? 'accumulate' : 'store');
+    matmul(p, dy, x, dw, total, inp, rows, true, false, 'accumulate');
+    return;
+  }
+  let col = 0;
+  g.names.forEach((name, i) => {
+    const st = { lda4: total / 4, aOff4: col / 4 };
+    matmul(p, dy, p.model.slot(name), dx, rows, inp, g.outs[i], false, false, accumulateDx || i > 0 ? 'accumulate' : 'store', undefined, st);
+    matmul(p, dy, x, p.model.slot(name, 'grads'), g.outs[i], inp, rows, true, false, 'accumulate', undefined, st);
+    col += g.outs[i];
+  });
+}
+
+function qkvGroup(pre: string, qd: number, kvd: number): WeightGroup {
+  return { names: [pre + 'self_attn.q_proj.weight', pre + 'self_attn.k_proj.weight', pre + 'self_attn.v_proj.weight'], outs: [qd, kvd, kvd] };
+}
+function gateUpGroup(pre: string, h: number): WeightGroup {
+  return { names: [pre + 'mlp.gate_proj.weight', pre + 'mlp.up_proj.weight'], outs: [h, h] };
 }
 
 /** Linear forward: Y[N,out] = X[N,in]·Wᵀ (+ R). */
@@ -73,19 +132,14 @@ export function encodeForward(p: PassContext): void {
     const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
     // attention block: xn1 = rmsnorm(x); q,k,v = xn1·W{q,k,v}ᵀ; rope; attention; xmid = x + att·Woᵀ
     p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('x'), P(pre + 'input_layernorm.weight'), L('xn1'), L('rstd1')], groups64(N));
-    linearForward(p, L('xn1'), P(pre + 'self_attn.q_proj.weight'), L('q'), N, qd, d);
-    linearForward(p, L('xn1'), P(pre + 'self_attn.k_proj.weight'), L('k'), N, kvd, d);
-    linearForward(p, L('xn1'), P(pre + 'self_attn.v_proj.weight'), L('v'), N, kvd, d);
-    const rope = ropeKernel(c.headDim);
-    p.plan.add(rope, { N, T, heads: c.nHeads, dir: 1 }, [L('q'), { buffer: model.rope }], groups64((N * qd) / 2));
-    p.plan.add(rope, { N, T, heads: c.nKvHeads, dir: 1 }, [L('k'), { buffer: model.rope }], groups64((N * kvd) / 2));
-    p.plan.add(attentionForward(attDims), { B, T }, [L('q'), L('k'), L('v'), L('P'), L('att')], groups64(B * c.nHeads * T));
+    groupForward(p, qkvGroup(pre, qd, kvd), L('xn1'), L('qkv'), N, d);
+    p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [L('qkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
+    p.plan.add(attentionForward(attDims), { B, T }, [L('qkv'), L('P'), L('att')], groups64(B * c.nHeads * T));
     linearForward(p, L('att'), P(pre + 'self_attn.o_proj.weight'), L('xmid'), N, d, qd, L('x'));
     // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); x' = xmid + hact·Wdᵀ
     p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('xmid'), P(pre + 'post_attention_layernorm.weight'), L('xn2'), L('rstd2')], groups64(N));
-    linearForward(p, L('xn2'), P(pre + 'mlp.gate_proj.weight'), L('gate'), N, h, d);
-    linearForward(p, L('xn2'), P(pre + 'mlp.up_proj.weight'), L('up'), N, h, d);
-    p.plan.add(swigluForward(), { count4: (N * h) / 4 }, [L('gate'), L('up'), L('hact')], elementwiseWorkgroups((N * h) / 4));
+    groupForward(p, gateUpGroup(pre, h), L('xn2'), L('gu'), N, d);
+    p.plan.add(swigluForward(h), { count4: (N * h) / 4 }, [L('gu'), L('hact')], elementwiseWorkgroups((N * h) / 4));
     linearForward(p, L('hact'), P(pre + 'mlp.down_proj.weight'), ws.layer('x', l + 1), N, d, h, L('xmid'));
   }
   // head: xf = rmsnorm(x_L); logits = xf·Wlmᵀ; masked cross-entropy (+ dlogits in place)
@@ -126,21 +180,16 @@ export function encodeBackward(p: PassContext): void {
     const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
     // MLP block (dres = grad of x_{l+1} = grad of the down projection's output)
     linearBackward(p, S('dres'), L('hact'), P(pre + 'mlp.down_proj.weight'), G(pre + 'mlp.down_proj.weight'), S('dhact'), N, d, h, false);
-    p.plan.add(swigluBackward(), { count4: (N * h) / 4 }, [S('dhact'), L('gate'), L('up'), S('dgate'), S('dup')], elementwiseWorkgroups((N * h) / 4));
-    linearBackward(p, S('dgate'), L('xn2'), P(pre + 'mlp.gate_proj.weight'), G(pre + 'mlp.gate_proj.weight'), S('dxn'), N, h, d, false);
-    linearBackward(p, S('dup'), L('xn2'), P(pre + 'mlp.up_proj.weight'), G(pre + 'mlp.up_proj.weight'), S('dxn'), N, h, d, true);
+    p.plan.add(swigluBackward(h), { count4: (N * h) / 4 }, [S('dhact'), L('gu'), S('dgu')], elementwiseWorkgroups((N * h) / 4));
+    groupBackward(p, gateUpGroup(pre, h), S('dgu'), L('xn2'), S('dxn'), N, d, false);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('xmid'), P(pre + 'post_attention_layernorm.weight'), L('rstd2'), S('dres')], groups64(N));
     p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('xmid'), L('rstd2'), G(pre + 'post_attention_layernorm.weight')], groups64(d / 4));
     // attention block (dres = grad of xmid)
     linearBackward(p, S('dres'), L('att'), P(pre + 'self_attn.o_proj.weight'), G(pre + 'self_attn.o_proj.weight'), S('datt'), N, d, qd, false);
-    p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('k'), L('v'), S('dS'), S('dq')], groups64(B * c.nHeads * T));
-    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('q'), S('datt'), S('dk'), S('dv')], groups64(B * c.nKvHeads * T));
-    const rope = ropeKernel(c.headDim);
-    p.plan.add(rope, { N, T, heads: c.nHeads, dir: -1 }, [S('dq'), { buffer: model.rope }], groups64((N * qd) / 2));
-    p.plan.add(rope, { N, T, heads: c.nKvHeads, dir: -1 }, [S('dk'), { buffer: model.rope }], groups64((N * kvd) / 2));
-    linearBackward(p, S('dq'), L('xn1'), P(pre + 'self_attn.q_proj.weight'), G(pre + 'self_attn.q_proj.weight'), S('dxn'), N, qd, d, false);
-    linearBackward(p, S('dk'), L('xn1'), P(pre + 'self_attn.k_proj.weight'), G(pre + 'self_attn.k_proj.weight'), S('dxn'), N, kvd, d, true);
-    linearBackward(p, S('dv'), L('xn1'), P(pre + 'self_attn.v_proj.weight'), G(pre + 'self_attn.v_proj.weight'), S('dxn'), N, kvd, d, true);
+    p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('qkv'), S('dS'), S('dqkv')], groups64(B * c.nHeads * T));
+    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('qkv'), S('datt'), S('dqkv')], groups64(B * c.nKvHeads * T));
+    p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: -1 }, [S('dqkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
+    groupBackward(p, qkvGroup(pre, qd, kvd), S('dqkv'), L('xn1'), S('dxn'), N, d, false);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('x'), P(pre + 'input_layernorm.weight'), L('rstd1'), S('dres')], groups64(N));
     p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('x'), L('rstd1'), G(pre + 'input_layernorm.weight')], groups64(d / 4));
   }

@@ -70,6 +70,8 @@ export interface TrainerOptions {
   maxSeqLen?: number;
   /** Matmul kernel variant (default register8x8; 'shared' = workgroup-memory tiles). */
   matmul?: MatmulVariant;
+  /** One matmul for q/k/v and for gate/up when their weights are adjacent (default true). */
+  fuseProjections?: boolean;
 }
 
 const STAGING_RING = 4;
@@ -87,6 +89,7 @@ export class Trainer {
   readonly workspace: Workspace;
   readonly hyper: TrainHyper;
   readonly variant: MatmulVariant;
+  private readonly fuse: boolean;
   private readonly device: GPUDevice;
   private readonly m: GPUBuffer;
   private readonly v: GPUBuffer;
@@ -99,7 +102,6 @@ export class Trainer {
   private readonly ring: Array<{ buffer: GPUBuffer; busy: Promise<void> }> = [];
   private ringNext = 0;
   private evalStaging?: GPUBuffer;
-  private gradStaging?: GPUBuffer;
   private tail: Promise<void> = Promise.resolve();
   private ownsWorkspace: boolean;
   /** Optimizer steps taken. */
@@ -110,6 +112,7 @@ export class Trainer {
     this.hyper = { ...DEFAULT_HYPER, ...hyper };
     checkHyper(this.hyper);
     this.variant = opts.matmul ?? 'register8x8';
+    this.fuse = opts.fuseProjections ?? true;
     this.device = model.ctx.device;
     const res = model.res;
     if (opts.workspace) {
@@ -171,7 +174,7 @@ export class Trainer {
     let plan = this.plans.get(key);
     if (!plan) {
       plan = new Plan(this.model.res);
-      const ctx = { plan, model: this.model, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats } };
+      const ctx = { plan, model: this.model, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats }, fuse: this.fuse };
       encodeForward(ctx);
       if (backward) encodeBackward(ctx);
       this.plans.set(key, plan);
@@ -348,7 +351,6 @@ export class Trainer {
     const res = this.model.res;
     for (const b of [this.m, this.v, this.decayMask, this.hyperBuf, this.stats, ...this.slots.map((s) => s.buffer), ...this.ring.map((r) => r.buffer)]) res.release(b);
     if (this.evalStaging) res.release(this.evalStaging);
-    if (this.gradStaging) res.release(this.gradStaging);
     if (this.ownsWorkspace) this.workspace.destroy();
   }
 }

@@ -7,8 +7,8 @@ import type { View } from './gpu/plan.ts';
 import { fmtBytes, type GpuResources } from './gpu/resources.ts';
 
 /** Per-layer activation kinds (one region per layer) and single scratch kinds. */
-const LAYER_KINDS = ['x', 'xn1', 'rstd1', 'q', 'k', 'v', 'P', 'att', 'xmid', 'xn2', 'rstd2', 'gate', 'up', 'hact'] as const;
-const SCRATCH_KINDS = ['xf', 'rstdf', 'logits', 'dres', 'dxn', 'datt', 'dq', 'dk', 'dv', 'dS', 'dhact', 'dgate', 'dup', 'ce', 'wloss', 'partial'] as const;
+const LAYER_KINDS = ['x', 'xn1', 'rstd1', 'qkv', 'P', 'att', 'xmid', 'xn2', 'rstd2', 'gu', 'hact'] as const;
+const SCRATCH_KINDS = ['xf', 'rstdf', 'logits', 'dres', 'dxn', 'datt', 'dqkv', 'dS', 'dhact', 'dgu', 'ce', 'wloss', 'partial'] as const;
 export type LayerKind = (typeof LAYER_KINDS)[number];
 export type ScratchKind = (typeof SCRATCH_KINDS)[number];
 
@@ -26,10 +26,10 @@ function kindFloats(c: LlamaConfig, B: number, T: number): Record<LayerKind | Sc
   const kv = c.nKvHeads * c.headDim;
   const att = B * c.nHeads * T * T;
   return {
-    x: R * c.dModel, xn1: R * c.dModel, rstd1: R, q: R * q, k: R * kv, v: R * kv, P: att, att: R * q,
-    xmid: R * c.dModel, xn2: R * c.dModel, rstd2: R, gate: R * c.hiddenDim, up: R * c.hiddenDim, hact: R * c.hiddenDim,
+    x: R * c.dModel, xn1: R * c.dModel, rstd1: R, qkv: R * (q + 2 * kv), P: att, att: R * q,
+    xmid: R * c.dModel, xn2: R * c.dModel, rstd2: R, gu: R * 2 * c.hiddenDim, hact: R * c.hiddenDim,
     xf: R * c.dModel, rstdf: R, logits: R * c.vocabSize, dres: R * c.dModel, dxn: R * c.dModel, datt: R * q,
-    dq: R * q, dk: R * kv, dv: R * kv, dS: att, dhact: R * c.hiddenDim, dgate: R * c.hiddenDim, dup: R * c.hiddenDim,
+    dqkv: R * (q + 2 * kv), dS: att, dhact: R * c.hiddenDim, dgu: R * 2 * c.hiddenDim,
     ce: R, wloss: R, partial: 64,
   };
 }

@@ -1,5 +1,7 @@
 // Causal grouped-query self-attention. Query head h reads key/value head h / (H / KVH).
-// The softmax probabilities P are kept for the backward pass (B·H·T² floats per layer).
+// q, k and v live side by side in one [N, q + 2·kv] matrix (rows [q | k | v], as the fused
+// QKV projection writes them); their gradients likewise in dqkv. The softmax probabilities
+// P are kept for the backward pass (B·H·T² floats per layer).
 import type { Kernel } from '../gpu/resources.ts';
 
 export interface AttentionDims {
@@ -22,23 +24,23 @@ const KVH = ${d.nKvHeads}u;
 const HD4 = ${d.headDim / 4}u;
 const QD4 = ${(d.nHeads * d.headDim) / 4}u;
 const KVD4 = ${(d.nKvHeads * d.headDim) / 4}u;
+const S4 = ${((d.nHeads + 2 * d.nKvHeads) * d.headDim) / 4}u;
+const KOFF4 = ${(d.nHeads * d.headDim) / 4}u;
+const VOFF4 = ${((d.nHeads + d.nKvHeads) * d.headDim) / 4}u;
 const GROUP = ${d.nHeads / d.nKvHeads}u;
 const SCALE = ${1 / Math.sqrt(d.headDim)};
 `;
 }
 
-// q [N, H·hd], k [N, KVH·hd], v [N, KVH·hd] -> P [B, H, T, T], out [N, H·hd]
-// one thread per (b, h, t)
+// qkv [N, (H + 2·KVH)·hd] -> P [B, H, T, T], out [N, H·hd]; one thread per (b, h, t)
 export function attentionForward(d: AttentionDims): Kernel {
   return {
     name: 'attention_forward',
     uniforms: [['B', 'u32'], ['T', 'u32']],
     code: `${consts(d)}
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> P: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> qkv: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> P: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x;
@@ -47,13 +49,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h = (id / p.T) % H;
   let b = id / (p.T * H);
   let kvh = h / GROUP;
-  let qBase = (b * p.T + t) * QD4 + h * HD4;
+  let qBase = (b * p.T + t) * S4 + h * HD4;
+  let oBase = (b * p.T + t) * QD4 + h * HD4;
   let pBase = id * p.T;
-  ${unroll(d, (c) => `let q${c} = q[qBase + ${c}u];`)}
+  ${unroll(d, (c) => `let q${c} = qkv[qBase + ${c}u];`)}
   var mx = -3.0e38;
   for (var s = 0u; s <= t; s = s + 1u) {
-    let kBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    let sc = (${unroll(d, (c) => `dot(q${c}, k[kBase + ${c}u])`, ' + ')}) * SCALE;
+    let kBase = (b * p.T + s) * S4 + KOFF4 + kvh * HD4;
+    let sc = (${unroll(d, (c) => `dot(q${c}, qkv[kBase + ${c}u])`, ' + ')}) * SCALE;
     P[pBase + s] = sc;
     mx = max(mx, sc);
   }
@@ -68,18 +71,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var s = 0u; s <= t; s = s + 1u) {
     let pr = P[pBase + s] * inv;
     P[pBase + s] = pr;
-    let vBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    ${unroll(d, (c) => `a${c} = a${c} + pr * v[vBase + ${c}u];`, NL4)}
+    let vBase = (b * p.T + s) * S4 + VOFF4 + kvh * HD4;
+    ${unroll(d, (c) => `a${c} = a${c} + pr * qkv[vBase + ${c}u];`, NL4)}
   }
   for (var s = t + 1u; s < p.T; s = s + 1u) { P[pBase + s] = 0.0; }
-  ${unroll(d, (c) => `out[qBase + ${c}u] = a${c};`)}
+  ${unroll(d, (c) => `out[oBase + ${c}u] = a${c};`)}
 }
 `,
   };
 }
 
-// dout [N, H·hd], P, v, k -> dS [B, H, T, T] (gradient of the pre-softmax scores, scale
-// included), dq [N, H·hd]; one thread per (b, h, t)
+// dout [N, H·hd], P, qkv -> dS [B, H, T, T] (gradient of the pre-softmax scores, scale
+// included), dq (the q columns of dqkv); one thread per (b, h, t)
 //   dP_s = dout_t · v_s;  dS_s = P_s (dP_s − Σ_r P_r dP_r) · scale;  dq_t = Σ_s dS_s k_s
 export function attentionBackwardQuery(d: AttentionDims): Kernel {
   return {
@@ -88,10 +91,9 @@ export function attentionBackwardQuery(d: AttentionDims): Kernel {
     code: `${consts(d)}
 @group(0) @binding(1) var<storage, read> dout: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> P: array<f32>;
-@group(0) @binding(3) var<storage, read> k: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> v: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dS: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dq: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> qkv: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dS: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dqkv: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x;
@@ -100,13 +102,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h = (id / p.T) % H;
   let b = id / (p.T * H);
   let kvh = h / GROUP;
-  let qBase = (b * p.T + t) * QD4 + h * HD4;
+  let oBase = (b * p.T + t) * QD4 + h * HD4;
   let pBase = id * p.T;
-  ${unroll(d, (c) => `let g${c} = dout[qBase + ${c}u];`)}
+  ${unroll(d, (c) => `let g${c} = dout[oBase + ${c}u];`)}
   var D = 0.0;
   for (var s = 0u; s <= t; s = s + 1u) {
-    let vBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    let dp = ${unroll(d, (c) => `dot(g${c}, v[vBase + ${c}u])`, ' + ')};
+    let vBase = (b * p.T + s) * S4 + VOFF4 + kvh * HD4;
+    let dp = ${unroll(d, (c) => `dot(g${c}, qkv[vBase + ${c}u])`, ' + ')};
     dS[pBase + s] = dp;
     D = D + P[pBase + s] * dp;
   }
@@ -114,16 +116,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var s = 0u; s <= t; s = s + 1u) {
     let ds = P[pBase + s] * (dS[pBase + s] - D) * SCALE;
     dS[pBase + s] = ds;
-    let kBase = (b * p.T + s) * KVD4 + kvh * HD4;
-    ${unroll(d, (c) => `a${c} = a${c} + ds * k[kBase + ${c}u];`, NL4)}
+    let kBase = (b * p.T + s) * S4 + KOFF4 + kvh * HD4;
+    ${unroll(d, (c) => `a${c} = a${c} + ds * qkv[kBase + ${c}u];`, NL4)}
   }
-  ${unroll(d, (c) => `dq[qBase + ${c}u] = a${c};`)}
+  let qBase = (b * p.T + t) * S4 + h * HD4;
+  ${unroll(d, (c) => `dqkv[qBase + ${c}u] = a${c};`)}
 }
 `,
   };
 }
 
-// dS, P, q, dout -> dk [N, KVH·hd], dv [N, KVH·hd]; one thread per (b, kvh, s)
+// dS, P, qkv, dout -> dk, dv (the k and v columns of dqkv); one thread per (b, kvh, s)
 //   dk_s = Σ_{h in group} Σ_{t ≥ s} dS[h,t,s] q_t;   dv_s = Σ_h Σ_{t ≥ s} P[h,t,s] dout_t
 export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
   return {
@@ -132,10 +135,9 @@ export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
     code: `${consts(d)}
 @group(0) @binding(1) var<storage, read> dS: array<f32>;
 @group(0) @binding(2) var<storage, read> P: array<f32>;
-@group(0) @binding(3) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> qkv: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> dout: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dk: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> dv: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dqkv: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x;
@@ -151,12 +153,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let pi = (rowBase + t) * p.T + s;
       let ds = dS[pi];
       let pr = P[pi];
-      let qi = (b * p.T + t) * QD4 + h * HD4;
-      ${unroll(d, (c) => `k${c} = k${c} + ds * q[qi + ${c}u]; v${c} = v${c} + pr * dout[qi + ${c}u];`, '\n      ')}
+      let qi = (b * p.T + t) * S4 + h * HD4;
+      let oi = (b * p.T + t) * QD4 + h * HD4;
+      ${unroll(d, (c) => `k${c} = k${c} + ds * qkv[qi + ${c}u]; v${c} = v${c} + pr * dout[oi + ${c}u];`, '\n      ')}
     }
   }
-  let o = (b * p.T + s) * KVD4 + kvh * HD4;
-  ${unroll(d, (c) => `dk[o + ${c}u] = k${c}; dv[o + ${c}u] = v${c};`)}
+  let o = (b * p.T + s) * S4 + kvh * HD4;
+  ${unroll(d, (c) => `dqkv[o + KOFF4 + ${c}u] = k${c}; dqkv[o + VOFF4 + ${c}u] = v${c};`)}
 }
 `,
   };

@@ -36,7 +36,23 @@ export const TILE = 32;
 export function matmulKernel(s: MatmulShape): Kernel {
   const name = `matmul_${s.aT ? 't' : 'n'}${s.bT ? 't' : 'n'}_${s.mode}_${s.variant}`;
   const code = s.variant === 'shared' ? sharedCode(s) : registerTileCode(s, ...TILES[s.variant]);
-  return { name, code, uniforms: [['M', 'u32'], ['N', 'u32'], ['K', 'u32']] };
+  return { name, code, uniforms: MATMUL_UNIFORMS };
+}
+
+/** lda4/ldc4: row strides of A and C in vec4s; aOff4/cOff4: column offsets in vec4s (so a
+ *  product can read or write a column block of a wider matrix, e.g. q inside [q|k|v]). */
+const MATMUL_UNIFORMS: Array<[string, 'u32']> = [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['lda4', 'u32'], ['aOff4', 'u32'], ['ldc4', 'u32'], ['cOff4', 'u32']];
+
+export interface MatmulStrides {
+  lda4?: number;
+  aOff4?: number;
+  ldc4?: number;
+  cOff4?: number;
+}
+
+/** Uniform values for C[M,N] = A·B with the given strides (natural ones by default). */
+export function matmulUniforms(M: number, N: number, K: number, aT: boolean, st: MatmulStrides = {}): Record<string, number> {
+  return { M, N, K, lda4: st.lda4 ?? (aT ? M : K) / 4, aOff4: st.aOff4 ?? 0, ldc4: st.ldc4 ?? N / 4, cOff4: st.cOff4 ?? 0 };
 }
 
 function bindings(s: MatmulShape, elem: string): string {
@@ -56,7 +72,7 @@ function storeRow(s: MatmulShape, idx: string, value: string): string {
 
 function sharedCode(s: MatmulShape): string {
   // Scalar global accessors with bounds → 0.
-  const aAt = s.aT ? 'A[k * p.M + m]' : 'A[m * p.K + k]';
+  const aAt = s.aT ? 'A[k * p.lda4 * 4u + p.aOff4 * 4u + m]' : 'A[m * p.lda4 * 4u + p.aOff4 * 4u + k]';
   const bAt = s.bT ? 'B[n * p.K + k]' : 'B[k * p.N + n]';
   return `${bindings(s, 'f32')}
 
@@ -102,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var i = 0u; i < 4u; i = i + 1u) {
       let m = mBase + lid.y * 4u + i;
       if (m < p.M) {
-        let idx = m * N4 + n0 / 4u;
+        let idx = m * p.ldc4 + p.cOff4 + n0 / 4u;
         ${storeRow(s, 'idx', 'acc[i]')}
       }
     }
@@ -132,12 +148,12 @@ function registerTileCode(s: MatmulShape, TM: number, TN: number): string {
   // a(i, j) = A[m0+i][k+j] as an expression
   let aExpr: (i: number, j: number) => string;
   if (!s.aT) {
-    for (const i of rows) body.push(`let a${i} = A[min(m0 + ${i}u, p.M - 1u) * K4 + kb];`);
+    for (const i of rows) body.push(`let a${i} = A[min(m0 + ${i}u, p.M - 1u) * p.lda4 + p.aOff4 + kb];`);
     aExpr = (i, j) => `a${i}.${xyzw[j]}`;
   } else {
     for (const j of js) {
       body.push(`let kr${j} = min(k + ${j}u, p.K - 1u); let km${j} = select(0.0, 1.0, k + ${j}u < p.K);`);
-      for (let ii = 0; ii < TM / 4; ii++) body.push(`let r${j}_${ii} = A[kr${j} * M4 + min(m4 + ${ii}u, M4 - 1u)] * km${j};`);
+      for (let ii = 0; ii < TM / 4; ii++) body.push(`let r${j}_${ii} = A[kr${j} * p.lda4 + p.aOff4 + min(m4 + ${ii}u, M4 - 1u)] * km${j};`);
     }
     aExpr = (i, j) => `r${j}_${Math.floor(i / 4)}.${xyzw[i % 4]}`;
   }
@@ -157,7 +173,7 @@ function registerTileCode(s: MatmulShape, TM: number, TN: number): string {
   }
   const stores: string[] = [];
   for (const i of rows) for (const v of vecs) {
-    stores.push(`if (m0 + ${i}u < p.M && n4 + ${v}u < N4) { let idx = (m0 + ${i}u) * N4 + n4 + ${v}u; ${storeRow(s, 'idx', `c${i}_${v}`)} }`);
+    stores.push(`if (m0 + ${i}u < p.M && n4 + ${v}u < N4) { let idx = (m0 + ${i}u) * p.ldc4 + p.cOff4 + n4 + ${v}u; ${storeRow(s, 'idx', `c${i}_${v}`)} }`);
   }
   return `${bindings(s, 'vec4<f32>')}
 

@@ -3,12 +3,14 @@
 // pass is the inverse rotation of the gradient (dir = −1), so no pre-rotation copy is kept.
 import type { Kernel } from '../gpu/resources.ts';
 
-// x [N, heads·hd] (row n = b·T + t, position t), table [maxSeq, hd/2, 2] = (cos, sin)
+// x [N, rowStride] whose first heads·hd columns are rotated (row n = b·T + t, position t);
+// table [maxSeq, hd/2, 2] = (cos, sin). With x = [q | k | v] rows, heads = H + KVH rotates
+// q and k in one dispatch.
 export function ropeKernel(headDim: number): Kernel {
   const half = headDim / 2;
   return {
     name: 'rope',
-    uniforms: [['N', 'u32'], ['T', 'u32'], ['heads', 'u32'], ['dir', 'f32']],
+    uniforms: [['N', 'u32'], ['T', 'u32'], ['heads', 'u32'], ['rowStride', 'u32'], ['dir', 'f32']],
     code: `
 const HD = ${headDim}u;
 const HALF = ${half}u;
@@ -26,7 +28,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = n % p.T;
   let cs = table[t * HALF + i];
   let s = cs.y * p.dir;
-  let base = n * p.heads * HD + h * HD;
+  let base = n * p.rowStride + h * HD;
   let x1 = x[base + i];
   let x2 = x[base + i + HALF];
   x[base + i] = x1 * cs.x - x2 * s;

@@ -14,12 +14,18 @@ beforeAll(async () => {
 });
 
 describe('gradients match PyTorch', () => {
-  for (const variant of ['register', 'register8x8', 'shared'] as const) {
+  const setups = [
+    { variant: 'register8x8', fuse: true },
+    { variant: 'register', fuse: true },
+    { variant: 'shared', fuse: true },
+    { variant: 'register8x8', fuse: false }, // one matmul per projection weight (column blocks)
+  ] as const;
+  for (const { variant, fuse } of setups) {
     for (const name of GRAD_CASES) {
-      it(`${name} (${variant} matmul)`, async () => {
+      it(`${name} (${variant} matmul${fuse ? '' : ', unfused projections'})`, async () => {
         const fx = loadGradFixture(name);
         const model = await createModel(ctx, fx.config, fx.params);
-        const trainer = new Trainer(model, {}, { maxBatch: fx.batch.batch, maxSeqLen: fx.batch.seqLen, matmul: variant });
+        const trainer = new Trainer(model, {}, { maxBatch: fx.batch.batch, maxSeqLen: fx.batch.seqLen, matmul: variant, fuseProjections: fuse });
         const { loss, grads } = await trainer.gradients(fx.batch);
         expect(Math.abs(loss - fx.loss) / fx.loss).toBeLessThan(1e-5);
         const worst: Array<[string, number]> = [];
