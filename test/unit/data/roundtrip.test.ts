@@ -76,7 +76,7 @@ describe('round trips', () => {
     });
   });
 
-  it('labels: export then apply onto unlabelled copies gives the same selections', () => {
+  it('labels: export then apply onto unlabelled copies gives the same selections', async () => {
     const { text } = exportTrajectories(cases, 'labels');
     const first = JSON.parse(text.split('\n')[0]);
     expect(first).toEqual({ id: 'plain', nSteps: 5, selector: 'oracle:test', budget: 0.3, steps: [1, 3], categories: ['action', 'action'], reasons: ['because 1', 'because 3'], createdAt: '2026-01-01T00:00:00.000Z' });
@@ -84,6 +84,9 @@ describe('round trips', () => {
     const { applied, problems } = applyLabels(bare, text + '{"id":"ghost","nSteps":1,"selector":"x","budget":null,"steps":[],"categories":[],"reasons":[]}\n');
     expect(applied).toBe(cases.length - 1); // "no-selection" has selector "none": nothing to apply
     expect(problems).toEqual([{ file: 'labels.jsonl', line: 7, reason: 'no trajectory with id "ghost"' }]);
+    const asImport = await importText(text);
+    expect(asImport.trajectories).toEqual([]);
+    expect(asImport.summary.rejected[0].reason).toMatch(/^this is a labels record/);
     const withSel = cases.filter((t) => t.selections.length);
     expect(bare.filter((t) => withSel.some((w) => w.id === t.id)).map((t) => t.selections[0])).toEqual(withSel.map((t) => t.selections[0]));
   });
