@@ -113,10 +113,6 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const cap = Math.max(maxBatch, Math.min(opts.prefillChunk ?? 512, maxBatch * maxSeq));
   if (cap > 65535) throw new Error(`createGenerator: prefillChunk ${cap} exceeds 65535 token slots per dispatch`);
   const stepsPerSync = Math.max(1, opts.stepsPerSync ?? 8);
-  const scoresBytes = maxSeq * 4 + 64 * 4;
-  if (scoresBytes > ctx.limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(`createGenerator: maxSeq ${maxSeq} needs ${scoresBytes} bytes of workgroup memory for attention scores; the adapter allows ${ctx.limits.maxComputeWorkgroupStorageSize}`);
-  }
 
   const c = config;
   const D = c.dModel;
@@ -206,6 +202,10 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const mm = (K: number, O: number, accumulate: boolean, rows: 'nTok' | 'nRows') =>
     pipeline(`matmul.${K}x${O}.${accumulate ? 'acc' : 'set'}.${rows}`, matmulWgsl(K, O, { accumulate, rows }), [U, R, R, W]);
   const threadKernels = (opts.kernels ?? defaultKernels(ctx)) === 'thread';
+  const scoresBytes = maxSeq * 4 + 64 * 4;
+  if (!threadKernels && scoresBytes > ctx.limits.maxComputeWorkgroupStorageSize) {
+    throw new Error(`createGenerator: with 'workgroup' kernels, maxSeq ${maxSeq} needs ${scoresBytes} bytes of workgroup memory for attention scores; the adapter allows ${ctx.limits.maxComputeWorkgroupStorageSize} (use kernels: 'thread' or a shorter maxSeq)`);
+  }
 
   // Fused kernels read several tensors of a layer through one binding: a window of the
   // parameter buffer from the first to the last tensor, with offsets baked into the WGSL

@@ -138,6 +138,15 @@ describe('bad requests give clear errors', () => {
   });
   it('refuses a cache longer than the model context or a too-small parameter buffer', async () => {
     await expect(createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 65 })).rejects.toThrow(/maxSeq 65 exceeds the model's context \(64\)/);
+    const long = tinyConfig({ maxSeqLen: 16384 });
+    const longParams = uploadParams(ctx, long, randomWeights(long, 1));
+    const limit = ctx.limits.maxComputeWorkgroupStorageSize;
+    const tooLong = Math.floor(limit / 4) + 1;
+    await expect(createGenerator(ctx, long, longParams, { maxBatch: 1, maxSeq: tooLong, kernels: 'workgroup' })).rejects.toThrow(/with 'workgroup' kernels, maxSeq \d+ needs \d+ bytes of workgroup memory .*use kernels: 'thread'/);
+    const threadGen = await createGenerator(ctx, long, longParams, { maxBatch: 1, maxSeq: tooLong, kernels: 'thread' });
+    expect((await threadGen.generate([[1]], { maxNewTokens: 2 }))[0]).toHaveLength(2);
+    threadGen.destroy();
+    longParams.destroy();
     const small = ctx.device.createBuffer({ size: 1024, usage: GPUBufferUsage.STORAGE });
     await expect(createGenerator(ctx, config, small, { maxBatch: 1, maxSeq: 8 })).rejects.toThrow(/parameter buffer has 1024 bytes; the config's layout needs/);
     small.destroy();
