@@ -161,10 +161,18 @@ export interface LoadJudgeOptions {
   /** Folder that holds model folders; when set and allowRemote is not true, nothing is fetched from the hub. */
   localModelPath?: string;
   allowRemote?: boolean;
-  /** "webgpu" | "wasm" in browsers, "cpu" in Node with onnxruntime-node, "wasm" in Node after useOnnxruntimeWebInNode(). Default: webgpu when an adapter exists, else wasm (browser); cpu (Node). */
+  /** "webgpu" | "wasm" in browsers, "cpu" in Node with onnxruntime-node, "wasm" in Node after useOnnxruntimeWebInNode(). Default: webgpu when a hardware adapter exists, else wasm (browser); cpu (Node). */
   device?: 'webgpu' | 'wasm' | 'cpu';
   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
   onProgress?: (info: { status: string; file?: string; progress?: number }) => void;
+}
+
+/** True when WebGPU has a hardware adapter: a software one (SwiftShader) is far slower than wasm. */
+async function hardwareWebGpu(gpu?: { requestAdapter(): Promise<unknown> }): Promise<boolean> {
+  const adapter = (await gpu?.requestAdapter().catch(() => null)) as { isFallbackAdapter?: boolean; info?: { architecture?: string; vendor?: string; isFallbackAdapter?: boolean } } | null | undefined;
+  if (!adapter) return false;
+  const info = adapter.info;
+  return !(adapter.isFallbackAdapter || info?.isFallbackAdapter || /swiftshader/i.test(`${info?.architecture} ${info?.vendor}`));
 }
 
 /** Loads a causal LM with transformers.js and wraps it as a JudgeModel. */
@@ -182,7 +190,7 @@ export async function loadJudgeModel(opts: LoadJudgeOptions): Promise<JudgeModel
   if (!device) {
     const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
     const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-    device = isNode ? (ortInjected ? 'wasm' : 'cpu') : gpu && (await gpu.requestAdapter().catch(() => null)) ? 'webgpu' : 'wasm';
+    device = isNode ? (ortInjected ? 'wasm' : 'cpu') : (await hardwareWebGpu(gpu)) ? 'webgpu' : 'wasm';
   }
   // With an injected runtime (onnxruntime-web in Node) transformers.js knows no device
   // names; "auto" plus explicit execution providers selects it.
