@@ -30,7 +30,6 @@ export function planPath(env: GridEnv, tx: number, ty: number, arrive = false): 
   const start = { x: w.agent.x, y: w.agent.y, dir: w.agent.dir };
   const key = (s: typeof start) => `${s.x},${s.y},${s.dir}`;
   const prev = new Map<string, [string, Move] | null>([[key(start), null]]);
-  const states = new Map([[key(start), start]]);
   const queue = [start];
   while (queue.length) {
     const s = queue.shift()!;
@@ -51,7 +50,6 @@ export function planPath(env: GridEnv, tx: number, ty: number, arrive = false): 
       const k = key(n);
       if (prev.has(k)) continue;
       prev.set(k, [key(s), m]);
-      states.set(k, n);
       queue.push(n);
     }
   }
