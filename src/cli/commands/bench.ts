@@ -1,6 +1,7 @@
 // `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register8x8|register|register8x4|register4x8|shared] [--json]`:
 // trains a named model size on random tokens and reports throughput. Every timed step is
 // finished on the GPU (onSubmittedWorkDone) before the next starts.
+import { cpus, loadavg } from 'node:os';
 import type { Command } from '../main.ts';
 import { intOption, parseCommandArgs } from '../args.ts';
 import { createGpuContext } from '../../engine/device.ts';
@@ -76,6 +77,9 @@ export const command: Command = {
       gpuBytes: model.res.gpuBytes,
       adapter: ctx.description,
       lastLoss: round(lastLoss, 4),
+      // other processes compete for the CPU that runs the software adapter
+      hostLoadAverage: round(loadavg()[0], 2),
+      hostCpus: cpus().length,
     };
     if (values.profile) await profile(ctx.device, trainer, B, T);
     if (values.json) console.log(JSON.stringify(result));
@@ -85,6 +89,7 @@ export const command: Command = {
       console.log(`  model FLOPs/token ${flopsPerToken} → ${result.modelGflopsPerSecond} GFLOP/s`);
       console.log(`  ${result.dispatchesPerStep} dispatches/step, GPU bytes held ${result.gpuBytes}`);
       console.log(`  adapter: ${result.adapter}`);
+      console.log(`  host load average ${result.hostLoadAverage} on ${result.hostCpus} CPUs (SwiftShader shares them)`);
     }
     trainer.destroy();
     model.destroy();
