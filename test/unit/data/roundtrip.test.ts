@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { comparable, importText, sampleTrajectory } from './helpers.ts';
 import { exportTrajectories, type ExportFormat } from '../../../src/data/export.ts';
 import { applyLabels } from '../../../src/data/labels.ts';
-import { parseTrajectoriesJsonl, trajectoriesToJsonl } from '../../../src/data/jsonl.ts';
+import { parseTrajectoriesJsonl, readTrajectoriesJsonl, trajectoriesToJsonl } from '../../../src/data/jsonl.ts';
+import { bytesSource } from '../../../src/data/lines.ts';
 import { armSteps } from '../../../src/data/arms.ts';
 import type { Trajectory } from '../../../src/data/trajectory.ts';
 
@@ -23,6 +24,25 @@ describe('round trips', () => {
     expect(parseTrajectoriesJsonl(text).trajectories).toEqual(cases);
     expect(() => parseTrajectoriesJsonl(text + '{"version":1}\n', 'x.jsonl')).toThrow(/^x\.jsonl:7: not a trajectory: id must be a non-empty string$/);
     expect(() => parseTrajectoriesJsonl('{oops\n', 'y.jsonl')).toThrow(/^y\.jsonl:1: invalid JSON/);
+  });
+
+  it('trajectories JSONL streams back the same (1-byte chunks), and names the bad line', async () => {
+    const text = trajectoriesToJsonl(cases);
+    const got = [];
+    for await (const t of readTrajectoriesJsonl(bytesSource(text, 1), 's.jsonl')) got.push(t);
+    expect(got).toEqual(cases);
+    const bad = text + '\n{"version":1,"id":"z","source":{"format":"x"},"instruction":"","steps":[{"agent":1}],"selections":[]}\n';
+    const run = async () => {
+      for await (const _ of readTrajectoriesJsonl(bytesSource(bad, 7), 's.jsonl')) void _;
+    };
+    await expect(run()).rejects.toThrow('s.jsonl:8: not a trajectory: steps[0].agent must be a string');
+  });
+
+  it('lone surrogates and control characters survive a round trip', async () => {
+    const t = { ...sampleTrajectory('odd', 2, { critical: [1] }), instruction: 'a\ud800b\u0007c\u2028d' };
+    const { text } = exportTrajectories([t], 'agentgym');
+    const { trajectories } = await importText(text);
+    expect(trajectories[0].instruction).toBe(t.instruction);
   });
 
   for (const format of ['openai', 'agentgym', 'axolotl'] as ExportFormat[]) {
