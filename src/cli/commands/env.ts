@@ -110,6 +110,10 @@ export const command: Command = {
   summary: 'built-in text environments: list, demo (expert trajectories), play, bench',
   async run(argv) {
     const [sub, ...rest] = argv;
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(USAGE);
+      return 0;
+    }
     switch (sub) {
       case 'list': return list();
       case 'demo': return demo(rest);
