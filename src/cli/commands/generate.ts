@@ -12,7 +12,7 @@ const HELP = `usage: atlas generate --model <path> [--prompt TEXT] [--max-new-to
 <path> is a llama2.c .bin (tokenizer tok<vocab>.bin or tokenizer.bin beside it) or a
 Hugging Face folder (config.json, model.safetensors or shards, tokenizer.json).
 Greedy (temperature 0) by default; without --prompt, generation starts from BOS.
-Stops at the EOS token or after N new tokens (default: up to the model's context).
+Stops at an EOS token (eos_token_id of config.json / generation_config.json) or after N new tokens (default: up to the model's context).
 Prints the generated text only.`;
 
 export const command: Command = {
@@ -49,8 +49,7 @@ export const command: Command = {
     const ctx = await createGpuContext();
     const params = uploadParams(ctx, cfg, model.tensors);
     const gen = await createGenerator(ctx, cfg, params, { maxBatch: 1, maxSeq: prompt.length + maxNew });
-    const stopTokens = cfg.eosTokenId !== undefined ? [cfg.eosTokenId] : [];
-    const [ids] = await gen.generate([prompt], { maxNewTokens: maxNew, temperature, topK, seed, stopTokens });
+    const [ids] = await gen.generate([prompt], { maxNewTokens: maxNew, temperature, topK, seed, stopTokens: model.stopTokens });
     process.stdout.write(tokenizer.decodeContinuation(prompt, ids) + '\n');
     gen.destroy();
     params.destroy();
