@@ -14,9 +14,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { ENVIRONMENTS } from '../../src/envs/registry.ts';
-import { generateDemos } from '../../src/envs/demo.ts';
-import { SPLITS } from '../../src/envs/types.ts';
 
 export const VOCAB_SIZE = 1024;
 export const SPECIAL_TOKENS = ['<pad>', '<s>', '</s>', '<|system|>', '<|user|>', '<|assistant|>', '<|end|>'];
@@ -50,8 +47,12 @@ const EXTRA_TEXT = [
 ];
 const EXTRA_WEIGHT = 5;
 
-/** The corpus: instructions, agent turns and observations of the environments' expert demos. */
-export function corpus(): string[] {
+/** The corpus: instructions, agent turns and observations of the environments' expert demos.
+ *  (The environments are imported only here, so building from the snapshot does not need them.) */
+export async function corpus(): Promise<string[]> {
+  const { ENVIRONMENTS } = await import('../../src/envs/registry.ts');
+  const { generateDemos } = await import('../../src/envs/demo.ts');
+  const { SPLITS } = await import('../../src/envs/types.ts');
   const texts: string[] = ['System User Assistant Thought: Action: Observation: OK. Your task is to:'];
   for (const line of EXTRA_TEXT) for (let i = 0; i < EXTRA_WEIGHT; i++) texts.push(line);
   for (const def of ENVIRONMENTS) {
@@ -169,7 +170,7 @@ export function buildDefaultTokenizer(pieces = readCorpus(readFileSync(path.join
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = here();
   if (process.argv.includes('--refresh-corpus')) {
-    writeFileSync(path.join(dir, CORPUS_FILE), writeCorpus(pieceCounts(corpus())));
+    writeFileSync(path.join(dir, CORPUS_FILE), writeCorpus(pieceCounts(await corpus())));
     console.log(`wrote ${dir}/${CORPUS_FILE} from the environments' demos`);
   }
   const { tokenizer, config } = buildDefaultTokenizer();
