@@ -151,6 +151,24 @@ async function selectWithoutModel(kind: SelectorKind, t: Trajectory, options: Ru
   }
 }
 
+/** Selectors whose answer is a critical-step selection the critical arm should train on. */
+const CRITICAL_SELECTORS: readonly SelectorKind[] = ['oracle', 'judge', 'heuristic'];
+
+/**
+ * Which selection the critical arm uses afterwards (Trajectory.activeSelection). A new labelled
+ * oracle/judge/heuristic selection becomes active. A baseline arm's selection (random,
+ * rejected, highest-loss, full) must not: when nothing is pinned yet, the selection that was
+ * active before is pinned, because activeSelection() would otherwise fall back to the latest
+ * labelled one — the baseline.
+ */
+function activeAfter(t: Trajectory, selection: Selection, kind: SelectorKind): Pick<Trajectory, 'activeSelection'> {
+  if (selection.status !== 'labelled') return {};
+  if (CRITICAL_SELECTORS.includes(kind)) return { activeSelection: selection.selector };
+  if (t.activeSelection) return {};
+  const before = activeSelection(t);
+  return before ? { activeSelection: before.selector } : {};
+}
+
 /** Maps Arm names onto selector kinds: the runner also accepts "full". */
 export const ARM_SELECTORS: Partial<Record<Arm, SelectorKind>> = { full: 'full', random: 'random', rejected: 'rejected', 'highest-loss': 'highest-loss' };
 
@@ -185,7 +203,7 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
 
   const finish = (i: number, selection: Selection) => {
     const t = input[i];
-    results[i] = { ...t, selections: [...t.selections, selection] };
+    results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, options.selector) };
     if (selection.status === 'labelled') summary.labelled++;
     else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
     if (selection.repairs?.length) summary.repaired++;

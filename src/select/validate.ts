@@ -88,7 +88,7 @@ export function validateReply(text: string, nSteps: number, budget: number): Rep
   const extracted = extractJson(text);
   if (!extracted.ok) return extracted;
   const repairs = [...extracted.repairs];
-  let value = extracted.value;
+  const value = extracted.value;
   let list: unknown;
   let plan: string | undefined;
   if (Array.isArray(value)) {

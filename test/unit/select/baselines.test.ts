@@ -73,3 +73,20 @@ describe('model-free baseline selectors', () => {
     await expect(runSelection(ts, { selector: 'judge' })).rejects.toThrow(/judge selector needs a loaded local model/);
   });
 });
+
+describe('which selection is active afterwards', () => {
+  it('a critical selector becomes active; a baseline arm does not displace it', async () => {
+    const { activeSelection } = await import('../../../src/data/trajectory.ts');
+    const heur = (await runSelection(ts, { selector: 'heuristic' })).trajectories;
+    expect(heur.every((t) => t.activeSelection === 'heuristic')).toBe(true);
+    const rnd = (await runSelection(heur, { selector: 'random', seed: 2 })).trajectories;
+    rnd.forEach((t, i) => {
+      expect(t.selections.map((s) => s.selector)).toEqual(['heuristic', 'random']);
+      expect(activeSelection(t)).toEqual(heur[i].selections[0]);
+    });
+    // Without a pinned name, the earlier selection gets pinned before the baseline is appended.
+    const unpinned = heur.map((t) => ({ ...t, activeSelection: undefined }));
+    const full = (await runSelection(unpinned, { selector: 'full' })).trajectories;
+    expect(full.every((t) => t.activeSelection === 'heuristic' && activeSelection(t)?.selector === 'heuristic')).toBe(true);
+  });
+});
