@@ -1,5 +1,5 @@
 // WGSL for the generation (inference) path. Every kernel works on a list of "token
-// slots": slot n carries (token id, batch row, position, is-last-of-row) in `meta`, so the
+// slots": slot n carries (token id, batch row, position, is-last-of-row) in the `slots` buffer, so the
 // same kernels run a ragged prefill (all prompt tokens of all rows, flattened) and a
 // decode step (one token per row). Shapes are baked in as constants per model.
 import type { LlamaConfig } from '../config.ts';
