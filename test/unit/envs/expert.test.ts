@@ -35,10 +35,10 @@ describe('expert demonstrations', () => {
         expect(failures).toEqual([]);
       });
 
-      it(`${def.name} ${split}: a sweep of 700 consecutive seeds (with mistakes) has no failure`, () => {
-        // Includes grid seeds 320 (held-in) and 665 (held-out), once unsolvable: an object walled in by boxes.
+      it(`${def.name} ${split}: a sweep of 300 consecutive seeds (with mistakes) has no failure`, () => {
+        // Plus grid seeds 320 (held-in) and 665 (held-out), once unsolvable: an object walled in by boxes.
         const failures: string[] = [];
-        for (let seed = 0; seed < 700; seed++) {
+        for (const seed of [...Array.from({ length: 300 }, (_, i) => i), 320, 665]) {
           try {
             if (!generateDemo(def, seed, split, { mistakeRate: 0.3 }).outcome?.success) failures.push(`${seed}: failed`);
           } catch (err) {
