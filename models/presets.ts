@@ -36,11 +36,19 @@ export const PRESETS: Record<string, ModelPreset> = {
   test: { name: 'test', description: 'tiny model for tests (≈ 27k parameters)', config: llama(64, 32, 2, 4, 32, 2), batch: 2 },
   S: { name: 'S', description: 'vocab 512, d_model 64, 2 layers, 4 heads, context 64', config: llama(512, 64, 2, 4, 64), batch: 4 },
   M: { name: 'M', description: 'vocab 512, d_model 128, 4 layers, 4 heads, context 128', config: llama(512, 128, 4, 4, 128), batch: 4 },
+  // Context 512: the built-in environments' instructions alone take 220–340 tokens of the
+  // default tokenizer, and a window must hold the instruction plus at least one agent turn.
   default: {
     name: 'default',
-    description: 'playground default: vocab 1024, d_model 128, 4 layers, 4 heads, context 256 (≈ 0.92M parameters; trains in a laptop browser)',
-    config: llama(1024, 128, 4, 4, 256),
+    description: 'playground default: vocab 1024, d_model 128, 4 layers, 4 heads, context 512 (≈ 0.92M parameters; trains in a laptop browser)',
+    config: llama(1024, 128, 4, 4, 512),
     batch: 4,
+  },
+  tiny: {
+    name: 'tiny',
+    description: 'smallest model for the built-in data: vocab 1024, d_model 32, 1 layer, 2 heads, context 512 (≈ 45k parameters; e2e tests, slow software adapters)',
+    config: llama(1024, 32, 1, 2, 512),
+    batch: 2,
   },
 };
 
