@@ -22,6 +22,8 @@ export interface ChatLayout {
   eotText: string;
   /** Where the layout came from: the model's chat template, or the plain fallback. */
   source: 'chat-template' | 'plain';
+  /** Why a chat template present in tokenizer_config.json was not used (plain layout instead). */
+  note?: string;
 }
 
 export interface TextTokenizer {
@@ -112,16 +114,23 @@ export function hfTokenizer(tokenizerJson: object, tokenizerConfig: Record<strin
   const idOf = (t: string | undefined) => (t === undefined ? undefined : tok.token_to_id(t));
   const bosId = idOf(bosText);
   const eosId = idOf(eosText);
+  const plain = (): ChatLayout => {
+    const eot = eosId ?? Object.values(specialTokens)[0];
+    if (eot === undefined) throw new Error(`${name}: the tokenizer has no EOS and no special token to end turns with`);
+    return { header: PLAIN_HEADERS, afterEot: '', eotId: eot, eotText: tok.id_to_token(eot) ?? '', source: 'plain' };
+  };
   let chat: ChatLayout;
   const template = typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined;
   if (template) {
-    const l = layoutFromChatTemplate(template, specialTokens, bosText, eosText);
-    chat = { ...l, eotId: specialTokens[l.eotText] };
-  } else {
-    const eot = eosId ?? Object.values(specialTokens)[0];
-    if (eot === undefined) throw new Error(`${name}: the tokenizer has no EOS and no special token to end turns with`);
-    chat = { header: PLAIN_HEADERS, afterEot: '', eotId: eot, eotText: tok.id_to_token(eot) ?? '', source: 'plain' };
-  }
+    try {
+      const l = layoutFromChatTemplate(template, specialTokens, bosText, eosText);
+      chat = { ...l, eotId: specialTokens[l.eotText] };
+    } catch (err) {
+      // e.g. Llama-2's template, which puts the system text inside the first user turn and ends
+      // turns without a special token: fall back to the plain layout and say why.
+      chat = { ...plain(), note: `chat template not used: ${(err as Error).message}` };
+    }
+  } else chat = plain();
   return {
     name,
     vocabSize,

