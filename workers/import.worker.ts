@@ -2,7 +2,8 @@
 // a picked file or a URL is read chunk by chunk here, off the main thread, with progress and
 // cancel. All parsing and every rejection reason come from src/data.
 import * as Comlink from 'comlink';
-import { importTrajectories, type ImportResult } from '../src/data/importer.ts';
+import { importTrajectories, type ImportResult, type ImportSummary } from '../src/data/importer.ts';
+import type { Trajectory } from '../src/data/trajectory.ts';
 import { blobSource } from '../src/data/sources/browser.ts';
 import type { ImportFormat } from '../src/data/formats.ts';
 
@@ -13,16 +14,29 @@ export interface ImportRequestOptions {
 }
 
 let current: AbortController | undefined;
+// The last import's trajectories stay here until the page has taken them in slices: one big
+// message would deserialize in one long main-thread task.
+let held: Trajectory[] = [];
+
+export interface ImportDone {
+  summary: ImportSummary;
+  count: number;
+}
+
+function hold(r: ImportResult): ImportDone {
+  held = r.trajectories;
+  return { summary: r.summary, count: r.trajectories.length };
+}
 
 const api = {
-  async importFile(file: Blob, name: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportResult> {
+  async importFile(file: Blob, name: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
     current?.abort();
     const abort = (current = new AbortController());
     const { source, totalBytes } = blobSource(file);
-    return importTrajectories(source, { file: name, format: opts.format, signal: abort.signal, totalBytes, onProgress });
+    return hold(await importTrajectories(source, { file: name, format: opts.format, signal: abort.signal, totalBytes, onProgress }));
   },
 
-  async importUrl(url: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportResult> {
+  async importUrl(url: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
     current?.abort();
     const abort = (current = new AbortController());
     const response = await fetch(url, { signal: abort.signal });
@@ -30,13 +44,25 @@ const api = {
     if (!response.body) throw new Error(`could not fetch ${url}: the response has no body`);
     const length = Number(response.headers.get('content-length'));
     const name = decodeURIComponent(new URL(url, self.location.href).pathname.split('/').pop() || url);
-    return importTrajectories(response.body, {
-      file: name,
-      format: opts.format,
-      signal: abort.signal,
-      totalBytes: Number.isFinite(length) && length > 0 ? length : undefined,
-      onProgress,
-    });
+    return hold(
+      await importTrajectories(response.body, {
+        file: name,
+        format: opts.format,
+        signal: abort.signal,
+        totalBytes: Number.isFinite(length) && length > 0 ? length : undefined,
+        onProgress,
+      }),
+    );
+  },
+
+  /** Trajectories [from, from + n) of the last import. */
+  take(from: number, n: number): Trajectory[] {
+    return held.slice(from, from + n);
+  },
+
+  /** Frees the last import's trajectories. */
+  release(): void {
+    held = [];
   },
 
   cancel(): void {

@@ -3,13 +3,19 @@
 // IndexedDB after every change so a reload restores it.
 import type { Trajectory, CriticalCategory, Selection } from '../../data/trajectory.ts';
 import { activeSelection } from '../../data/trajectory.ts';
-import type { ImportResult, ImportSummary } from '../../data/importer.ts';
-import type { ImportWorkerApi } from '../../../workers/import.worker.ts';
+import type { ImportSummary } from '../../data/importer.ts';
+import type { ImportWorkerApi, ImportDone } from '../../../workers/import.worker.ts';
 import { builtinDemos, type BuiltinSource } from './builtin.ts';
 import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
 export const MANUAL_SELECTOR = 'manual';
+
+/** Trajectories per message when taking an import from the worker (keeps each task short). */
+const SLICE = 100;
+
+/** Lets the browser paint and handle input between slices of work. */
+export const yieldToBrowser = () => new Promise<void>((r) => setTimeout(r, 0));
 
 export function builtinDatasetId(src: BuiltinSource): string {
   return `builtin:${src.envs.join('+')}:${src.trainEpisodes}/${src.heldOutEpisodes}:s${src.seed}:m${src.mistakeRate}`;
@@ -49,8 +55,9 @@ class DatasetState {
     return { id: this.id, name: this.name, createdAt: this.createdAt || now, updatedAt: now, origin: this.origin!, trajectories: this.trajectories, report: this.report ?? undefined };
   }
 
-  async save(): Promise<void> {
-    if (this.id) await saveDataset(this.snapshot());
+  /** Saves to IndexedDB; `changed` (indices) limits the write to the chunks holding them. */
+  async save(changed?: number[]): Promise<void> {
+    if (this.id) await saveDataset(this.snapshot(), changed);
   }
 
   /** Restores a stored dataset; false when it is gone. */
@@ -61,7 +68,9 @@ class DatasetState {
     return true;
   }
 
-  async loadBuiltin(src: BuiltinSource): Promise<void> {
+  async loadBuiltin(source: BuiltinSource): Promise<void> {
+    // The source may be a $state proxy (the experiment config): store a plain copy.
+    const src = JSON.parse(JSON.stringify(source)) as BuiltinSource;
     const id = builtinDatasetId(src);
     // Keep selections made earlier on the same demonstrations.
     if (this.id !== id && (await this.restore(id))) return;
@@ -79,15 +88,23 @@ class DatasetState {
     await this.save();
   }
 
-  private async runImport(origin: DatasetOrigin, name: string, go: (api: Comlink.Remote<ImportWorkerApi>, onProgress: (r: number, t?: number) => void) => Promise<ImportResult>) {
+  private async runImport(origin: DatasetOrigin, name: string, go: (api: Comlink.Remote<ImportWorkerApi>, onProgress: (r: number, t?: number) => void) => Promise<ImportDone>) {
     this.importing = true;
     this.error = '';
     this.progress = { read: 0 };
     try {
       this.importer ??= await spawnWorker<ImportWorkerApi>('import', (m) => (this.error = m));
-      const result = await go(this.importer.api, Comlink.proxy((read: number, total?: number) => (this.progress = { read, total })));
+      const api = this.importer.api;
+      const done = await go(api, Comlink.proxy((read: number, total?: number) => (this.progress = { read, total })));
+      const trajectories: Trajectory[] = [];
+      for (let i = 0; i < done.count; i += SLICE) {
+        trajectories.push(...(await api.take(i, SLICE)));
+        this.progress = { read: trajectories.length, total: done.count };
+        await yieldToBrowser();
+      }
+      void api.release();
       const now = new Date().toISOString();
-      this.set({ id: `import:${name}:${now}`, name, createdAt: now, updatedAt: now, origin, trajectories: result.trajectories, report: result.summary });
+      this.set({ id: `import:${name}:${now}`, name, createdAt: now, updatedAt: now, origin, trajectories, report: done.summary });
       await this.save();
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
@@ -124,6 +141,7 @@ class DatasetState {
 
   /** Manual override: a "manual" selection that starts as a copy of the active one. */
   private async editManual(id: string, edit: (sel: Selection) => Selection): Promise<void> {
+    const index = this.trajectories.findIndex((t) => t.id === id);
     this.trajectories = this.trajectories.map((t) => {
       if (t.id !== id) return t;
       const base = activeSelection(t);
@@ -139,7 +157,7 @@ class DatasetState {
       const next = edit({ ...start, critical: start.critical.map((c) => ({ ...c })), createdAt: new Date().toISOString() });
       return { ...t, selections: [...t.selections.filter((s) => s !== existing), next], activeSelection: MANUAL_SELECTOR };
     });
-    await this.save();
+    await this.save([index]);
   }
 
   toggleCritical(id: string, step: number): Promise<void> {

@@ -8,7 +8,7 @@ import type { ImportSummary } from '../../data/importer.ts';
 import type { ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
 
 export const DB_NAME = 'atlas-playground';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 /** Where a dataset came from (never holds secrets). */
 export type DatasetOrigin =
@@ -25,6 +25,20 @@ export interface StoredDataset {
   trajectories: Trajectory[];
   report?: ImportSummary;
 }
+
+/** How a dataset is laid out in IndexedDB: a small record plus its trajectories in chunks,
+ *  so that saving (structured clone on the main thread) happens in short tasks and an edit
+ *  rewrites one chunk, not the whole dataset. */
+interface DatasetRecord extends Omit<StoredDataset, 'trajectories'> {
+  count: number;
+  chunks: number;
+}
+interface ChunkRecord {
+  datasetId: string;
+  index: number;
+  trajectories: Trajectory[];
+}
+export const CHUNK_SIZE = 100;
 
 export interface StoredRun {
   id: string;
@@ -51,7 +65,8 @@ export interface StoredModel {
 export type SettingKey = 'session' | 'oracle-key' | 'oracle-settings';
 
 interface PlaygroundDb extends DBSchema {
-  datasets: { key: string; value: StoredDataset };
+  datasets: { key: string; value: DatasetRecord };
+  chunks: { key: [string, number]; value: ChunkRecord };
   runs: { key: string; value: StoredRun };
   settings: { key: SettingKey; value: unknown };
   models: { key: string; value: StoredModel };
@@ -63,6 +78,7 @@ function db(): Promise<IDBPDatabase<PlaygroundDb>> {
   dbPromise ??= openDB<PlaygroundDb>(DB_NAME, DB_VERSION, {
     upgrade(d) {
       if (!d.objectStoreNames.contains('datasets')) d.createObjectStore('datasets', { keyPath: 'id' });
+      if (!d.objectStoreNames.contains('chunks')) d.createObjectStore('chunks', { keyPath: ['datasetId', 'index'] });
       if (!d.objectStoreNames.contains('runs')) d.createObjectStore('runs', { keyPath: 'id' });
       if (!d.objectStoreNames.contains('settings')) d.createObjectStore('settings');
       if (!d.objectStoreNames.contains('models')) d.createObjectStore('models', { keyPath: 'key' });
@@ -81,18 +97,47 @@ function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-export async function saveDataset(d: StoredDataset): Promise<void> {
-  await (await db()).put('datasets', plain(d));
+// Datasets and runs are built from $state.raw / $state.snapshot values, so they are plain
+// already: storing them directly avoids a JSON round trip of megabytes on the main thread.
+/** Saves a dataset; with `changed` (trajectory indices) only the chunks holding them are rewritten. */
+export async function saveDataset(d: StoredDataset, changed?: Iterable<number>): Promise<void> {
+  const x = await db();
+  const { trajectories, ...meta } = d;
+  const chunks = Math.ceil(trajectories.length / CHUNK_SIZE);
+  const old = await x.get('datasets', d.id);
+  const only = changed && old && old.count === trajectories.length ? new Set([...changed].map((i) => Math.floor(i / CHUNK_SIZE))) : undefined;
+  for (let c = 0; c < chunks; c++) {
+    if (only && !only.has(c)) continue;
+    // One put per task: each structured clone stays short.
+    await x.put('chunks', { datasetId: d.id, index: c, trajectories: trajectories.slice(c * CHUNK_SIZE, (c + 1) * CHUNK_SIZE) });
+  }
+  for (let c = chunks; old && c < old.chunks; c++) await x.delete('chunks', [d.id, c]);
+  await x.put('datasets', { ...meta, count: trajectories.length, chunks });
 }
+
 export async function loadDataset(id: string): Promise<StoredDataset | undefined> {
-  return (await db()).get('datasets', id);
+  const x = await db();
+  const meta = await x.get('datasets', id);
+  if (!meta) return undefined;
+  const trajectories: Trajectory[] = [];
+  for (let c = 0; c < meta.chunks; c++) {
+    const chunk = await x.get('chunks', [id, c]);
+    if (!chunk) throw new Error(`stored dataset "${meta.name}" is missing part ${c + 1} of ${meta.chunks}; delete it in "Stored data" and import it again`);
+    trajectories.push(...chunk.trajectories);
+  }
+  const { count: _count, chunks: _chunks, ...rest } = meta;
+  return { ...rest, trajectories };
 }
+
 export async function deleteDataset(id: string): Promise<void> {
-  await (await db()).delete('datasets', id);
+  const x = await db();
+  const meta = await x.get('datasets', id);
+  for (let c = 0; c < (meta?.chunks ?? 0); c++) await x.delete('chunks', [id, c]);
+  await x.delete('datasets', id);
 }
 
 export async function saveRun(r: StoredRun): Promise<void> {
-  await (await db()).put('runs', plain(r));
+  await (await db()).put('runs', r);
 }
 export async function loadRun(id: string): Promise<StoredRun | undefined> {
   return (await db()).get('runs', id);
@@ -123,7 +168,7 @@ export async function deleteSetting(key: SettingKey): Promise<void> {
 }
 
 export interface StoredSummary {
-  datasets: { id: string; name: string; trajectories: number; updatedAt: string; bytes: number }[];
+  datasets: { id: string; name: string; trajectories: number; updatedAt: string }[];
   runs: { id: string; name: string; arms: string[]; events: number; state: string; updatedAt: string }[];
   models: { key: string; label: string; files: number; bytes: number }[];
   keyRemembered: boolean;
@@ -135,13 +180,7 @@ export interface StoredSummary {
 
 export async function storedSummary(): Promise<StoredSummary> {
   const d = await db();
-  const datasets = (await d.getAll('datasets')).map((x) => ({
-    id: x.id,
-    name: x.name,
-    trajectories: x.trajectories.length,
-    updatedAt: x.updatedAt,
-    bytes: JSON.stringify(x.trajectories).length,
-  }));
+  const datasets = (await d.getAll('datasets')).map((x) => ({ id: x.id, name: x.name, trajectories: x.count, updatedAt: x.updatedAt }));
   const runs = (await d.getAll('runs')).map((r) => ({
     id: r.id,
     name: r.config.name,

@@ -5,12 +5,34 @@
 import type { Selection, Trajectory } from '../../data/trajectory.ts';
 import type { RunProgress, RunSummary } from '../../select/run.ts';
 import type { SelectWorkerApi, WorkerRunOptions } from '../../../workers/select.worker.ts';
-import { dataset } from './dataset.svelte.ts';
+import { dataset, yieldToBrowser } from './dataset.svelte.ts';
 import { experiment } from './experiment.svelte.ts';
 import { getSetting, setSetting, deleteSetting } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
 export const GROUND_TRUTH_SELECTOR = 'ground-truth';
+
+/** Trajectories sent to the worker per call: each message (de)serializes in a short task. */
+const BATCH = 150;
+
+/** Summary of the batches so far plus the one in progress. */
+function combine(a: RunSummary | null, b: RunSummary, total: number): RunSummary {
+  if (!a) return { ...b, total };
+  return {
+    ...b,
+    total,
+    labelled: a.labelled + b.labelled,
+    failed: [...a.failed, ...b.failed],
+    requests: a.requests + b.requests,
+    retries: a.retries + b.retries,
+    cacheHits: a.cacheHits + b.cacheHits,
+    tokens: { prompt: a.tokens.prompt + b.tokens.prompt, completion: a.tokens.completion + b.tokens.completion },
+    cost: a.cost === null || b.cost === null ? (a.cost ?? b.cost) : a.cost + b.cost,
+    repaired: a.repaired + b.repaired,
+    cancelled: a.cancelled || b.cancelled,
+    elapsedMs: a.elapsedMs + b.elapsedMs,
+  };
+}
 
 /** The built-in environments' own labels as a selection (every step whose true role is not routine). */
 export function groundTruthSelection(t: Trajectory, now: string): Selection | undefined {
@@ -36,6 +58,7 @@ class SelectionState {
   progress = $state<{ done: number; total: number } | null>(null);
   summary = $state.raw<RunSummary | null>(null);
   error = $state('');
+  private cancelRequested = false;
   private worker?: WorkerHandle<SelectWorkerApi>;
 
   async init(): Promise<void> {
@@ -127,22 +150,39 @@ class SelectionState {
     }
     this.running = true;
     this.paused = false;
+    this.cancelRequested = false;
     this.progress = { done: 0, total: input.length };
     try {
       const api = await this.api();
-      const result = await api.run(
-        input,
-        this.options(),
-        Comlink.proxy((p: RunProgress) => {
-          this.progress = { done: p.done, total: p.total };
-          this.summary = p.summary;
-        }),
-      );
-      this.summary = result.summary;
-      const name = result.summary.selector;
+      const options = this.options();
+      const out: Trajectory[] = [];
+      let merged: RunSummary | null = null;
+      for (let start = 0; start < input.length; start += BATCH) {
+        if (this.cancelRequested) {
+          // Trajectories never sent keep their old selections; the summary says why.
+          const rest = input.slice(start);
+          out.push(...rest);
+          merged = combine(merged, { ...merged!, labelled: 0, failed: rest.map((t) => ({ id: t.id, reason: 'cancelled' })), requests: 0, retries: 0, cacheHits: 0, tokens: { prompt: 0, completion: 0 }, cost: null, repaired: 0, cancelled: true, elapsedMs: 0 }, input.length);
+          break;
+        }
+        const before = merged;
+        const result = await api.run(
+          input.slice(start, start + BATCH),
+          options,
+          Comlink.proxy((p: RunProgress) => {
+            this.progress = { done: start + p.done, total: input.length };
+            this.summary = combine(before, p.summary, input.length);
+          }),
+        );
+        out.push(...result.trajectories);
+        merged = combine(merged, result.summary, input.length);
+        this.summary = merged;
+        await yieldToBrowser();
+      }
+      const name = merged!.selector;
       // The new selection becomes the one the critical arm trains on.
-      await dataset.replace(result.trajectories.map((t) => (t.selections.some((s) => s.selector === name && s.status === 'labelled') ? { ...t, activeSelection: name } : t)));
-      if (result.summary.labelled > 0) experiment.config.experiment.selector = name;
+      await dataset.replace(out.map((t) => (t.selections.some((s) => s.selector === name && s.status === 'labelled') ? { ...t, activeSelection: name } : t)));
+      if (merged!.labelled > 0) experiment.config.experiment.selector = name;
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     } finally {
@@ -160,6 +200,7 @@ class SelectionState {
     this.paused = false;
   }
   async cancel(): Promise<void> {
+    this.cancelRequested = true;
     await (await this.api()).cancel();
   }
 }

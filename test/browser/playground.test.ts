@@ -1,0 +1,194 @@
+// End-to-end journeys through the playground in headless Chromium (software WebGPU):
+// the built-in default, importing the real ALFWorld transcripts, the heuristic selector,
+// exporting OpenAI JSONL, restoring after a reload, and main-thread jank during a workload.
+// Every test saves a screenshot under test-results/screenshots.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { startHarness, type BrowserHarness } from './harness.ts';
+import { ENVIRONMENTS } from '../../src/envs/registry.ts';
+import { generateDemos } from '../../src/envs/demo.ts';
+import { trajectoriesToJsonl } from '../../src/data/jsonl.ts';
+
+const ALFWORLD = resolve('../shared/data/alfworld-react/alfworld_3prompts.json');
+const haveAlfworld = existsSync(ALFWORLD);
+if (!haveAlfworld) console.warn(`[playground.test] ${ALFWORLD} is missing: the ALFWorld import journey is skipped`);
+
+/** Long tasks (PerformanceObserver 'longtask') and the largest gap between animation frames. */
+const JANK_MONITOR = `
+  window.__jank = { longTasks: [], maxFrameGap: 0, running: false };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (window.__jank.running) window.__jank.longTasks.push(Math.round(e.duration));
+  }).observe({ type: 'longtask', buffered: false });
+  let last = 0;
+  const tick = (t) => {
+    if (window.__jank.running && last) window.__jank.maxFrameGap = Math.max(window.__jank.maxFrameGap, t - last);
+    last = t;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+`;
+
+async function openTab(page: Page, id: string) {
+  await page.click(`#tab-${id}`);
+  await page.waitForSelector(`[data-testid="panel-${id}"]:not([hidden])`);
+}
+
+async function downloadText(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), text: readFileSync(path!, 'utf8') };
+}
+
+describe('playground', () => {
+  let h: BrowserHarness;
+  let page: Page;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    page = await h.newPage();
+    await page.addInitScript(JANK_MONITOR);
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('opens on the built-in demonstrations with the configuration in the URL', async () => {
+    await page.goto(h.baseUrl + '/');
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toMatch(/^\d+ trajectories$/);
+    const n = Number((await page.textContent('[data-testid="dataset-size"]'))!.split(' ')[0]);
+    // Quick demo: household + grid, 32 training and 8 held-out episodes each.
+    expect(n).toBe(80);
+    expect(await page.locator('[data-testid="trajectory-item"]').count()).toBeGreaterThan(10);
+    const url = new URL(page.url());
+    const params = new URLSearchParams(url.hash.slice(1));
+    expect(params.get('preset')).toBe('quick-demo');
+    expect(params.get('arms')).toBe('critical,full');
+    expect(params.get('data')).toBe('builtin:household+grid:32/8:s1:m0.15');
+    expect(await page.textContent('[data-testid="gpu-status"]')).toMatch(/WebGPU/);
+    await h.screenshot(page, 'playground-default');
+  }, 60_000);
+
+  it('reads a shared link: arms and hyperparameters come from the URL, bad values are reported', async () => {
+    const p = await h.newPage();
+    await p.goto(`${h.baseUrl}/#preset=paper-arms&arms=critical,random,bogus&steps=12&lr=0.01&selector=oracle&endpoint=http://127.0.0.1:9/v1&selectorModel=m1&key=sk-secret`);
+    await p.click('#tab-train');
+    await expect.poll(() => p.isChecked('[data-testid="arm-random"]'), { timeout: 30_000 }).toBe(true);
+    expect(await p.isChecked('[data-testid="arm-full"]')).toBe(false);
+    expect(await p.isChecked('[data-testid="arm-critical"]')).toBe(true);
+    expect(await p.inputValue('[data-testid="hyper-steps"]')).toBe('12');
+    const problems = await p.textContent('[data-testid="url-problems"]');
+    expect(problems).toMatch(/unknown arm\(s\) bogus/);
+    expect(problems).toMatch(/API key in a link is ignored/);
+    // The rewritten URL never carries the key.
+    await expect.poll(() => p.url()).toMatch(/arms=critical%2Crandom/);
+    expect(p.url()).not.toMatch(/sk-secret/);
+    await h.screenshot(p, 'playground-shared-link');
+    await p.close();
+  }, 60_000);
+
+  it.skipIf(!haveAlfworld)('imports alfworld_3prompts.json through the file input: 18 trajectories', async () => {
+    await openTab(page, 'data');
+    await page.setInputFiles('[data-testid="file-input"]', ALFWORLD);
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('18 trajectories');
+    expect(await page.textContent('[data-testid="kept-count"]')).toBe('18 trajectories kept');
+    expect(await page.textContent('[data-testid="rejected-count"]')).toBe('0 rejected');
+    expect(await page.locator('[data-testid="trajectory-item"]').count()).toBe(18);
+    // The detail view shows thoughts and actions split apart.
+    expect(await page.locator('[data-testid="trajectory-detail"] [data-testid="step"]').count()).toBeGreaterThan(2);
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('preset')).toBe('byod');
+    await h.screenshot(page, 'playground-import-alfworld');
+  }, 60_000);
+
+  it.skipIf(!haveAlfworld)('runs the heuristic selector and highlights the critical steps', async () => {
+    await openTab(page, 'select');
+    await page.check('input[name="selector"][value="heuristic"]');
+    await page.click('[data-testid="run-selector"]');
+    await expect.poll(() => page.textContent('[data-testid="selection-summary"]'), { timeout: 30_000 }).toMatch(/heuristic: 18 labelled, 0 failed/);
+    const panel = page.locator('[data-testid="panel-select"] [data-testid="trajectory-detail"]');
+    const critical = await panel.locator('[data-testid="step"][data-critical="true"]').count();
+    const all = await panel.locator('[data-testid="step"]').count();
+    expect(critical).toBeGreaterThan(0);
+    // The 30 % budget: floor(0.3 · steps), at least one.
+    expect(critical).toBeLessThanOrEqual(Math.max(1, Math.floor(0.3 * all + 1e-9)));
+    expect(await page.locator('[data-testid="panel-select"] [data-testid="critical-badge"]').count()).toBe(critical);
+    // The mask view colours exactly the critical turns for the critical arm.
+    expect(await page.locator('[data-testid="mask-view"] [data-weight="1"]').count()).toBe(critical);
+    await h.screenshot(page, 'playground-heuristic-selection');
+  }, 60_000);
+
+  it.skipIf(!haveAlfworld)('exports OpenAI JSONL whose weights mark exactly the selected steps', async () => {
+    await openTab(page, 'export');
+    await page.check('[data-testid="format-labels"]');
+    const labels = await downloadText(page, () => page.click('[data-testid="export-data"]'));
+    await page.check('[data-testid="format-openai"]');
+    const openai = await downloadText(page, () => page.click('[data-testid="export-data"]'));
+    expect(openai.name).toMatch(/\.critical\.openai\.jsonl$/);
+    const records = openai.text.trim().split('\n').map((l) => JSON.parse(l));
+    const labelRecords = labels.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(18);
+    expect(labelRecords).toHaveLength(18);
+    let weighted = 0;
+    records.forEach((r: { messages: { role: string; weight?: number }[] }, i: number) => {
+      const assistants = r.messages.filter((m) => m.role === 'assistant');
+      // Only assistant messages carry a weight, and it is 0 or 1.
+      for (const m of r.messages) {
+        if (m.role === 'assistant') expect([0, 1]).toContain(m.weight);
+        else expect(m.weight).toBeUndefined();
+      }
+      const ones = assistants.flatMap((m, k) => (m.weight === 1 ? [k] : []));
+      const steps = (labelRecords[i].steps ?? labelRecords[i].critical?.map((c: { step: number }) => c.step)) as number[];
+      expect(ones).toEqual([...steps].sort((a, b) => a - b));
+      expect(ones.length).toBeGreaterThan(0);
+      expect(ones.length).toBeLessThanOrEqual(Math.max(1, Math.floor(0.3 * assistants.length + 1e-9)));
+      weighted += ones.length;
+    });
+    expect(weighted).toBeGreaterThan(18);
+    expect(await page.textContent('[data-testid="export-message"]')).toMatch(/Saved 18 records/);
+    await h.screenshot(page, 'playground-export');
+  }, 60_000);
+
+  it.skipIf(!haveAlfworld)('restores the data and the selection after a reload', async () => {
+    await openTab(page, 'select');
+    const before = await page.locator('[data-testid="panel-select"] [data-testid="step"][data-critical="true"]').count();
+    await page.reload();
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('18 trajectories');
+    await openTab(page, 'select');
+    const after = await page.locator('[data-testid="panel-select"] [data-testid="step"][data-critical="true"]').count();
+    expect(after).toBe(before);
+    expect(after).toBeGreaterThan(0);
+    expect(await page.inputValue('[data-testid="active-selection"]')).toBe('heuristic');
+    await h.screenshot(page, 'playground-reload-restored');
+  }, 60_000);
+
+  it('keeps the main thread responsive while a worker imports and labels 400 trajectories', async () => {
+    // A realistic workload made from the built-in environments, written to a temp file.
+    const dir = mkdtempSync(join(tmpdir(), 'atlas-ui-'));
+    const file = join(dir, 'many.jsonl');
+    const demos = ENVIRONMENTS.flatMap((def) => (def.taskTypes['held-in'].length ? generateDemos(def, 200, 7, 'held-in') : []));
+    writeFileSync(file, trajectoriesToJsonl(demos));
+    await openTab(page, 'data');
+    await page.evaluate(() => ((window as unknown as { __jank: { running: boolean } }).__jank.running = true));
+    await page.setInputFiles('[data-testid="file-input"]', file);
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 45_000 }).toBe(`${demos.length} trajectories`);
+    await openTab(page, 'select');
+    await page.check('input[name="selector"][value="heuristic"]');
+    await page.click('[data-testid="run-selector"]');
+    await expect.poll(() => page.textContent('[data-testid="selection-summary"]'), { timeout: 45_000 }).toMatch(new RegExp(`heuristic: ${demos.length} labelled`));
+    const jank = await page.evaluate(() => {
+      const j = (window as unknown as { __jank: { running: boolean; longTasks: number[]; maxFrameGap: number } }).__jank;
+      j.running = false;
+      return { longTasks: j.longTasks, maxFrameGap: j.maxFrameGap };
+    });
+    console.log(`[jank] ${demos.length} trajectories: long tasks ${JSON.stringify(jank.longTasks)} ms; largest frame gap ${jank.maxFrameGap.toFixed(0)} ms`);
+    await h.screenshot(page, 'playground-jank-workload');
+    expect(jank.maxFrameGap).toBeGreaterThan(0);
+    expect(Math.max(0, ...jank.longTasks)).toBeLessThanOrEqual(JANK_LIMIT_MS);
+  }, 120_000);
+});
+
+/** The budget for one main-thread task during a workload. */
+const JANK_LIMIT_MS = 50;
