@@ -257,13 +257,16 @@ export interface TokenViewEntry {
   /** Decoded text of the token (for display only; render it as text, never as HTML). Joined,
    *  the texts give the decoded rendering; special tokens a decoder prints as nothing show their name. */
   text: string;
+  /** Character span [start, end) of `text` in the view's `text` (the texts joined). */
+  start: number;
+  end: number;
   segment: SegmentKind;
   step?: number;
   weight: number;
 }
 
 /** What the UI draws: every token of the full rendering with its text, segment, step and weight for an arm. */
-export function tokenView(t: Trajectory, opts: Omit<MaskOptions, 'contextLength'>): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
+export function tokenView(t: Trajectory, opts: Omit<MaskOptions, 'contextLength'>): { text: string; tokens: TokenViewEntry[]; supervisedSteps: number[] } {
   const supervised = armSteps(opts.arm, t, { seed: opts.seed, budget: opts.budget, stepLoss: stepLossFor(t, opts.stepLoss) });
   const r = renderTrajectory(t, opts.tokenizer, opts.agentText);
   const w = tokenWeightsFor(r, supervised);
@@ -274,10 +277,12 @@ export function tokenView(t: Trajectory, opts: Omit<MaskOptions, 'contextLength'
     if (text === '' && specialName.has(r.ids[i])) texts[i] = specialName.get(r.ids[i])!;
   });
   const tokens: TokenViewEntry[] = [];
+  let at = 0;
   for (const seg of r.segments) {
     for (let i = seg.start; i < seg.start + seg.length; i++) {
-      tokens.push({ id: r.ids[i], text: texts[i], segment: seg.kind, ...(seg.step !== undefined && { step: seg.step }), weight: w[i] });
+      tokens.push({ id: r.ids[i], text: texts[i], start: at, end: at + texts[i].length, segment: seg.kind, ...(seg.step !== undefined && { step: seg.step }), weight: w[i] });
+      at += texts[i].length;
     }
   }
-  return { tokens, supervisedSteps: supervised };
+  return { text: texts.join(''), tokens, supervisedSteps: supervised };
 }

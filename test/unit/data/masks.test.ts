@@ -189,9 +189,18 @@ describe('batches and the UI view', () => {
 
   it('tokenView lists every token with text, segment, step and weight; texts rebuild the rendering', () => {
     const tok = defaultTok();
-    const { tokens, supervisedSteps } = tokenView(traj, { arm: 'critical', tokenizer: tok });
+    const { tokens, supervisedSteps, text } = tokenView(traj, { arm: 'critical', tokenizer: tok });
     expect(supervisedSteps).toEqual([1, 4, 5]);
-    const text = tokens.map((t) => t.text).join('');
+    expect(tokens.map((t) => t.text).join('')).toBe(text);
+    for (const t of tokens) expect(text.slice(t.start, t.end)).toBe(t.text);
+    // The weighted spans cover exactly each chosen agent turn followed by <|end|>.
+    const spans: string[] = [];
+    tokens.forEach((t, i) => {
+      if (t.weight !== 1) return;
+      if (i === 0 || tokens[i - 1].weight !== 1) spans.push('');
+      spans[spans.length - 1] += text.slice(t.start, t.end);
+    });
+    expect(spans).toEqual([1, 4, 5].map((s) => `${traj.steps[s].agent}<|end|>`));
     expect(text).toContain(`<|assistant|>${traj.steps[4].agent}<|end|>`);
     expect(text).toContain(`<|user|>${traj.instruction}<|end|>`);
     expect(tokens.filter((t) => t.weight === 1).every((t) => (t.segment === 'agent' || t.segment === 'eot') && supervisedSteps.includes(t.step!))).toBe(true);
