@@ -99,7 +99,8 @@ export function messagesToTurns(list: unknown[], listPath: string): Turn[] {
     if (!isObj(m)) throw new Error(`${where} is not an object`);
     const rawRole = m.role !== undefined ? m.role : m.from;
     if (typeof rawRole !== 'string') throw new Error(`${where} has no role/from string`);
-    const role = ROLE_MAP[rawRole.toLowerCase()];
+    const key = rawRole.toLowerCase();
+    const role = Object.hasOwn(ROLE_MAP, key) ? ROLE_MAP[key] : undefined; // not "constructor", "__proto__", …
     if (!role) throw new Error(`${where} has an unknown role "${rawRole.slice(0, 40)}"`);
     return { role, text: contentText(m, where), ...messageFlag(m, where) };
   });

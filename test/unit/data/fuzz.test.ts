@@ -33,6 +33,8 @@ const invalid: ((r: Rec, rng: Rng) => void)[] = [
   (r) => { r.conversations = [{ from: 'human', value: 'only a task' }]; },
   (r) => { (r.conversations as unknown[])[1] = null; },
   (r) => { delete (r.conversations as Rec[])[1].from; },
+  (r) => { (r.conversations as Rec[])[1].from = 'constructor'; },
+  (r) => { (r.conversations as Rec[])[1].from = '__proto__'; },
 ];
 
 describe('fuzz', () => {
