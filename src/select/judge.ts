@@ -94,11 +94,14 @@ export function fitScoreMessages(
 export class LocalJudge implements ModelSelector {
   readonly name: string;
   readonly promptVersion: string;
+  readonly cacheSalt: string;
   readonly stats = { requests: 0, retries: 0, tokens: { prompt: 0, completion: 0 } };
 
   constructor(readonly lm: JudgeModel, readonly options: JudgeOptions) {
     this.name = `judge:${lm.id}`;
     this.promptVersion = options.mode === 'generate' ? PROMPT_VERSION : JUDGE_SCORE_VERSION;
+    // Settings that change the answer are part of the cache key (the prompt version alone is not enough).
+    this.cacheSalt = options.mode === 'generate' ? `maxNewTokens=${options.maxNewTokens ?? 512}` : `maxStepChars=${options.maxStepChars ?? 300}`;
   }
 
   get model() {

@@ -28,6 +28,8 @@ export interface ModelSelector {
   readonly model: string;
   readonly promptVersion: string;
   readonly stats: { requests: number; retries: number; tokens: { prompt: number; completion: number } };
+  /** Settings besides prompt version, model and budget that change the answer (joined into the cache key). */
+  readonly cacheSalt?: string;
   select(t: Trajectory, budget: number, control: RunControl): Promise<SelectOutcome>;
 }
 
@@ -151,6 +153,11 @@ async function selectWithoutModel(kind: SelectorKind, t: Trajectory, options: Ru
   }
 }
 
+/** The cache key of a model selector's answer: content, prompt version (+ salt), model, budget. */
+function modelCacheKey(t: Trajectory, m: Pick<ModelSelector, 'promptVersion' | 'model' | 'cacheSalt'>, budget: number): Promise<string> {
+  return selectionCacheKey(t, m.cacheSalt ? `${m.promptVersion}|${m.cacheSalt}` : m.promptVersion, m.model, budget);
+}
+
 /** Selectors whose answer is a critical-step selection the critical arm should train on. */
 const CRITICAL_SELECTORS: readonly SelectorKind[] = ['oracle', 'judge', 'heuristic'];
 
@@ -178,7 +185,7 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
   if (!(budget > 0 && budget <= 1)) throw new Error(`budget must be in (0, 1] (got ${budget})`);
   if (!SELECTOR_KINDS.includes(options.selector)) throw new Error(`unknown selector "${options.selector}" (one of ${SELECTOR_KINDS.join(', ')})`);
   if (options.selector === 'highest-loss' && !options.stepLoss) {
-    throw new Error('highest-loss needs the base model per-step loss: give a model (--model) so the engine can compute it');
+    throw new Error('highest-loss needs the base model per-step loss (options.stepLoss; CLI: --step-loss or --model)');
   }
   const control = hooks.control ?? new RunControl();
   const model = modelSelectorFor(options);
@@ -239,7 +246,7 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
         const picked = await selectWithoutModel(options.selector, t, options, budget);
         return { ...base(), status: 'labelled', critical: picked.critical, ...(picked.budget !== undefined ? { budget: picked.budget } : {}), ...(picked.repairs?.length ? { repairs: picked.repairs } : {}) };
       }
-      const key = options.cache ? await selectionCacheKey(t, model.promptVersion, model.model, budget) : '';
+      const key = options.cache ? await modelCacheKey(t, model, budget) : '';
       const cached = options.cache ? await options.cache.get(key) : undefined;
       const common = { budget, promptVersion: model.promptVersion, model: model.model };
       if (cached) {
@@ -248,17 +255,22 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
       }
       const outcome = await model.select(t, budget, control);
       if (!outcome.ok) return failed(outcome.error);
-      await options.cache?.put({
-        key,
-        promptVersion: model.promptVersion,
-        model: model.model,
-        budget,
-        plan: outcome.plan,
-        critical: outcome.critical,
-        repairs: outcome.repairs,
-        usage: outcome.usage,
-        createdAt: now().toISOString(),
-      });
+      try {
+        await options.cache?.put({
+          key,
+          promptVersion: model.promptVersion,
+          model: model.model,
+          budget,
+          plan: outcome.plan,
+          critical: outcome.critical,
+          repairs: outcome.repairs,
+          usage: outcome.usage,
+          createdAt: now().toISOString(),
+        });
+      } catch (err) {
+        // The answer is paid for: keep it, and say it will be asked for again next time.
+        outcome.repairs.push(`not cached: ${err instanceof Error ? err.message : String(err)}`);
+      }
       return { ...base(), status: 'labelled', critical: outcome.critical, ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), repairs: outcome.repairs, ...common };
     } catch (err) {
       if (err instanceof CancelledError || control.isCancelled) return failed('cancelled');
@@ -318,7 +330,7 @@ export async function dryRun(input: readonly Trajectory[], options: RunOptions):
   for (const t of input) {
     const messages = buildSelectorMessages(t, budget);
     const promptTokens = estimateMessageTokens(messages);
-    const cached = options.cache ? Boolean(await options.cache.get(await selectionCacheKey(t, promptVersion, model, budget))) : false;
+    const cached = options.cache ? Boolean(await options.cache.get(await modelCacheKey(t, options.model ?? { promptVersion, model }, budget))) : false;
     report.prompts.push({ id: t.id, messages, promptTokens, cached });
     if (cached) report.cached++;
     else if (t.steps.length > 0) {

@@ -115,3 +115,33 @@ describe('score-mode question fitting', () => {
     expect(count(buildScoreMessages(t, 10, 300, fit.window! + 1))).toBeGreaterThan(limit);
   });
 });
+
+describe('judge answers in the cache', () => {
+  it('reuses a score-mode answer only with the same settings', async () => {
+    const { MemoryCacheStore } = await import('../../../src/select/cache.ts');
+    let calls = 0;
+    const lm: JudgeModel = {
+      id: 'scripted',
+      maxContext: 100_000,
+      async generate() {
+        throw new Error('not used');
+      },
+      async yesNoLogOdds(messages) {
+        calls++;
+        return { logOdds: Number(/is step (\d+)/.exec(messages[0].content)![1]), promptTokens: 10 };
+      },
+      countTokens: () => 10,
+    };
+    const cache = new MemoryCacheStore();
+    const ts = [makeTrajectory('c1', 7)];
+    const first = await runSelection(ts, { selector: 'judge', model: new LocalJudge(lm, { mode: 'score' }), cache });
+    expect(first.trajectories[0].selections[0].critical.map((c) => c.step)).toEqual([6, 5]); // highest log-odds first
+    expect(calls).toBe(7);
+    const again = await runSelection(ts, { selector: 'judge', model: new LocalJudge(lm, { mode: 'score' }), cache });
+    expect(again.summary.cacheHits).toBe(1);
+    expect(calls).toBe(7);
+    const other = await runSelection(ts, { selector: 'judge', model: new LocalJudge(lm, { mode: 'score', maxStepChars: 50 }), cache });
+    expect(other.summary.cacheHits).toBe(0);
+    expect(calls).toBe(14);
+  });
+});

@@ -221,6 +221,14 @@ describe('oracle against a mock OpenAI-compatible server', () => {
     }
   });
 
+  it('keeps an answer whose cache write failed, and says so', async () => {
+    server = await startMockOpenAI(() => ({ kind: 'good' }));
+    const broken = { get: async () => undefined, put: async () => { throw new Error('disk full'); } };
+    const { trajectories, summary } = await runSelection([makeTrajectory('nc', 5)], { ...oracleOptions(server), cache: broken });
+    expect(summary.labelled).toBe(1);
+    expect(sel(trajectories[0]).repairs).toEqual(['not cached: disk full']);
+  });
+
   it('dry run sends nothing and estimates tokens for the whole dataset', async () => {
     server = await startMockOpenAI(() => ({ kind: 'good' }));
     const ts = Array.from({ length: 5 }, (_, i) => makeTrajectory(`d${i}`, 10));
