@@ -113,8 +113,8 @@ async function peekLayout(chunks: AsyncIterator<string>, maxLine: number) {
     };
     const lastLineComplete = done || head.indexOf('\n', first) >= 0;
     layout = parses(lines[0]) || (lastLineComplete && lines[1] !== undefined && lines[1].trimStart().startsWith('{') && parses(lines[1])) ? 'jsonl' : 'json-object';
-    // A single huge first line that does not parse is a broken JSONL record more often than a document.
-    if (layout === 'json-object' && head[first] === '"') layout = 'jsonl';
+    // Text that merely starts with a quote is a transcript, not JSON.
+    if (layout === 'json-object' && head[first] === '"') layout = 'text';
   } else layout = 'text';
   async function* replay(): AsyncGenerator<string> {
     if (head) yield head;

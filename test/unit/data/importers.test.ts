@@ -190,6 +190,14 @@ describe('more layouts', () => {
     expect(trajectories.map((t) => t.id)).toEqual(['webshop_6', 'webshop_7']);
   });
 
+  it('a transcript that starts with a quote is text; JSONL of transcript strings is JSONL', async () => {
+    const text = '"Find the key," says the note.\n> open drawer 1\nYou see a key 1.\n';
+    const t = await importText(text, { file: 'q.txt' });
+    expect([t.summary.layout, t.trajectories.length, t.trajectories[0]?.instruction]).toEqual(['text', 1, '"Find the key," says the note.']);
+    const j = await importText([text, text].map((x) => JSON.stringify(x)).join('\n'));
+    expect([j.summary.layout, j.trajectories.length]).toEqual(['jsonl', 2]);
+  });
+
   it('JSONL whose lines are message lists is JSONL, not one JSON list', async () => {
     const line = JSON.stringify([{ role: 'user', content: 'task' }, { role: 'assistant', content: 'act' }]);
     const { trajectories, summary } = await importText(`${line}\n${line}\n${line}\n`);
