@@ -198,6 +198,14 @@ describe('more layouts', () => {
     expect([j.summary.layout, j.trajectories.length]).toEqual(['jsonl', 2]);
   });
 
+  it('an over-long element of a JSON list is reported and its neighbours kept', async () => {
+    const big = { conversations: [{ from: 'human', value: 'x'.repeat(3000) }, { from: 'gpt', value: 'y' }] };
+    const text = JSON.stringify([agentgym, big, agentgym], null, 1);
+    const { trajectories, summary } = await importText(text, { file: 'l.json', maxLineChars: 2000 }, 500);
+    expect(trajectories.map((t) => t.id)).toEqual(['webshop_6', 'webshop_6#2']);
+    expect(summary.rejected).toEqual([{ file: 'l.json', line: expect.any(Number), path: '$[1]', reason: expect.stringMatching(/^element is \d+ characters long, over the 2000-character limit$/) }]);
+  });
+
   it('JSONL whose lines are message lists is JSONL, not one JSON list', async () => {
     const line = JSON.stringify([{ role: 'user', content: 'task' }, { role: 'assistant', content: 'act' }]);
     const { trajectories, summary } = await importText(`${line}\n${line}\n${line}\n`);
