@@ -8,7 +8,10 @@ import { defaultTokenizer } from '../defaultTokenizer.ts';
 import type { ByteSource } from '../lines.ts';
 
 export function nodeFileSource(file: string): { source: ByteSource; totalBytes: number } {
-  const totalBytes = statSync(file).size;
+  if (!existsSync(file)) throw new Error(`input file ${file} not found`);
+  const stat = statSync(file);
+  if (!stat.isFile()) throw new Error(`${file} is not a file`);
+  const totalBytes = stat.size;
   return { source: createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, totalBytes };
 }
 
