@@ -8,7 +8,7 @@ import type { Model } from './model.ts';
 import { Workspace } from './workspace.ts';
 import { Plan, type Dispatch, type View } from './gpu/plan.ts';
 import { upload } from './gpu/resources.ts';
-import type { MatmulVariant } from './kernels/matmul.ts';
+import { defaultMatmulVariant, type MatmulVariant } from './kernels/matmul.ts';
 import { adamw, gradNormFinish, gradNormPartial, GRADNORM_GROUPS, HYPER_FIELDS } from './kernels/optimizer.ts';
 import { encodeBackward, encodeForward, type InputViews } from './layers.ts';
 import { effectiveWeights, tokenCsr, validateBatch, type TokenBatch } from './batch.ts';
@@ -68,7 +68,7 @@ export interface TrainerOptions {
   /** Size of the workspace created when none is given (default: the model's context, batch 4). */
   maxBatch?: number;
   maxSeqLen?: number;
-  /** Matmul kernel variant (default register8x8; 'shared' = workgroup-memory tiles). */
+  /** Matmul kernel variant (default: defaultMatmulVariant(adapter); 'shared' = workgroup-memory tiles). */
   matmul?: MatmulVariant;
   /** One matmul for q/k/v and for gate/up when their weights are adjacent (default true). */
   fuseProjections?: boolean;
@@ -111,7 +111,7 @@ export class Trainer {
     this.model = model;
     this.hyper = { ...DEFAULT_HYPER, ...hyper };
     checkHyper(this.hyper);
-    this.variant = opts.matmul ?? 'register8x8';
+    this.variant = opts.matmul ?? defaultMatmulVariant(model.ctx.description);
     this.fuse = opts.fuseProjections ?? true;
     this.device = model.ctx.device;
     const res = model.res;

@@ -1,4 +1,4 @@
-// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register8x8|register|register8x4|register4x8|shared] [--json]`:
+// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json]`:
 // trains a named model size on random tokens and reports throughput. Every timed step is
 // finished on the GPU (onSubmittedWorkDone) before the next starts.
 import { cpus, loadavg } from 'node:os';
@@ -20,25 +20,25 @@ export const command: Command = {
       config: { type: 'string', default: 'S' },
       steps: { type: 'string' },
       warmup: { type: 'string' },
-      matmul: { type: 'string', default: 'register8x8' },
+      matmul: { type: 'string' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register|register8x4|register4x8|shared] [--json]');
+      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json]');
       return 0;
     }
     const preset = getPreset(values.config!);
     const steps = intOption('bench', values.steps, 'steps', 5);
     const warmup = intOption('bench', values.warmup, 'warmup', 2);
-    if (!MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
+    if (values.matmul !== undefined && !MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
     const c = preset.config;
     const B = preset.batch;
     const T = c.maxSeqLen;
     const ctx = await createGpuContext();
     const model = await createModel(ctx, c, { seed: 1 });
-    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant });
+    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined });
     const rng = new Rng(7);
     const batch = (): TokenBatch => {
       const ids = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
@@ -47,13 +47,17 @@ export const command: Command = {
     };
     for (let i = 0; i < warmup; i++) await trainer.step([batch()]);
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let lastLoss = NaN;
     for (let i = 0; i < steps; i++) {
       const b = batch();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const result = await trainer.step([b]); // resolves once the loss is read back
       await ctx.device.queue.onSubmittedWorkDone();
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuTimes.push((c.user + c.system) / 1000);
       lastLoss = result.loss;
     }
     const msPerStep = median(times);
@@ -67,9 +71,12 @@ export const command: Command = {
       nonEmbeddingParams: nonEmbeddingParams(c),
       batch: B,
       seqLen: T,
-      matmul: values.matmul,
+      matmul: trainer.variant,
       steps,
       msPerStep: round(msPerStep, 1),
+      // CPU time of this process (SwiftShader's threads included) per step: less sensitive
+      // than wall time to other processes on a shared machine
+      cpuMsPerStep: round(median(cpuTimes), 1),
       tokensPerSecond: round(tokensPerSecond, 1),
       modelFlopsPerToken: flopsPerToken,
       modelGflopsPerSecond: round((flopsPerToken * tokensPerSecond) / 1e9, 3),
@@ -85,7 +92,7 @@ export const command: Command = {
     if (values.json) console.log(JSON.stringify(result));
     else {
       console.log(`config ${result.config}: ${result.model} (${result.params} params, ${result.nonEmbeddingParams} non-embedding), batch ${B} × ${T}, matmul ${result.matmul}`);
-      console.log(`  ${result.msPerStep} ms/step (median of ${steps}), ${result.tokensPerSecond} tokens/s`);
+      console.log(`  ${result.msPerStep} ms/step (median of ${steps}), ${result.tokensPerSecond} tokens/s; ${result.cpuMsPerStep} CPU-ms/step`);
       console.log(`  model FLOPs/token ${flopsPerToken} → ${result.modelGflopsPerSecond} GFLOP/s`);
       console.log(`  ${result.dispatchesPerStep} dispatches/step, GPU bytes held ${result.gpuBytes}`);
       console.log(`  adapter: ${result.adapter}`);
@@ -106,7 +113,7 @@ const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 /** Times every dispatch of a step on its own (submit + onSubmittedWorkDone) and prints the
  *  total per kernel: slow, but shows where a step's time goes. */
 async function profile(device: GPUDevice, trainer: Trainer, B: number, T: number): Promise<void> {
-  const byKernel = new Map<string, { ms: number; count: number }>();
+  const byKernel = new Map<string, { ms: number; cpuMs: number; count: number }>();
   for (const d of trainer.stepDispatches(B, T)) {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -115,15 +122,19 @@ async function profile(device: GPUDevice, trainer: Trainer, B: number, T: number
     pass.dispatchWorkgroups(...d.workgroups);
     pass.end();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
-    const e = byKernel.get(d.label) ?? { ms: 0, count: 0 };
+    const c = process.cpuUsage(c0);
+    const e = byKernel.get(d.label) ?? { ms: 0, cpuMs: 0, count: 0 };
     e.ms += performance.now() - t0;
+    e.cpuMs += (c.user + c.system) / 1000;
     e.count++;
     byKernel.set(d.label, e);
   }
-  const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
+  const rows = [...byKernel].sort((a, b) => b[1].cpuMs - a[1].cpuMs);
   const total = rows.reduce((a, [, e]) => a + e.ms, 0);
-  console.log(`profile (each dispatch submitted alone; total ${total.toFixed(1)} ms):`);
-  for (const [k, e] of rows) console.log(`  ${k.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.count).padStart(4)}×`);
+  const totalCpu = rows.reduce((a, [, e]) => a + e.cpuMs, 0);
+  console.log(`profile (each dispatch submitted alone; total ${total.toFixed(1)} ms wall, ${totalCpu.toFixed(1)} ms CPU):`);
+  for (const [k, e] of rows) console.log(`  ${k.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms ${e.cpuMs.toFixed(1).padStart(8)} CPU-ms ${String(e.count).padStart(4)}×`);
 }

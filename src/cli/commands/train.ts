@@ -20,7 +20,7 @@ import { MATMUL_VARIANTS, type MatmulVariant } from '../../engine/kernels/matmul
 
 const USAGE = `usage: atlas train --model <path|preset:NAME> --data <file.jsonl> --steps N
   [--lr ${DEFAULT_HYPER.lr}] [--warmup ${DEFAULT_HYPER.warmupSteps}] [--min-lr-ratio ${DEFAULT_HYPER.minLrRatio}] [--weight-decay ${DEFAULT_HYPER.weightDecay}]
-  [--grad-clip ${DEFAULT_HYPER.gradClip}] [--batch 4] [--accum 1] [--seq <context>] [--seed 1] [--out atlas-train-out] [--matmul register8x8|register|register8x4|register4x8|shared]
+  [--grad-clip ${DEFAULT_HYPER.gradClip}] [--batch 4] [--accum 1] [--seq <context>] [--seed 1] [--out atlas-train-out] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared]
   JSONL lines: {"input_ids": [...], "labels"?: [...], "weights"?: [...]}; labels default to input_ids shifted by one.
   Sequences longer than --seq are cut into windows of --seq tokens (all positions kept); shorter ones are padded with weight 0.`;
 
@@ -104,7 +104,7 @@ export const command: Command = {
       seq: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
-      matmul: { type: 'string', default: 'register8x8' },
+      matmul: { type: 'string' },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
@@ -130,7 +130,7 @@ export const command: Command = {
     const longest = Math.max(...rows.map((r) => r.ids.length));
     const T = intOption('train', values.seq, 'seq', Math.min(config.maxSeqLen, longest));
     if (T < 1 || T > config.maxSeqLen) throw new Error(`--seq must be in 1..${config.maxSeqLen} (the model's context)`);
-    if (!MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
+    if (values.matmul !== undefined && !MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
     const data = windows(rows, T);
     const ctx = await createGpuContext();
     const model = await createModel(ctx, config, tensors);
@@ -145,7 +145,7 @@ export const command: Command = {
         gradClip: numberOption('train', values['grad-clip'], 'grad-clip', DEFAULT_HYPER.gradClip),
         accumSteps: accum,
       },
-      { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant },
+      { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined },
     );
     // Epochs over the windows in a seeded shuffled order.
     const rng = new Rng(seed);

@@ -16,11 +16,18 @@
 // multiples of 4; the row count N·T may be anything (rows are clamped, K tails masked).
 import type { Kernel } from '../gpu/resources.ts';
 
-export const MATMUL_VARIANTS = ['register8x8', 'register', 'register8x4', 'register4x8', 'shared'] as const;
+export const MATMUL_VARIANTS = ['register8x8', 'register8x16', 'register16x8', 'register', 'register8x4', 'register4x8', 'shared'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
+/** Default variant for an adapter: on CPU (software) adapters such as SwiftShader the
+ *  widest register tile measured fastest (fewer loads per multiply-add, no barriers);
+ *  on GPUs a moderate 8×8 thread tile (fewer registers). */
+export function defaultMatmulVariant(adapterDescription: string): MatmulVariant {
+  return /swiftshader|fallback|llvmpipe|lavapipe|cpu/i.test(adapterDescription) ? 'register8x16' : 'register8x8';
+}
+
 /** Rows × columns each thread computes in the register variants. */
-const TILES: Record<string, [number, number]> = { register: [4, 4], register8x4: [8, 4], register4x8: [4, 8], register8x8: [8, 8] };
+const TILES: Record<string, [number, number]> = { register: [4, 4], register8x4: [8, 4], register4x8: [4, 8], register8x8: [8, 8], register8x16: [8, 16], register16x8: [16, 8] };
 /** 'store': C = A·B; 'accumulate': C += A·B; 'residual': C = R + A·B (R another binding). */
 export type MatmulMode = 'store' | 'accumulate' | 'residual';
 

@@ -16,6 +16,7 @@ beforeAll(async () => {
 describe('gradients match PyTorch', () => {
   const setups = [
     { variant: 'register8x8', fuse: true },
+    { variant: 'register8x16', fuse: true },
     { variant: 'register', fuse: true },
     { variant: 'shared', fuse: true },
     { variant: 'register8x8', fuse: false }, // one matmul per projection weight (column blocks)
