@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   eval: () => import('./commands/eval.ts'),
   select: () => import('./commands/select.ts'),
   score: () => import('./commands/score.ts'),
+  experiment: () => import('./commands/experiment.ts'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,16 +2,9 @@
 // `generateBatch(prompts, opts) → completions` (the engine's KV-cache generator), so this
 // module stays free of the engine and testable with a fake.
 //
-// Wiring a real model (for the lead): implement `loadModelPolicy(path)` below; `atlas eval
-// --model <path>` calls it. For a model trained by this project, return
-// `modelTurnPolicy(gen, tok, {maxNewTokens})` from src/experiment/policy.ts: it renders the
-// prompt token for token as training did (src/data/render.ts via src/experiment/prompt.ts)
-// and stops at the learned end-of-turn token. For a model that only knows plain text, use
-// `modelPolicy(engineGenerateBatch(gen, tok, {stopTokens}))` (./engine-adapter.ts), which
-// prompts with renderEpisodePrompt. Either way: load the model and tokenizer
-// (engine/weights/load-node.ts), createGpuContext(), uploadParams(), createGenerator() as
-// src/cli/commands/generate.ts does. That needs Node file access and WebGPU, which is why it
-// is not done inside this pure module.
+// A model trained by this project is evaluated through src/experiment/policy.ts
+// (modelTurnPolicy), which renders prompts token for token as training did; this text-level
+// policy suits models that only know plain text (with ./engine-adapter.ts).
 import type { Policy } from './policy.ts';
 import { renderEpisodePrompt } from './prompt.ts';
 
@@ -51,11 +44,4 @@ export function modelPolicy(generateBatch: GenerateBatch, opts: ModelPolicyOptio
       return outs.map((o) => gen.stop.reduce((text, s) => (text.includes(s) ? text.slice(0, text.indexOf(s)) : text), o));
     },
   };
-}
-
-/** Loads a trained model as a policy. Not wired yet: the engine's generator is being built. */
-export async function loadModelPolicy(path: string): Promise<Policy> {
-  throw new Error(
-    `a model policy is not available yet: loading "${path}" needs the engine's batched generator, which is not wired into src/envs/model-policy.ts (loadModelPolicy). Use --model expert or --model random.`,
-  );
 }

@@ -21,6 +21,9 @@ export interface EpisodeResult {
 export interface RolloutOptions {
   /** Episodes stepped together per policy call (default 16). */
   batchSize?: number;
+  /** Ends an episode as a failure after this many agent turns, below the environment's own
+   *  step limit (cheap evaluations of weak models). Default: the environment's limit. */
+  maxSteps?: number;
 }
 
 /** Runs one episode per seed, batched: every policy call gets the still-running episodes of a batch. */
@@ -36,6 +39,7 @@ export async function runEpisodes(def: EnvDefinition, seeds: readonly number[], 
       return { state, done: false, success: false, reward: 0, invalid: 0 };
     });
     for (;;) {
+      if (opts.maxSteps !== undefined) for (const e of batch) if (!e.done && e.state.steps.length >= opts.maxSteps) e.done = true;
       const live = batch.filter((e) => !e.done);
       if (live.length === 0) break;
       const turns = await policy.act(live.map((e) => e.state));

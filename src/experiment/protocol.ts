@@ -43,6 +43,12 @@ export interface ExperimentConfig {
   /** Run environment rollouts every N steps (0 = only at the end). */
   rolloutEvery: number;
   rolloutEpisodes: number;
+  /** Held-out queries for next-action accuracy per evaluation (default 32). */
+  nextActionQueries?: number;
+  /** Agent turns per rollout episode before it counts as failed (default: the environment's limit). */
+  rolloutMaxSteps?: number;
+  /** New tokens a model may write per agent turn in evaluation (default 48). */
+  maxTurnTokens?: number;
 }
 
 /** One training step of one arm. */

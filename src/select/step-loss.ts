@@ -1,8 +1,8 @@
 // Per-step base-model loss for the highest-loss selector. Two sources:
 //   - a JSON-lines file of {"id": "...", "stepLoss": [per-step mean CE, ...]} (any tool can write it);
-//   - the engine, from a base model: NOT WIRED YET. engineStepLoss() is the hook the engine's
-//     owner completes (per-step mean token cross-entropy of each agent turn, with the whole
-//     trajectory as context); until then it throws a clear error.
+//   - the engine, from a base model: src/cli/model-policy.ts (modelStepLoss) in Node, which uses
+//     src/experiment/step-loss.ts (per-step mean token cross-entropy of each agent turn, with
+//     the whole trajectory as context).
 import type { Trajectory } from '../data/trajectory.ts';
 
 export type StepLossFn = (t: Trajectory) => Promise<readonly number[]> | readonly number[];
@@ -28,12 +28,4 @@ export function stepLossFromJsonl(text: string, file = '<step-loss>'): StepLossF
     if (!loss) throw new Error(`no per-step loss for trajectory "${t.id}" in ${file}`);
     return loss;
   };
-}
-
-/** Per-step loss of `modelPath` computed with the WebGPU engine. To be completed by the engine owner. */
-export async function engineStepLoss(modelPath: string): Promise<StepLossFn> {
-  throw new Error(
-    `computing per-step loss with the engine (model "${modelPath}") is not wired into selection yet; ` +
-      'pass --step-loss <file.jsonl> with {"id", "stepLoss": [...]} lines instead',
-  );
 }

@@ -5,7 +5,7 @@ import { intOption, parseCommandArgs, requireOption } from '../args.ts';
 import { resolveEnvs } from '../../envs/registry.ts';
 import { SPLITS, type Split } from '../../envs/types.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../envs/policy.ts';
-import { loadModelPolicy } from '../../envs/model-policy.ts';
+import { loadModelPolicy } from '../model-policy.ts';
 import { formatReport } from '../../envs/report.ts';
 import { evaluatePolicy } from '../../envs/evaluate.ts';
 import { parseSplit } from './env.ts';
@@ -15,7 +15,7 @@ const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [
 async function policyFor(model: string, seed: number): Promise<Policy> {
   if (model === 'expert') return expertPolicy();
   if (model === 'random') return randomPolicy(seed);
-  return loadModelPolicy(model);
+  return loadModelPolicy(model, { seed });
 }
 
 export const command: Command = {

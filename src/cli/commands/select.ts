@@ -13,7 +13,8 @@ import { parseTrajectoriesJsonl, trajectoriesToJsonl } from '../../data/jsonl.ts
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
 import { runSelection, dryRun, SELECTOR_KINDS, type RunOptions, type SelectorKind, type RunProgress } from '../../select/run.ts';
 import { FileCacheStore, DEFAULT_CACHE_DIR } from '../../select/cache-node.ts';
-import { stepLossFromJsonl, engineStepLoss } from '../../select/step-loss.ts';
+import { stepLossFromJsonl } from '../../select/step-loss.ts';
+import { modelStepLoss } from '../model-policy.ts';
 import type { JudgeMode } from '../../select/judge.ts';
 
 const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTOR_KINDS.join('|')} --out <labelled.jsonl>
@@ -23,7 +24,7 @@ const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTO
                 [--price-prompt P --price-completion P   (per 1M tokens, for the cost estimate)]
   judge:        --model <local model folder | hub id> [--judge-mode score|generate] [--runtime node|wasm]
                 [--max-new-tokens 512] [--max-step-chars 300 (score mode)] [--allow-remote]
-  highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model> (engine; not wired yet)
+  highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model: HF folder, .bin or preset:NAME> (per-step loss on WebGPU)
   cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)`;
 
 function progressLine(p: RunProgress): string {
@@ -127,7 +128,7 @@ export const command: Command = {
       });
     } else if (selector === 'highest-loss') {
       if (values['step-loss']) options.stepLoss = stepLossFromJsonl(await readFile(values['step-loss'], 'utf8'), values['step-loss']);
-      else if (values.model) options.stepLoss = await engineStepLoss(values.model);
+      else if (values.model) options.stepLoss = await modelStepLoss(values.model, trajectories, { seed: intOption('select', values.seed, 'seed', 0) });
       else throw new Error('highest-loss needs the base model per-step loss: pass --step-loss <file.jsonl> or --model <base model>');
     }
 

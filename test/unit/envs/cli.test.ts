@@ -43,6 +43,6 @@ describe('atlas env / eval', () => {
     expect(totals.map((r: { env: string; split: string }) => `${r.env} ${r.split}`)).toEqual(['household held-in', 'household held-out', 'grid held-in', 'grid held-out', 'crafting held-out']);
     expect(totals.every((r: { successRate: number }) => r.successRate === 1)).toBe(true);
     expect(rep.skipped[0]).toMatch(/crafting has no held-in tasks/);
-    expect(() => atlas(['eval', '--model', '/nope/model', '--env', 'grid', '--episodes', '2'])).toThrow(/not available yet/);
+    expect(() => atlas(['eval', '--model', '/nope/model', '--env', 'grid', '--episodes', '2'])).toThrow(/model path \/nope\/model does not exist/);
   }, 60_000);
 });

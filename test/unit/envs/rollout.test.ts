@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, getEnv } from '../../../src/envs/registry.ts';
 import { runEpisodes } from '../../../src/envs/rollout.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../../src/envs/policy.ts';
-import { loadModelPolicy, modelPolicy, type GenerateBatch } from '../../../src/envs/model-policy.ts';
+import { modelPolicy, type GenerateBatch } from '../../../src/envs/model-policy.ts';
 import { buildReport, formatReport } from '../../../src/envs/report.ts';
 import { parseReAct } from '../../../src/envs/react.ts';
 import { renderEpisodePrompt } from '../../../src/envs/prompt.ts';
@@ -70,9 +70,6 @@ describe('rollouts', () => {
     expect(results.every((r) => r.invalidActions === 0 && !r.success)).toBe(true);
   });
 
-  it('loadModelPolicy says clearly that it is not wired yet', async () => {
-    await expect(loadModelPolicy('/models/x')).rejects.toThrow(/not available yet.*"\/models\/x".*--model expert/);
-  });
 
   it('the report aggregates per env, split and task type with seeds', async () => {
     const def = getEnv('grid');
@@ -139,5 +136,19 @@ describe('command descriptions', () => {
       expect(start.instruction.startsWith(env.commands + '\n\n')).toBe(true);
       expect(start.instruction.endsWith(start.observation)).toBe(true);
     }
+  });
+});
+
+describe('rollout step cap', () => {
+  it('ends episodes as failures after maxSteps turns, below the environment limit', async () => {
+    const def = getEnv('household');
+    const capped = await runEpisodes(def, [1, 2, 3], 'held-in', randomPolicy(1), { maxSteps: 2 });
+    for (const r of capped) {
+      expect(r.steps).toBeLessThanOrEqual(2);
+      if (r.steps === 2) expect(r.success).toBe(false);
+    }
+    // The expert needs more than two turns: capped, it cannot finish.
+    const expert = await runEpisodes(def, [1, 2, 3], 'held-in', expertPolicy(), { maxSteps: 2 });
+    expect(expert.every((r) => !r.success && r.steps === 2)).toBe(true);
   });
 });

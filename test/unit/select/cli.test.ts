@@ -85,10 +85,10 @@ describe('atlas select / score', () => {
     expect(files.last().agreement.kappa).toBeCloseTo(ag.last().agreement.kappa, 12);
   });
 
-  it('highest-loss refuses to run without a loss source; takes --step-loss; --model is not wired yet', async () => {
+  it('highest-loss refuses to run without a loss source; takes --step-loss; a missing --model path is named', async () => {
     const base = ['--in', path.join(dir, 'in.jsonl'), '--selector', 'highest-loss', '--out', path.join(dir, 'hl.jsonl')];
     await expect(select.run(base)).rejects.toThrow('highest-loss needs the base model per-step loss: pass --step-loss <file.jsonl> or --model <base model>');
-    await expect(select.run([...base, '--model', 'some/model'])).rejects.toThrow(/not wired into selection yet/);
+    await expect(select.run([...base, '--model', 'some/model'])).rejects.toThrow(/model path some\/model does not exist/);
     const lossFile = path.join(dir, 'loss.jsonl');
     await writeFile(lossFile, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `cli${i}`, stepLoss: Array.from({ length: 6 + i }, (_, j) => (j === 2 ? 9 : j / 10)) })).join('\n'));
     const r = await capture(select, [...base, '--step-loss', lossFile]);

@@ -1,0 +1,44 @@
+// Resolves an experiment's model source into starting weights and the tokenizer that goes
+// with them: a built-in preset (random init, the bundled default tokenizer), a Hugging Face
+// folder (config.json + safetensors + tokenizer.json), or a llama2.c checkpoint (.bin +
+// tok<vocab>.bin). File access goes through FileSource so this runs in workers and in Node.
+import { getPreset } from '../../models/presets.ts';
+import { defaultTokenizer } from '../data/defaultTokenizer.ts';
+import { hfTokenizer, llama2cTokenizer, type TextTokenizer } from '../data/tokenize.ts';
+import { Llama2cTokenizer } from '../data/tokenizer/llama2c.ts';
+import type { FileSource } from '../engine/weights/file-source.ts';
+import { loadHfModel } from '../engine/weights/hf.ts';
+import { parseLlama2c } from '../engine/weights/llama2c.ts';
+import type { ResolvedModel } from './runner.ts';
+
+export interface ModelWithTokenizer {
+  model: ResolvedModel;
+  tokenizer: TextTokenizer;
+}
+
+export function presetModel(name: string): ModelWithTokenizer {
+  const p = getPreset(name);
+  return { model: { config: p.config, label: `preset ${p.name} (${p.description})` }, tokenizer: defaultTokenizer() };
+}
+
+const readJson = async (src: FileSource, name: string) => JSON.parse(new TextDecoder().decode(await src.read(name))) as Record<string, unknown>;
+
+/** A Hugging Face folder or a llama2.c checkpoint, whichever the source holds. `binName`
+ *  names the checkpoint inside the source when it is a llama2.c model. */
+export async function modelFromFiles(src: FileSource, binName?: string): Promise<ModelWithTokenizer> {
+  if (await src.exists('config.json')) {
+    const { config, tensors } = await loadHfModel(src);
+    if (!(await src.exists('tokenizer.json'))) throw new Error(`${src.label}: no tokenizer.json beside config.json`);
+    const tokConfig = (await src.exists('tokenizer_config.json')) ? await readJson(src, 'tokenizer_config.json') : {};
+    const tokenizer = hfTokenizer(await readJson(src, 'tokenizer.json'), tokConfig, `${src.label} tokenizer`);
+    return { model: { config, tensors, label: `Hugging Face model from ${src.label}` }, tokenizer };
+  }
+  if (!binName) throw new Error(`${src.label}: neither config.json (Hugging Face folder) nor a llama2.c .bin checkpoint`);
+  const { config, tensors } = parseLlama2c(await src.read(binName), `${src.label}/${binName}`);
+  const tokName = [`tok${config.vocabSize}.bin`, 'tokenizer.bin'];
+  let tokFile: string | undefined;
+  for (const n of tokName) if (await src.exists(n)) tokFile = tokFile ?? n;
+  if (!tokFile) throw new Error(`${src.label}: the llama2.c checkpoint ${binName} needs its tokenizer (${tokName.join(' or ')}) beside it`);
+  const tokenizer = llama2cTokenizer(Llama2cTokenizer.fromBytes(await src.read(tokFile), config.vocabSize, `${src.label}/${tokFile}`), tokFile);
+  return { model: { config, tensors, label: `llama2.c checkpoint ${binName}` }, tokenizer };
+}

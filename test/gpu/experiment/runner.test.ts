@@ -1,0 +1,125 @@
+// The experiment runner on the software adapter: arms train side by side from the same
+// weights, every step of every arm is reported, evaluation produces every metric, stop
+// and checkpoint/resume work. Tiny model and few steps: this checks plumbing, not learning
+// curves (those belong to `atlas experiment`).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
+import { prepareBuiltinData } from '../../../src/experiment/data.ts';
+import { presetModel } from '../../../src/experiment/model-source.ts';
+import type { EvalMetrics, ExperimentConfig, ExperimentEvent, TrainMetrics } from '../../../src/experiment/protocol.ts';
+import { ExperimentRunner, type Checkpoint, type CheckpointStore } from '../../../src/experiment/runner.ts';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await createGpuContext();
+});
+afterAll(() => ctx?.device.destroy());
+
+function config(over: Partial<ExperimentConfig> = {}): ExperimentConfig {
+  return {
+    name: 'test',
+    arms: ['critical', 'full'],
+    model: { kind: 'preset', name: 'tiny' },
+    data: { kind: 'builtin', envs: ['grid'], trainEpisodes: 3, heldOutEpisodes: 1, seed: 3, mistakeRate: 0.15 },
+    hyper: { steps: 4, batchSize: 2, seqLen: 512, lr: 1e-2, warmupSteps: 0, minLrRatio: 1, weightDecay: 0, gradClip: 1, accumSteps: 1 },
+    selector: 'ground-truth',
+    budget: 0.3,
+    seed: 1,
+    evalEvery: 0,
+    rolloutEvery: 0,
+    rolloutEpisodes: 0,
+    nextActionQueries: 2,
+    maxTurnTokens: 6,
+    ...over,
+  };
+}
+
+function runner(cfg: ExperimentConfig, events: ExperimentEvent[], checkpoints?: CheckpointStore) {
+  const { model, tokenizer } = presetModel('tiny');
+  if (cfg.data.kind !== 'builtin') throw new Error('builtin data only here');
+  const data = prepareBuiltinData(cfg.data, cfg.selector, cfg.budget);
+  return new ExperimentRunner(cfg, { ctx, tokenizer, model, data, emit: (e) => events.push(e), checkpoints, checkpointKey: checkpoints ? 'k' : undefined });
+}
+
+describe('ExperimentRunner', () => {
+  it('trains every arm at every step, interleaved, and evaluates all metrics', async () => {
+    const events: ExperimentEvent[] = [];
+    const r = runner(config({ rolloutEpisodes: 1, rolloutMaxSteps: 3 }), events);
+    const results = await r.run();
+    r.destroy();
+    const train = events.filter((e): e is TrainMetrics => e.kind === 'train');
+    for (const arm of ['critical', 'full'] as const) {
+      const steps = train.filter((e) => e.arm === arm).map((e) => e.step);
+      expect(steps).toEqual([1, 2, 3, 4]);
+      const losses = train.filter((e) => e.arm === arm).map((e) => e.loss);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      // A large learning rate on a few repeated batches: the loss must come down.
+      expect(losses[3]).toBeLessThan(losses[0]);
+    }
+    // The critical arm supervises a subset of the full arm's turns.
+    const last = (arm: string) => train.filter((e) => e.arm === arm).at(-1)!;
+    expect(last('critical').supervisedTokens).toBeLessThan(last('full').supervisedTokens);
+    const evals = events.filter((e): e is EvalMetrics => e.kind === 'eval');
+    expect(evals.map((e) => e.arm).sort()).toEqual(['critical', 'full']);
+    for (const e of evals) {
+      expect(e.step).toBe(4);
+      expect(Number.isFinite(e.heldOutLossCritical) && Number.isFinite(e.heldOutLossAll)).toBe(true);
+      expect(e.nextActionAccuracy).toBeGreaterThanOrEqual(0);
+      expect(e.nextActionAccuracy).toBeLessThanOrEqual(1);
+      expect(typeof e.successHeldIn).toBe('number');
+      expect(typeof e.successHeldOut).toBe('number');
+      expect(e.rolloutSeeds?.length).toBe(1);
+    }
+    expect(results.map((x) => x.arm)).toEqual(['critical', 'full']);
+    const status = events.filter((e) => e.kind === 'status').at(-1);
+    expect(status).toMatchObject({ kind: 'status', state: 'done' });
+  });
+
+  it('is reproducible: the same configuration gives the same losses', async () => {
+    const losses = async () => {
+      const events: ExperimentEvent[] = [];
+      const r = runner(config({ hyper: { ...config().hyper, steps: 2 }, nextActionQueries: 0 }), events);
+      await r.run();
+      r.destroy();
+      return events.filter((e): e is TrainMetrics => e.kind === 'train').map((e) => `${e.arm}:${e.step}:${e.loss}`);
+    };
+    expect(await losses()).toEqual(await losses());
+  });
+
+  it('stops when asked and reports it', async () => {
+    const events: ExperimentEvent[] = [];
+    const r = runner(config({ hyper: { ...config().hyper, steps: 50 } }), events);
+    const done = r.run();
+    while (!events.some((e) => e.kind === 'train')) await new Promise((res) => setTimeout(res, 20));
+    r.stop();
+    await done;
+    r.destroy();
+    expect(events.filter((e) => e.kind === 'train').length).toBeLessThan(100);
+    expect(events.filter((e) => e.kind === 'status').at(-1)).toMatchObject({ state: 'stopped' });
+  });
+
+  it('saves checkpoints and resumes from one with the same weights', async () => {
+    const saved: Checkpoint[] = [];
+    const store: CheckpointStore = { save: async (cp) => void saved.push(cp), load: async () => saved.find((c) => c.step === 2) };
+    const events: ExperimentEvent[] = [];
+    const cfg = config({ evalEvery: 2, nextActionQueries: 0 });
+    const r1 = runner(cfg, events, store);
+    await r1.run();
+    r1.destroy();
+    expect(saved.map((c) => c.step)).toEqual([2, 4]);
+    const eval2 = events.filter((e): e is EvalMetrics => e.kind === 'eval' && e.step === 2);
+    // A resumed run starts at step 3 from the step-2 weights: its held-out loss at the first
+    // evaluation it would make equals the original's at step 2.
+    const resumedEvents: ExperimentEvent[] = [];
+    const r2 = runner({ ...cfg, evalEvery: 1 }, resumedEvents, store);
+    const held = r2.run(await store.load('k'));
+    await held;
+    r2.destroy();
+    const firstTrain = resumedEvents.find((e): e is TrainMetrics => e.kind === 'train')!;
+    expect(firstTrain.step).toBe(3);
+    expect(resumedEvents.some((e) => e.kind === 'log' && /resumed from the checkpoint at step 2/.test(e.message))).toBe(true);
+    expect(eval2.length).toBe(2);
+    const cpWeights = saved[0].arms.critical!;
+    expect(cpWeights.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,80 @@
+// Thin comlink shell over the experiment session: trains the arms side by side on this
+// worker's GPU device and streams events to the page (ExperimentWorkerApi).
+import * as Comlink from 'comlink';
+import type { Arm } from '../src/data/arms.ts';
+import { createGpuContext, type GpuContext } from '../src/engine/device.ts';
+import { hfFolderFiles } from '../src/engine/weights/hf.ts';
+import { fileListSource, urlSource } from '../src/engine/weights/file-source.ts';
+import { idbCheckpointStore } from '../src/experiment/checkpoint-idb.ts';
+import { modelFromFiles, presetModel } from '../src/experiment/model-source.ts';
+import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi } from '../src/experiment/protocol.ts';
+import { ExperimentSession } from '../src/experiment/session.ts';
+import { loadDataset, loadModelFiles } from '../src/ui/state/persist.ts';
+
+let ctxPromise: Promise<GpuContext> | undefined;
+let session: ExperimentSession | undefined;
+const checkpoints = idbCheckpointStore();
+
+async function resolveModel(config: ExperimentConfig) {
+  const src = config.model;
+  if (src.kind === 'preset') return presetModel(src.name);
+  if (src.kind === 'url') return modelFromFiles(urlSource(src.url));
+  const stored = await loadModelFiles(src.key);
+  if (!stored) throw new Error(`the stored model "${src.label}" is no longer in this browser's storage`);
+  const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));
+  const bin = files.find((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name));
+  return modelFromFiles(fileListSource(files, src.label), bin?.name);
+}
+
+const api: ExperimentWorkerApi & { checkpointKey(): string | undefined } = {
+  async start(config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string) {
+    session?.dispose();
+    try {
+      ctxPromise ??= createGpuContext();
+      const ctx = await ctxPromise;
+      ctx.device.lost.then((info) => {
+        ctxPromise = undefined;
+        onEvent({ kind: 'error', message: `The GPU device was lost (${info.reason}: ${info.message}). Resume to continue from the last checkpoint.` });
+        onEvent({ kind: 'status', state: 'error', message: 'GPU device lost' });
+      });
+      session = new ExperimentSession(config, {
+        ctx,
+        resolveModel,
+        loadDataset: async (id) => {
+          const d = await loadDataset(id);
+          if (!d) throw new Error(`dataset "${id}" is no longer in this browser's storage`);
+          return d.trajectories;
+        },
+        checkpoints,
+        emit: onEvent,
+      });
+      if (resumeFrom && resumeFrom !== session.key) onEvent({ kind: 'log', message: `checkpoint ${resumeFrom} belongs to another configuration; looking for ${session.key}` });
+      await session.run(resumeFrom !== undefined);
+    } catch (err) {
+      onEvent({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      onEvent({ kind: 'status', state: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  },
+  async pause() {
+    session?.runner?.pause();
+  },
+  async resume() {
+    session?.runner?.resume();
+  },
+  async stop() {
+    session?.runner?.stop();
+  },
+  async exportWeights(arm: Arm) {
+    const runner = session?.runner;
+    if (!runner) throw new Error('no run to export weights from');
+    const files = hfFolderFiles(runner.modelConfig, await runner.armWeights(arm));
+    const st = files.get('model.safetensors') as Uint8Array;
+    const buf = st.buffer.slice(st.byteOffset, st.byteOffset + st.byteLength) as ArrayBuffer;
+    return Comlink.transfer({ configJson: files.get('config.json') as string, safetensors: buf }, [buf]);
+  },
+  checkpointKey() {
+    return session?.key;
+  },
+};
+
+Comlink.expose(api);
