@@ -80,6 +80,24 @@ export class EngineHost {
     this.arm(id).model.writeParams(tensors);
   }
 
+  /** Trains arm `id` on `batch` for warmup + steps steps, each awaited (loss read back,
+   *  queue drained); returns the median milliseconds per timed step. For benchmarks. */
+  async timeSteps(id: string, batch: TokenBatch, warmup: number, steps: number): Promise<{ msPerStep: number; dispatchesPerStep: number; variant: string }> {
+    const { trainer } = this.arm(id);
+    for (let i = 0; i < warmup; i++) await trainer.step([batch]);
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      await trainer.step([batch]);
+      await this.gpu().device.queue.onSubmittedWorkDone();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const mid = times.length >> 1;
+    const msPerStep = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+    return { msPerStep, dispatchesPerStep: trainer.dispatchesPerStep(batch.batch, batch.seqLen), variant: trainer.variant };
+  }
+
   disposeArm(id: string): void {
     const a = this.arm(id);
     a.trainer.destroy();

@@ -23,6 +23,7 @@ export const command: Command = {
       matmul: { type: 'string' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      browser: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
@@ -36,6 +37,26 @@ export const command: Command = {
     const c = preset.config;
     const B = preset.batch;
     const T = c.maxSeqLen;
+    const flopsPerToken = 6 * nonEmbeddingParams(c) + 12 * c.nLayers * c.dModel * T;
+    if (values.browser) {
+      // The same training step in headless Chromium, through the engine worker.
+      const r = await benchInBrowser(preset.name, steps, warmup, values.matmul);
+      const tokensPerSecond = (B * T * 1000) / r.msPerStep;
+      const result = {
+        config: preset.name, where: 'chromium worker', batch: B, seqLen: T, matmul: r.variant, steps,
+        msPerStep: round(r.msPerStep, 1), tokensPerSecond: round(tokensPerSecond, 1), modelFlopsPerToken: flopsPerToken,
+        modelGflopsPerSecond: round((flopsPerToken * tokensPerSecond) / 1e9, 3), dispatchesPerStep: r.dispatchesPerStep,
+        adapter: r.adapter, hostLoadAverage: round(loadavg()[0], 2), hostCpus: cpus().length,
+      };
+      if (values.json) console.log(JSON.stringify(result));
+      else {
+        console.log(`config ${preset.name} in headless Chromium (engine worker), batch ${B} × ${T}, matmul ${r.variant}`);
+        console.log(`  ${result.msPerStep} ms/step (median of ${steps}), ${result.tokensPerSecond} tokens/s`);
+        console.log(`  model FLOPs/token ${flopsPerToken} → ${result.modelGflopsPerSecond} GFLOP/s; ${r.dispatchesPerStep} dispatches/step`);
+        console.log(`  adapter: ${r.adapter}; host load average ${result.hostLoadAverage} on ${result.hostCpus} CPUs`);
+      }
+      return 0;
+    }
     const ctx = await createGpuContext();
     const model = await createModel(ctx, c, { seed: 1 });
     const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined });
@@ -62,7 +83,6 @@ export const command: Command = {
     }
     const msPerStep = median(times);
     const tokensPerStep = B * T;
-    const flopsPerToken = 6 * nonEmbeddingParams(c) + 12 * c.nLayers * c.dModel * T;
     const tokensPerSecond = (tokensPerStep / msPerStep) * 1000;
     const result = {
       config: preset.name,
@@ -137,4 +157,28 @@ async function profile(device: GPUDevice, trainer: Trainer, B: number, T: number
   const totalCpu = rows.reduce((a, [, e]) => a + e.cpuMs, 0);
   console.log(`profile (each dispatch submitted alone; total ${total.toFixed(1)} ms wall, ${totalCpu.toFixed(1)} ms CPU):`);
   for (const [k, e] of rows) console.log(`  ${k.padEnd(40)} ${e.ms.toFixed(1).padStart(8)} ms ${e.cpuMs.toFixed(1).padStart(8)} CPU-ms ${String(e.count).padStart(4)}×`);
+}
+
+/** Runs test/browser/pages/engine-bench.html in headless Chromium (Vite dev server +
+ *  Debian's chromium, as the browser tests do) and returns its timing. */
+async function benchInBrowser(config: string, steps: number, warmup: number, matmul?: string): Promise<{ msPerStep: number; dispatchesPerStep: number; variant: string; adapter: string }> {
+  const { startHarness } = await import('../../../test/browser/harness.ts');
+  const h = await startHarness();
+  try {
+    const page = await h.newPage();
+    const q = new URLSearchParams({ config, steps: String(steps), warmup: String(warmup), ...(matmul ? { matmul } : {}) });
+    await page.goto(`${h.baseUrl}/test/browser/pages/engine-bench.html?${q}`);
+    await page.waitForFunction(() => {
+      const w = window as unknown as { __benchResult?: unknown; __benchError?: string };
+      return w.__benchResult !== undefined || w.__benchError !== undefined;
+    }, undefined, { timeout: 900_000 });
+    const { result, error } = await page.evaluate(() => {
+      const w = window as unknown as { __benchResult?: { msPerStep: number; dispatchesPerStep: number; variant: string; adapter: string }; __benchError?: string };
+      return { result: w.__benchResult, error: w.__benchError };
+    });
+    if (error || !result) throw new Error(`browser bench failed: ${error}`);
+    return result;
+  } finally {
+    await h.close();
+  }
 }
