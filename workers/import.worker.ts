@@ -1,11 +1,15 @@
-// Thin comlink shell around the streaming importer (src/data/importer.ts): a dropped file,
-// a picked file or a URL is read chunk by chunk here, off the main thread, with progress and
-// cancel. All parsing and every rejection reason come from src/data.
+// Thin comlink shell around src/data for the page: the streaming importer (a dropped file, a
+// picked file or a URL is read chunk by chunk here, off the main thread, with progress and
+// cancel; all parsing and every rejection reason come from src/data), and the token view of
+// the mask panel (tokenizing a trajectory takes tens of milliseconds: not on the main thread).
 import * as Comlink from 'comlink';
 import { importTrajectories, type ImportResult, type ImportSummary } from '../src/data/importer.ts';
 import type { Trajectory } from '../src/data/trajectory.ts';
 import { blobSource } from '../src/data/sources/browser.ts';
 import type { ImportFormat } from '../src/data/formats.ts';
+import { tokenView, type TokenViewEntry } from '../src/data/masks.ts';
+import { defaultTokenizer } from '../src/data/defaultTokenizer.ts';
+import type { Arm } from '../src/data/arms.ts';
 
 export type ImportProgress = (bytesRead: number, totalBytes: number | undefined) => void;
 
@@ -58,6 +62,12 @@ const api = {
   /** Trajectories [from, from + n) of the last import. */
   take(from: number, n: number): Trajectory[] {
     return held.slice(from, from + n);
+  },
+
+  /** Every token of `t` with its text and loss weight for `arm` (the built-in default tokenizer). */
+  tokenView(t: Trajectory, arm: Arm, seed: number, budget: number): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
+    const v = tokenView(t, { arm, tokenizer: defaultTokenizer(), seed, budget });
+    return { tokens: v.tokens, supervisedSteps: v.supervisedSteps };
   },
 
   /** Frees the last import's trajectories. */

@@ -28,7 +28,8 @@ export interface PlaygroundConfig {
 
 export const DEFAULT_MODEL_PRESET = 'default';
 
-const baseHyper: Hyperparameters = { steps: 150, batchSize: 4, seqLen: 256, lr: 2e-3, warmupSteps: 10, minLrRatio: 0.1, weightDecay: 0.01, gradClip: 1, accumSteps: 1 };
+// Sequence length 512: the built-in instructions alone take 220–340 tokens of the default tokenizer.
+const baseHyper: Hyperparameters = { steps: 150, batchSize: 4, seqLen: 512, lr: 2e-3, warmupSteps: 10, minLrRatio: 0.1, weightDecay: 0.01, gradClip: 1, accumSteps: 1 };
 
 export function presetConfig(name: PresetName, datasetId?: string): PlaygroundConfig {
   const selector: SelectorSettings = { kind: 'heuristic', baseUrl: 'http://localhost:8000/v1', model: 'gpt-4o', concurrency: 4 };
@@ -127,6 +128,8 @@ export function configToHash(c: PlaygroundConfig): string {
   p.set('evalEvery', String(e.evalEvery));
   p.set('rolloutEvery', String(e.rolloutEvery));
   p.set('rolloutEpisodes', String(e.rolloutEpisodes));
+  if (e.nextActionQueries !== undefined) p.set('nextAction', String(e.nextActionQueries));
+  if (e.maxTurnTokens !== undefined) p.set('turnTokens', String(e.maxTurnTokens));
   return '#' + p.toString();
 }
 
@@ -185,12 +188,13 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
 
   const data = p.get('data');
   if (data !== null) {
-    const b = /^builtin:([\w+-]+):(\d+)\/(\d+):s(\d+):m([\d.]+)$/.exec(data);
+    // "+" between environments may arrive as a space (a hand-typed link): accept both.
+    const b = /^builtin:([\w+ -]+):(\d+)\/(\d+):s(\d+):m([\d.]+)$/.exec(data);
     const d = /^dataset:(.+)$/.exec(data);
     if (b) {
       const mistakeRate = Number(b[5]);
       if (!(mistakeRate >= 0 && mistakeRate <= 1)) problems.push(`data=${data}: the mistake rate must be between 0 and 1`);
-      else e.data = { kind: 'builtin', envs: b[1].split('+'), trainEpisodes: Number(b[2]), heldOutEpisodes: Number(b[3]), seed: Number(b[4]), mistakeRate };
+      else e.data = { kind: 'builtin', envs: b[1].split(/[+ ]/).filter(Boolean), trainEpisodes: Number(b[2]), heldOutEpisodes: Number(b[3]), seed: Number(b[4]), mistakeRate };
     } else if (d) e.data = { kind: 'dataset', datasetId: d[1] };
     else problems.push(`data=${data.slice(0, 80)} should be builtin:ENV+ENV:TRAIN/HELDOUT:sSEED:mRATE or dataset:ID`);
   }
@@ -226,6 +230,10 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   e.evalEvery = num('evalEvery', nonNegInt, 'a whole number ≥ 0') ?? e.evalEvery;
   e.rolloutEvery = num('rolloutEvery', nonNegInt, 'a whole number ≥ 0') ?? e.rolloutEvery;
   e.rolloutEpisodes = num('rolloutEpisodes', nonNegInt, 'a whole number ≥ 0') ?? e.rolloutEpisodes;
+  const nextAction = num('nextAction', nonNegInt, 'a whole number ≥ 0');
+  if (nextAction !== undefined) e.nextActionQueries = nextAction;
+  const turnTokens = num('turnTokens', positiveInt, 'a positive whole number');
+  if (turnTokens !== undefined) e.maxTurnTokens = turnTokens;
   if (p.has('key') || p.has('apiKey') || p.has('api_key')) problems.push('an API key in a link is ignored: enter it in the Select step instead');
   return { config, problems };
 }

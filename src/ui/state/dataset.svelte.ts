@@ -93,8 +93,7 @@ class DatasetState {
     this.error = '';
     this.progress = { read: 0 };
     try {
-      this.importer ??= await spawnWorker<ImportWorkerApi>('import', (m) => (this.error = m));
-      const api = this.importer.api;
+      const api = await this.worker();
       const done = await go(api, Comlink.proxy((read: number, total?: number) => (this.progress = { read, total })));
       const trajectories: Trajectory[] = [];
       for (let i = 0; i < done.count; i += SLICE) {
@@ -112,6 +111,12 @@ class DatasetState {
       this.importing = false;
       this.progress = null;
     }
+  }
+
+  /** The data worker (import, token views), started on first use. */
+  async worker(): Promise<Comlink.Remote<ImportWorkerApi>> {
+    this.importer ??= await spawnWorker<ImportWorkerApi>('import', (m) => (this.error = m));
+    return this.importer.api;
   }
 
   importFile(file: File): Promise<void> {

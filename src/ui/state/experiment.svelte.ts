@@ -4,6 +4,7 @@
 // the charts redraw at most 60 times a second and the main thread stays responsive.
 import type { Arm } from '../../data/arms.ts';
 import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi, RunStatus } from '../../experiment/protocol.ts';
+import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, emptyLog, logFromEvents, type MetricsLog } from '../charts/metrics.ts';
 import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './config.ts';
 import { saveRun, loadRun, getSetting, setSetting, type StoredRun } from './persist.ts';
@@ -94,7 +95,7 @@ class ExperimentState {
     if (!this.runId || !this.runConfig) return;
     this.lastSave = performance.now();
     const now = new Date().toISOString();
-    const run: StoredRun = { id: this.runId, createdAt: new Date(this.startedAt).toISOString(), updatedAt: now, config: this.runConfig, events: this.events, state: this.phase, checkpoint: this.runId };
+    const run: StoredRun = { id: this.runId, createdAt: new Date(this.startedAt).toISOString(), updatedAt: now, config: this.runConfig, events: this.events, state: this.phase, checkpoint: experimentKey(this.runConfig) };
     await saveRun(run);
     await setSetting('session', { ...((await getSetting<Record<string, unknown>>('session')) ?? {}), runId: this.runId });
   }
@@ -158,8 +159,10 @@ class ExperimentState {
 
   /** Resume training from the run's last checkpoint (after a reload or a lost device). */
   resumeFromCheckpoint(): Promise<void> {
-    if (this.runConfig) this.config.experiment = structuredClone(this.runConfig);
-    return this.start(this.runId);
+    if (!this.runConfig) return Promise.resolve();
+    this.config.experiment = structuredClone(this.runConfig);
+    // The runner saves checkpoints under the configuration's key.
+    return this.start(experimentKey(this.runConfig));
   }
 
   async exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }> {

@@ -2,7 +2,8 @@
 // pause/resume/cancel, and the API key. The key lives in this module's memory only, unless
 // the user ticks "remember on this device" (then IndexedDB, settings store). It is never put
 // in the URL, exports, logs or the selection cache (the worker passes it straight to fetch).
-import type { Selection, Trajectory } from '../../data/trajectory.ts';
+import type { Trajectory } from '../../data/trajectory.ts';
+import { groundTruthSelection } from '../../experiment/data.ts';
 import type { RunProgress, RunSummary } from '../../select/run.ts';
 import type { SelectWorkerApi, WorkerRunOptions } from '../../../workers/select.worker.ts';
 import { dataset, yieldToBrowser } from './dataset.svelte.ts';
@@ -32,13 +33,6 @@ function combine(a: RunSummary | null, b: RunSummary, total: number): RunSummary
     cancelled: a.cancelled || b.cancelled,
     elapsedMs: a.elapsedMs + b.elapsedMs,
   };
-}
-
-/** The built-in environments' own labels as a selection (every step whose true role is not routine). */
-export function groundTruthSelection(t: Trajectory, now: string): Selection | undefined {
-  if (!t.groundTruth || t.groundTruth.length !== t.steps.length) return undefined;
-  const critical = t.groundTruth.flatMap((role, step) => (role === 'routine' ? [] : [{ step, category: role, reason: 'ground truth recorded by the expert demonstrator' }]));
-  return { selector: GROUND_TRUTH_SELECTOR, createdAt: now, status: 'labelled', critical };
 }
 
 class SelectionState {
@@ -133,9 +127,11 @@ class SelectionState {
     if (kind === 'ground-truth') {
       const now = new Date().toISOString();
       let labelled = 0;
+      const budget = experiment.config.experiment.budget;
+      // The same rule the runner applies: true critical steps, cut to the budget (plans first).
       const out = input.map((t) => {
-        const sel = groundTruthSelection(t, now);
-        if (!sel) return t;
+        if (!t.groundTruth || t.groundTruth.length !== t.steps.length) return t;
+        const sel = groundTruthSelection(t, budget, now);
         labelled++;
         return { ...t, selections: [...t.selections.filter((s) => s.selector !== GROUND_TRUTH_SELECTOR), sel], activeSelection: GROUND_TRUTH_SELECTOR };
       });

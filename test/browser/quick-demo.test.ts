@@ -1,0 +1,119 @@
+// The default journey with the experiment runner: open a quick-demo link on a tiny setting,
+// start training, watch both arms' lines grow and numbers change, with the main thread never
+// blocked for more than 50 ms; export an arm's weights and the metrics; reload and find the
+// run restored. Screenshots under test-results/screenshots.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { startHarness, type BrowserHarness } from './harness.ts';
+
+const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16';
+
+const JANK_MONITOR = `
+  window.__jank = { longTasks: [], maxFrameGap: 0, running: false };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (window.__jank.running) window.__jank.longTasks.push(Math.round(e.duration));
+  }).observe({ type: 'longtask', buffered: false });
+  let last = 0;
+  const tick = (t) => {
+    if (window.__jank.running && last) window.__jank.maxFrameGap = Math.max(window.__jank.maxFrameGap, t - last);
+    last = t;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+`;
+
+async function download(page: Page, click: () => Promise<void>) {
+  const [d] = await Promise.all([page.waitForEvent('download'), click()]);
+  return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
+}
+
+const stepOf = async (page: Page, arm: string) => Number((await page.textContent(`[data-testid="arm-step-${arm}"]`).catch(() => '0')) ?? 0);
+
+describe('quick demo', () => {
+  let h: BrowserHarness;
+  let page: Page;
+  beforeAll(async () => {
+    h = await startHarness();
+    page = await h.newPage();
+    await page.addInitScript(JANK_MONITOR);
+    page.on('console', (m) => {
+      if (m.type() === 'log' && m.text().startsWith('[runner]')) console.log(m.text());
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('trains critical and full side by side: both lines grow, no main-thread task over 50 ms', async () => {
+    await page.goto(h.baseUrl + '/' + TINY);
+    await page.click('#tab-train');
+    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
+    await page.evaluate(() => ((window as unknown as { __jank: { running: boolean } }).__jank.running = true));
+    await page.click('[data-testid="start"]');
+    // The Start button switches to the Compare step.
+    await page.waitForSelector('[data-testid="panel-compare"]:not([hidden])');
+    await expect.poll(async () => Math.min(await stepOf(page, 'critical'), await stepOf(page, 'full')), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(2);
+    const early = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full') };
+    await h.screenshot(page, 'quick-demo-training');
+    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 120_000, interval: 500 }).toMatch(/done|error|stopped/);
+    const status = (await page.textContent('[data-testid="run-status"]'))!;
+    const jank = await page.evaluate(() => {
+      const j = (window as unknown as { __jank: { running: boolean; longTasks: number[]; maxFrameGap: number } }).__jank;
+      j.running = false;
+      return { longTasks: j.longTasks, maxFrameGap: j.maxFrameGap };
+    });
+    console.log(`[jank] training: long tasks ${JSON.stringify(jank.longTasks)} ms; largest frame gap ${jank.maxFrameGap.toFixed(0)} ms`);
+    expect(status).toMatch(/done/);
+    const late = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full') };
+    expect(late.critical).toBe(8);
+    expect(late.full).toBe(8);
+    expect(late.critical).toBeGreaterThan(early.critical);
+    // Training-loss chart: one line per arm, a point per step.
+    const loss = page.locator('[data-testid="chart-train-loss"]');
+    expect(Number(await loss.getAttribute('data-points'))).toBe(8);
+    expect(await loss.getAttribute('aria-label')).toMatch(/critical, full/);
+    // Held-out evaluation at steps 4 and 8.
+    expect(Number(await page.locator('[data-testid="chart-heldout-loss"]').getAttribute('data-points'))).toBe(2);
+    expect(await page.textContent('[data-testid="gpu-memory"]')).toMatch(/[KM]iB/);
+    await page.locator('[data-testid="results-table"]').scrollIntoViewIfNeeded();
+    await h.screenshot(page, 'quick-demo-done');
+    expect(Math.max(0, ...jank.longTasks)).toBeLessThanOrEqual(50);
+  }, 240_000);
+
+  it('exports an arm’s weights (HF safetensors) and the metrics CSV', async () => {
+    await page.click('#tab-export');
+    // Two downloads: config.json and model.safetensors.
+    const got: { name: string; bytes: Buffer }[] = [];
+    const onDownload = async (d: import('playwright-core').Download) => got.push({ name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) });
+    page.on('download', onDownload);
+    await page.click('[data-testid="export-weights-critical"]');
+    await expect.poll(() => got.length, { timeout: 30_000 }).toBe(2);
+    page.off('download', onDownload);
+    const names = got.map((g) => g.name);
+    const st = got.find((g) => g.name.endsWith('.safetensors'))!;
+    const cfg = got.find((g) => g.name.endsWith('.json'))!;
+    expect(JSON.parse(cfg.bytes.toString('utf8')).hidden_size).toBe(32);
+    expect(names.sort()).toEqual(['quick-demo-critical-vs-full.critical.config.json', 'quick-demo-critical-vs-full.critical.model.safetensors']);
+    const headerLen = Number(st.bytes.readBigUInt64LE(0));
+    const header = JSON.parse(st.bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+    expect(header['model.embed_tokens.weight'].shape).toEqual([1024, 32]);
+    expect(header['model.layers.0.self_attn.q_proj.weight'].dtype).toBe('F32');
+    const csv = await download(page, () => page.click('[data-testid="export-csv"]'));
+    const rows = csv.bytes.toString('utf8').trim().split('\n');
+    expect(rows[0]).toMatch(/^kind,arm,step,loss/);
+    expect(rows.filter((r) => r.startsWith('train,critical,')).length).toBe(8);
+    expect(rows.filter((r) => r.startsWith('train,full,')).length).toBe(8);
+    expect(rows.filter((r) => r.startsWith('eval,')).length).toBe(4);
+    await h.screenshot(page, 'quick-demo-export');
+  }, 60_000);
+
+  it('restores the run after a reload', async () => {
+    await page.reload();
+    await page.click('#tab-compare');
+    await expect.poll(() => stepOf(page, 'critical'), { timeout: 30_000 }).toBe(8);
+    expect(await stepOf(page, 'full')).toBe(8);
+    expect(Number(await page.locator('[data-testid="chart-train-loss"]').getAttribute('data-points'))).toBe(8);
+    await h.screenshot(page, 'quick-demo-reload');
+  }, 60_000);
+});
