@@ -20,10 +20,11 @@ export const MATMUL_VARIANTS = ['register8x8', 'register8x16', 'register16x8', '
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Default variant for an adapter: on CPU (software) adapters such as SwiftShader the
- *  widest register tile measured fastest (fewer loads per multiply-add, no barriers);
- *  on GPUs a moderate 8×8 thread tile (fewer registers). */
+ *  widest register tile measured fastest (fewer loads per multiply-add, no barriers); on
+ *  GPUs the workgroup-shared-memory tiles, the usual choice there (not measured in this
+ *  project: no GPU available — pass `matmul` to override). */
 export function defaultMatmulVariant(adapterDescription: string): MatmulVariant {
-  return /swiftshader|fallback|llvmpipe|lavapipe|cpu/i.test(adapterDescription) ? 'register8x16' : 'register8x8';
+  return /swiftshader|fallback|llvmpipe|lavapipe|cpu/i.test(adapterDescription) ? 'register8x16' : 'shared';
 }
 
 /** Rows × columns each thread computes in the register variants. */
