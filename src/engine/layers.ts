@@ -11,7 +11,7 @@ import type { Plan, View } from './gpu/plan.ts';
 import { matmulKernel, matmulUniforms, matmulWorkgroups, type MatmulMode, type MatmulStrides, type MatmulVariant } from './kernels/matmul.ts';
 import { rmsnormForward, rmsnormBackwardInput, rmsnormBackwardWeight } from './kernels/rmsnorm.ts';
 import { ropeKernel } from './kernels/rope.ts';
-import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue } from './kernels/attention.ts';
+import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue, KV_POSITIONS_PER_THREAD } from './kernels/attention.ts';
 import { swigluForward, swigluBackward, elementwiseWorkgroups } from './kernels/swiglu.ts';
 import { embeddingForward, embeddingBackward } from './kernels/embedding.ts';
 import { crossEntropyForwardBackward, lossReduce } from './kernels/crossentropy.ts';
@@ -187,7 +187,7 @@ export function encodeBackward(p: PassContext): void {
     // attention block (dres = grad of xmid)
     linearBackward(p, S('dres'), L('att'), P(pre + 'self_attn.o_proj.weight'), G(pre + 'self_attn.o_proj.weight'), S('datt'), N, d, qd, false);
     p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('qkv'), S('dS'), S('dqkv')], groups64(B * c.nHeads * T));
-    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('qkv'), S('datt'), S('dqkv')], groups64(B * c.nKvHeads * T));
+    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('qkv'), S('datt'), S('dqkv')], groups64(B * c.nKvHeads * Math.ceil(T / KV_POSITIONS_PER_THREAD)));
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: -1 }, [S('dqkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
     groupBackward(p, qkvGroup(pre, qd, kvd), S('dqkv'), L('xn1'), S('dxn'), N, d, false);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('x'), P(pre + 'input_layernorm.weight'), L('rstd1'), S('dres')], groups64(N));

@@ -126,9 +126,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
-// dS, P, qkv, dout -> dk, dv (the k and v columns of dqkv); one thread per (b, kvh, s)
+// dS, P, qkv, dout -> dk, dv (the k and v columns of dqkv); one thread per (b, kvh, 4
+// consecutive key positions s), so each q_t / dout_t row read serves four positions
 //   dk_s = Σ_{h in group} Σ_{t ≥ s} dS[h,t,s] q_t;   dv_s = Σ_h Σ_{t ≥ s} P[h,t,s] dout_t
+export const KV_POSITIONS_PER_THREAD = 4;
 export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
+  const SP = KV_POSITIONS_PER_THREAD;
+  const each = (f: (i: number) => string, sep = '\n  ') => Array.from({ length: SP }, (_, i) => f(i)).join(sep);
   return {
     name: 'attention_backward_key_value',
     uniforms: [['B', 'u32'], ['T', 'u32']],
@@ -140,26 +144,29 @@ export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
 @group(0) @binding(5) var<storage, read_write> dqkv: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let blocks = (p.T + ${SP - 1}u) / ${SP}u;
   let id = gid.x;
-  if (id >= p.B * KVH * p.T) { return; }
-  let s = id % p.T;
-  let kvh = (id / p.T) % KVH;
-  let b = id / (p.T * KVH);
-  ${unroll(d, (c) => `var k${c} = vec4<f32>(0.0); var v${c} = vec4<f32>(0.0);`)}
+  if (id >= p.B * KVH * blocks) { return; }
+  let s0 = (id % blocks) * ${SP}u;
+  let kvh = (id / blocks) % KVH;
+  let b = id / (blocks * KVH);
+  ${each((i) => unroll(d, (c) => `var k${i}_${c} = vec4<f32>(0.0); var v${i}_${c} = vec4<f32>(0.0);`))}
   for (var g = 0u; g < GROUP; g = g + 1u) {
     let h = kvh * GROUP + g;
     let rowBase = (b * H + h) * p.T;
-    for (var t = s; t < p.T; t = t + 1u) {
-      let pi = (rowBase + t) * p.T + s;
-      let ds = dS[pi];
-      let pr = P[pi];
+    for (var t = s0; t < p.T; t = t + 1u) {
+      let pRow = (rowBase + t) * p.T;
+      // entries with s > t are not part of the causal row (dS there is not written)
+      ${each((i) => `let ok${i} = s0 + ${i}u <= t; let pi${i} = pRow + min(s0 + ${i}u, p.T - 1u); let ds${i} = select(0.0, dS[pi${i}], ok${i}); let pr${i} = select(0.0, P[pi${i}], ok${i});`, '\n      ')}
       let qi = (b * p.T + t) * S4 + h * HD4;
       let oi = (b * p.T + t) * QD4 + h * HD4;
-      ${unroll(d, (c) => `k${c} = k${c} + ds * qkv[qi + ${c}u]; v${c} = v${c} + pr * dout[oi + ${c}u];`, '\n      ')}
+      ${unroll(d, (c) => `{ let qc = qkv[qi + ${c}u]; let oc = dout[oi + ${c}u]; ${each((i) => `k${i}_${c} = k${i}_${c} + ds${i} * qc; v${i}_${c} = v${i}_${c} + pr${i} * oc;`, ' ')} }`, '\n      ')}
     }
   }
-  let o = (b * p.T + s) * S4 + kvh * HD4;
-  ${unroll(d, (c) => `dqkv[o + KOFF4 + ${c}u] = k${c}; dqkv[o + VOFF4 + ${c}u] = v${c};`)}
+  ${each((i) => `if (s0 + ${i}u < p.T) {
+    let o = (b * p.T + s0 + ${i}u) * S4 + kvh * HD4;
+    ${unroll(d, (c) => `dqkv[o + KOFF4 + ${c}u] = k${i}_${c}; dqkv[o + VOFF4 + ${c}u] = v${i}_${c};`, '\n    ')}
+  }`)}
 }
 `,
   };
