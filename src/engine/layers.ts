@@ -11,7 +11,7 @@ import type { Plan, View } from './gpu/plan.ts';
 import { matmulKernel, matmulUniforms, matmulWorkgroups, type MatmulMode, type MatmulStrides, type MatmulVariant } from './kernels/matmul.ts';
 import { rmsnormForward, rmsnormBackwardInput, rmsnormBackwardWeight } from './kernels/rmsnorm.ts';
 import { ropeKernel } from './kernels/rope.ts';
-import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue, KV_POSITIONS_PER_THREAD } from './kernels/attention.ts';
+import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue, KV_POSITIONS_PER_THREAD, QUERIES_PER_THREAD } from './kernels/attention.ts';
 import { swigluForward, swigluBackward, elementwiseWorkgroups } from './kernels/swiglu.ts';
 import { embeddingForward, embeddingBackward } from './kernels/embedding.ts';
 import { crossEntropyForwardBackward, lossReduce } from './kernels/crossentropy.ts';
@@ -134,7 +134,7 @@ export function encodeForward(p: PassContext): void {
     p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('x'), P(pre + 'input_layernorm.weight'), L('xn1'), L('rstd1')], groups64(N));
     groupForward(p, qkvGroup(pre, qd, kvd), L('xn1'), L('qkv'), N, d);
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [L('qkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
-    p.plan.add(attentionForward(attDims), { B, T }, [L('qkv'), L('P'), L('att')], groups64(B * c.nHeads * T));
+    p.plan.add(attentionForward(attDims), { B, T }, [L('qkv'), L('P'), L('att')], groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD)));
     linearForward(p, L('att'), P(pre + 'self_attn.o_proj.weight'), L('xmid'), N, d, qd, L('x'));
     // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); x' = xmid + hact·Wdᵀ
     p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('xmid'), P(pre + 'post_attention_layernorm.weight'), L('xn2'), L('rstd2')], groups64(N));
@@ -186,7 +186,7 @@ export function encodeBackward(p: PassContext): void {
     p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('xmid'), L('rstd2'), G(pre + 'post_attention_layernorm.weight')], groups64(d / 4));
     // attention block (dres = grad of xmid)
     linearBackward(p, S('dres'), L('att'), P(pre + 'self_attn.o_proj.weight'), G(pre + 'self_attn.o_proj.weight'), S('datt'), N, d, qd, false);
-    p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('qkv'), S('dS'), S('dqkv')], groups64(B * c.nHeads * T));
+    p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('qkv'), S('dS'), S('dqkv')], groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD)));
     p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('qkv'), S('datt'), S('dqkv')], groups64(B * c.nKvHeads * Math.ceil(T / KV_POSITIONS_PER_THREAD)));
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: -1 }, [S('dqkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
     groupBackward(p, qkvGroup(pre, qd, kvd), S('dqkv'), L('xn1'), S('dxn'), N, d, false);

@@ -32,7 +32,26 @@ const SCALE = ${1 / Math.sqrt(d.headDim)};
 `;
 }
 
-// qkv [N, (H + 2·KVH)·hd] -> P [B, H, T, T], out [N, H·hd]; one thread per (b, h, t)
+/** Query rows per thread in attention_forward / attention_backward_query: each k_s / v_s
+ *  row read serves this many queries (SwiftShader is bound by loads, not arithmetic). */
+export const QUERIES_PER_THREAD = 4;
+
+function rowsPrologue(): string {
+  const R = QUERIES_PER_THREAD;
+  return `let blocks = (p.T + ${R - 1}u) / ${R}u;
+  let id = gid.x;
+  if (id >= p.B * H * blocks) { return; }
+  let tb = (id % blocks) * ${R}u;
+  let h = (id / blocks) % H;
+  let b = id / (blocks * H);
+  let kvh = h / GROUP;
+  let tLast = min(tb + ${R - 1}u, p.T - 1u);`;
+}
+
+const eachRow = (f: (i: number) => string, sep = '\n  ') => Array.from({ length: QUERIES_PER_THREAD }, (_, i) => f(i)).join(sep);
+
+// qkv [N, (H + 2·KVH)·hd] -> P [B, H, T, T], out [N, H·hd];
+// one thread per (b, h, QUERIES_PER_THREAD consecutive query positions)
 export function attentionForward(d: AttentionDims): Kernel {
   return {
     name: 'attention_forward',
@@ -43,46 +62,39 @@ export function attentionForward(d: AttentionDims): Kernel {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let id = gid.x;
-  if (id >= p.B * H * p.T) { return; }
-  let t = id % p.T;
-  let h = (id / p.T) % H;
-  let b = id / (p.T * H);
-  let kvh = h / GROUP;
-  let qBase = (b * p.T + t) * S4 + h * HD4;
-  let oBase = (b * p.T + t) * QD4 + h * HD4;
-  let pBase = id * p.T;
-  ${unroll(d, (c) => `let q${c} = qkv[qBase + ${c}u];`)}
-  var mx = -3.0e38;
-  for (var s = 0u; s <= t; s = s + 1u) {
+  ${rowsPrologue()}
+  ${eachRow((i) => `let t${i} = min(tb + ${i}u, tLast); let live${i} = tb + ${i}u < p.T;
+  let pBase${i} = ((b * H + h) * p.T + t${i}) * p.T;
+  ${unroll(d, (c) => `let q${i}_${c} = qkv[(b * p.T + t${i}) * S4 + h * HD4 + ${c}u];`)}
+  var mx${i} = -3.0e38;`)}
+  // scores (and row maxima); a row only takes keys s ≤ its own t
+  for (var s = 0u; s <= tLast; s = s + 1u) {
     let kBase = (b * p.T + s) * S4 + KOFF4 + kvh * HD4;
-    let sc = (${unroll(d, (c) => `dot(q${c}, qkv[kBase + ${c}u])`, ' + ')}) * SCALE;
-    P[pBase + s] = sc;
-    mx = max(mx, sc);
+    ${unroll(d, (c) => `let k${c} = qkv[kBase + ${c}u];`, NL4)}
+    ${eachRow((i) => `if (live${i} && s <= t${i}) { let sc = (${unroll(d, (c) => `dot(q${i}_${c}, k${c})`, ' + ')}) * SCALE; P[pBase${i} + s] = sc; mx${i} = max(mx${i}, sc); }`, NL4)}
   }
-  var sum = 0.0;
-  for (var s = 0u; s <= t; s = s + 1u) {
-    let e = exp(P[pBase + s] - mx);
-    P[pBase + s] = e;
-    sum = sum + e;
-  }
-  let inv = 1.0 / sum;
-  ${unroll(d, (c) => `var a${c} = vec4<f32>(0.0);`)}
-  for (var s = 0u; s <= t; s = s + 1u) {
-    let pr = P[pBase + s] * inv;
-    P[pBase + s] = pr;
+  ${eachRow((i) => `var sum${i} = 0.0;
+  if (live${i}) { for (var s = 0u; s <= t${i}; s = s + 1u) { let e = exp(P[pBase${i} + s] - mx${i}); P[pBase${i} + s] = e; sum${i} = sum${i} + e; } }
+  let inv${i} = 1.0 / max(sum${i}, 1e-30);
+  ${unroll(d, (c) => `var a${i}_${c} = vec4<f32>(0.0);`)}`)}
+  // normalise and accumulate P·v
+  for (var s = 0u; s <= tLast; s = s + 1u) {
     let vBase = (b * p.T + s) * S4 + VOFF4 + kvh * HD4;
-    ${unroll(d, (c) => `a${c} = a${c} + pr * qkv[vBase + ${c}u];`, NL4)}
+    ${unroll(d, (c) => `let v${c} = qkv[vBase + ${c}u];`, NL4)}
+    ${eachRow((i) => `if (live${i} && s <= t${i}) { let pr = P[pBase${i} + s] * inv${i}; P[pBase${i} + s] = pr; ${unroll(d, (c) => `a${i}_${c} = a${i}_${c} + pr * v${c};`, ' ')} }`, NL4)}
   }
-  for (var s = t + 1u; s < p.T; s = s + 1u) { P[pBase + s] = 0.0; }
-  ${unroll(d, (c) => `out[oBase + ${c}u] = a${c};`)}
+  ${eachRow((i) => `if (live${i}) {
+    for (var s = t${i} + 1u; s < p.T; s = s + 1u) { P[pBase${i} + s] = 0.0; }
+    let oBase = (b * p.T + t${i}) * QD4 + h * HD4;
+    ${unroll(d, (c) => `out[oBase + ${c}u] = a${i}_${c};`, NL4)}
+  }`)}
 }
 `,
   };
 }
 
 // dout [N, H·hd], P, qkv -> dS [B, H, T, T] (gradient of the pre-softmax scores, scale
-// included), dq (the q columns of dqkv); one thread per (b, h, t)
+// included), dq (the q columns of dqkv); one thread per (b, h, QUERIES_PER_THREAD queries)
 //   dP_s = dout_t · v_s;  dS_s = P_s (dP_s − Σ_r P_r dP_r) · scale;  dq_t = Σ_s dS_s k_s
 export function attentionBackwardQuery(d: AttentionDims): Kernel {
   return {
@@ -96,31 +108,26 @@ export function attentionBackwardQuery(d: AttentionDims): Kernel {
 @group(0) @binding(5) var<storage, read_write> dqkv: array<vec4<f32>>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let id = gid.x;
-  if (id >= p.B * H * p.T) { return; }
-  let t = id % p.T;
-  let h = (id / p.T) % H;
-  let b = id / (p.T * H);
-  let kvh = h / GROUP;
-  let oBase = (b * p.T + t) * QD4 + h * HD4;
-  let pBase = id * p.T;
-  ${unroll(d, (c) => `let g${c} = dout[oBase + ${c}u];`)}
-  var D = 0.0;
-  for (var s = 0u; s <= t; s = s + 1u) {
+  ${rowsPrologue()}
+  ${eachRow((i) => `let t${i} = min(tb + ${i}u, tLast); let live${i} = tb + ${i}u < p.T;
+  let pBase${i} = ((b * H + h) * p.T + t${i}) * p.T;
+  ${unroll(d, (c) => `let g${i}_${c} = dout[(b * p.T + t${i}) * QD4 + h * HD4 + ${c}u];`)}
+  var D${i} = 0.0;`)}
+  for (var s = 0u; s <= tLast; s = s + 1u) {
     let vBase = (b * p.T + s) * S4 + VOFF4 + kvh * HD4;
-    let dp = ${unroll(d, (c) => `dot(g${c}, qkv[vBase + ${c}u])`, ' + ')};
-    dS[pBase + s] = dp;
-    D = D + P[pBase + s] * dp;
+    ${unroll(d, (c) => `let v${c} = qkv[vBase + ${c}u];`, NL4)}
+    ${eachRow((i) => `if (live${i} && s <= t${i}) { let dp = ${unroll(d, (c) => `dot(g${i}_${c}, v${c})`, ' + ')}; dS[pBase${i} + s] = dp; D${i} = D${i} + P[pBase${i} + s] * dp; }`, NL4)}
   }
-  ${unroll(d, (c) => `var a${c} = vec4<f32>(0.0);`)}
-  for (var s = 0u; s <= t; s = s + 1u) {
-    let ds = P[pBase + s] * (dS[pBase + s] - D) * SCALE;
-    dS[pBase + s] = ds;
+  ${eachRow((i) => unroll(d, (c) => `var a${i}_${c} = vec4<f32>(0.0);`))}
+  for (var s = 0u; s <= tLast; s = s + 1u) {
     let kBase = (b * p.T + s) * S4 + KOFF4 + kvh * HD4;
-    ${unroll(d, (c) => `a${c} = a${c} + ds * qkv[kBase + ${c}u];`, NL4)}
+    ${unroll(d, (c) => `let k${c} = qkv[kBase + ${c}u];`, NL4)}
+    ${eachRow((i) => `if (live${i} && s <= t${i}) { let ds = P[pBase${i} + s] * (dS[pBase${i} + s] - D${i}) * SCALE; dS[pBase${i} + s] = ds; ${unroll(d, (c) => `a${i}_${c} = a${i}_${c} + ds * k${c};`, ' ')} }`, NL4)}
   }
-  let qBase = (b * p.T + t) * S4 + h * HD4;
-  ${unroll(d, (c) => `dqkv[qBase + ${c}u] = a${c};`)}
+  ${eachRow((i) => `if (live${i}) {
+    let qBase = (b * p.T + t${i}) * S4 + h * HD4;
+    ${unroll(d, (c) => `dqkv[qBase + ${c}u] = a${i}_${c};`, NL4)}
+  }`)}
 }
 `,
   };
