@@ -267,6 +267,7 @@ export class Trainer {
       this.optimizerPlan.encode(pass);
       pass.end();
       enc.copyBufferToBuffer(this.stats, 0, staging.buffer, 0, 16);
+      await this.model.res.checkCompiled();
       this.device.queue.submit([enc.finish()]);
       const read = staging.buffer.mapAsync(GPUMapMode.READ).then(() => {
         const s = new Float32Array(staging.buffer.getMappedRange().slice(0));
@@ -294,7 +295,8 @@ export class Trainer {
       pass.end();
       const ce = this.workspace.scratch('ce');
       enc.copyBufferToBuffer(this.stats, 0, this.evalStaging, 0, 16);
-      enc.copyBufferToBuffer(ce.buffer, ce.offset ?? 0, this.evalStaging, 16, Math.ceil((N * 4) / 4) * 4);
+      enc.copyBufferToBuffer(ce.buffer, ce.offset ?? 0, this.evalStaging, 16, N * 4);
+      await this.model.res.checkCompiled();
       this.device.queue.submit([enc.finish()]);
       await this.evalStaging.mapAsync(GPUMapMode.READ);
       const data = new Float32Array(this.evalStaging.getMappedRange().slice(0, 16 + N * 4));
@@ -314,6 +316,7 @@ export class Trainer {
       const pass = enc.beginComputePass();
       this.microPlan(0, batch.batch, batch.seqLen, true).encode(pass);
       pass.end();
+      await this.model.res.checkCompiled();
       this.device.queue.submit([enc.finish()]);
       const [stats, grads] = await Promise.all([this.readStats(), this.model.readGrads()]);
       return { loss: stats[0], weightSum, grads };

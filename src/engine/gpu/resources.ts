@@ -19,6 +19,7 @@ export class GpuResources {
   private pipelines = new Map<string, GPUComputePipeline>();
   private uniformCache = new Map<string, GPUBuffer>();
   private bytesHeld = 0;
+  private compileChecks: Array<Promise<void>> = [];
   readonly limits: GPUSupportedLimits;
 
   constructor(readonly ctx: GpuContext) {
@@ -30,11 +31,24 @@ export class GpuResources {
     const source = kernelSource(kernel);
     let p = this.pipelines.get(source);
     if (!p) {
+      this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ label: kernel.name, code: source });
       p = this.device.createComputePipeline({ label: kernel.name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.compileChecks.push(
+        this.device.popErrorScope().then((err) => {
+          if (err) throw new Error(`WGSL kernel ${kernel.name} failed to compile: ${err.message}`);
+        }),
+      );
       this.pipelines.set(source, p);
     }
     return p;
+  }
+
+  /** Rejects if a pipeline created since the last call failed to compile (WebGPU reports
+   *  such errors asynchronously); resolves at once when nothing new was compiled. */
+  async checkCompiled(): Promise<void> {
+    const checks = this.compileChecks.splice(0);
+    if (checks.length) await Promise.all(checks);
   }
 
   /** A uniform buffer holding `values` in the kernel's declared order; shared by every

@@ -42,6 +42,14 @@ describe('clear errors for bad inputs', () => {
     expect(() => new Trainer({} as never, { lr: -1 })).toThrow(/Invalid training hyperparameters: lr -1/);
   });
 
+  it('reports a WGSL kernel that fails to compile by name', async () => {
+    const res = gpuResources(ctx);
+    await res.checkCompiled();
+    res.pipeline({ name: 'deliberately_broken', uniforms: [], code: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }' });
+    await expect(res.checkCompiled()).rejects.toThrow(/WGSL kernel deliberately_broken failed to compile/);
+    await expect(res.checkCompiled()).resolves.toBeUndefined();
+  });
+
   it('rejects a model or workspace that does not fit the adapter limits', async () => {
     const max = ctx.limits.maxStorageBufferBindingSize;
     const vocab = Math.ceil(max / 4 / 256 / 4) * 4 + 4; // embedding alone exceeds one binding
