@@ -38,7 +38,13 @@ export interface TextTokenizer {
   readonly chat: ChatLayout;
   /** Ids of `text` with no BOS/EOS added. Special-token strings inside the text (HF) become those tokens. */
   encode(text: string): number[];
-  decode(ids: number[]): string;
+  /** Text of `ids`; special tokens are written out (e.g. "<s>") unless `skipSpecialTokens`.
+   *  The llama2.c kind never writes <unk>/BOS/EOS, as llama2.c prints them. */
+  decode(ids: number[], opts?: DecodeOptions): string;
+}
+
+export interface DecodeOptions {
+  skipSpecialTokens?: boolean;
 }
 
 // Headers end in a newline so that encoding a segment alone gives the same tokens as encoding
@@ -140,7 +146,7 @@ export function hfTokenizer(tokenizerJson: object, tokenizerConfig: Record<strin
     specialTokens,
     chat,
     encode: (text) => (text === '' ? [] : tok.encode(text, { add_special_tokens: false }).ids),
-    decode: (ids) => tok.decode(ids, { skip_special_tokens: false }),
+    decode: (ids, opts) => tok.decode(ids, { skip_special_tokens: opts?.skipSpecialTokens ?? false }),
   };
 }
 

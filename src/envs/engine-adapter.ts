@@ -1,7 +1,9 @@
 // Adapts a token-level batched generator (the engine's KV-cache Generator) and a text
-// tokenizer into the text-level GenerateBatch a model policy needs. Typed structurally so
-// this module needs neither WebGPU nor the engine: tests drive it with fakes.
+// tokenizer (the data layer's TextTokenizer, prompted through src/data/prompt-text.ts) into
+// the text-level GenerateBatch a model policy needs. Typed structurally so this module needs
+// neither WebGPU nor the engine: tests drive it with fakes.
 import type { GenerateBatch } from './model-policy.ts';
+import { decodeContinuation, encodePrompt, type PromptTokenizer } from '../data/prompt-text.ts';
 
 /** The parts of src/engine/generate/generator.ts's Generator used here. */
 export interface TokenGenerator {
@@ -9,13 +11,6 @@ export interface TokenGenerator {
   /** Prompt + new tokens per row. */
   readonly maxSeq: number;
   generate(prompts: number[][], opts: { maxNewTokens: number; temperature?: number; seed?: number; stopTokens?: number[] }): Promise<number[][]>;
-}
-
-/** The parts of src/engine/generate/text-tokenizer.ts's TextTokenizer used here. */
-export interface PromptTokenizer {
-  bosId: number | undefined;
-  encodePrompt(text: string): number[];
-  decodeContinuation(prompt: number[], newIds: number[]): string;
 }
 
 export interface AdapterStats {
@@ -50,7 +45,7 @@ export function engineGenerateBatch(gen: TokenGenerator, tok: PromptTokenizer, o
     stats.calls++;
     stats.prompts += texts.length;
     const prompts = texts.map((t) => {
-      const ids = tok.encodePrompt(t);
+      const ids = encodePrompt(tok, t);
       if (ids.length <= room) return ids;
       stats.truncatedPrompts++;
       stats.droppedTokens += ids.length - room;
@@ -63,7 +58,7 @@ export function engineGenerateBatch(gen: TokenGenerator, tok: PromptTokenizer, o
       const ids = await gen.generate(chunk, { maxNewTokens: maxNew, temperature: g.temperature, seed: opts.seed, stopTokens: opts.stopTokens });
       if (ids.length !== chunk.length) throw new Error(`generator returned ${ids.length} rows for ${chunk.length} prompts`);
       chunk.forEach((p, i) => {
-        const text = tok.decodeContinuation(p, ids[i]);
+        const text = decodeContinuation(tok, p, ids[i]);
         const cut = g.stop.reduce((acc, s) => (acc.includes(s) ? acc.slice(0, acc.indexOf(s)) : acc), text);
         out.push(cut);
       });

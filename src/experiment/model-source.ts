@@ -28,17 +28,31 @@ const readJson = async (src: FileSource, name: string) => JSON.parse(new TextDec
 export async function modelFromFiles(src: FileSource, binName?: string): Promise<ModelWithTokenizer> {
   if (await src.exists('config.json')) {
     const { config, tensors } = await loadHfModel(src);
-    if (!(await src.exists('tokenizer.json'))) throw new Error(`${src.label}: no tokenizer.json beside config.json`);
-    const tokConfig = (await src.exists('tokenizer_config.json')) ? await readJson(src, 'tokenizer_config.json') : {};
-    const tokenizer = hfTokenizer(await readJson(src, 'tokenizer.json'), tokConfig, `${src.label} tokenizer`);
+    const tokenizer = await tokenizerFromFiles(src, config.vocabSize);
     return { model: { config, tensors, label: `Hugging Face model from ${src.label}` }, tokenizer };
   }
   if (!binName) throw new Error(`${src.label}: neither config.json (Hugging Face folder) nor a llama2.c .bin checkpoint`);
   const { config, tensors } = parseLlama2c(await src.read(binName), `${src.label}/${binName}`);
-  const tokName = [`tok${config.vocabSize}.bin`, 'tokenizer.bin'];
+  const tokenizer = await tokenizerFromFiles(src, config.vocabSize, binName);
+  return { model: { config, tensors, label: `llama2.c checkpoint ${binName}` }, tokenizer };
+}
+
+/** The tokenizer beside a model: for a Hugging Face folder its tokenizer.json (+
+ *  tokenizer_config.json), else the llama2.c tokenizer (`atlas convert` copies one into the
+ *  folder when the checkpoint had no tokenizer.json); for the llama2.c checkpoint `binName`,
+ *  tok<vocab>.bin or tokenizer.bin. */
+export async function tokenizerFromFiles(src: FileSource, vocabSize: number, binName?: string): Promise<TextTokenizer> {
+  if (!binName && (await src.exists('tokenizer.json'))) {
+    const tokConfig = (await src.exists('tokenizer_config.json')) ? await readJson(src, 'tokenizer_config.json') : {};
+    return hfTokenizer(await readJson(src, 'tokenizer.json'), tokConfig, `${src.label} tokenizer`);
+  }
+  const tokName = [`tok${vocabSize}.bin`, 'tokenizer.bin'];
   let tokFile: string | undefined;
   for (const n of tokName) if (await src.exists(n)) tokFile = tokFile ?? n;
-  if (!tokFile) throw new Error(`${src.label}: the llama2.c checkpoint ${binName} needs its tokenizer (${tokName.join(' or ')}) beside it`);
-  const tokenizer = llama2cTokenizer(Llama2cTokenizer.fromBytes(await src.read(tokFile), config.vocabSize, `${src.label}/${tokFile}`), tokFile);
-  return { model: { config, tensors, label: `llama2.c checkpoint ${binName}` }, tokenizer };
+  if (!tokFile) {
+    throw new Error(binName
+      ? `${src.label}: the llama2.c checkpoint ${binName} needs its tokenizer (${tokName.join(' or ')}) beside it`
+      : `${src.label}: no tokenizer beside config.json (looked for tokenizer.json, ${tokName.join(' and ')})`);
+  }
+  return llama2cTokenizer(Llama2cTokenizer.fromBytes(await src.read(tokFile), vocabSize, `${src.label}/${tokFile}`), tokFile);
 }

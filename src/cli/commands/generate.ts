@@ -1,10 +1,14 @@
 // `atlas generate --model <path> [--prompt TEXT] [--max-new-tokens N] [--temperature T] [--seed S]`
 // Greedy by default; prints the generated text only.
+import path from 'node:path';
 import type { Command } from '../main.ts';
 import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { createGenerator, uploadParams } from '../../engine/generate/generator.ts';
-import { loadModelFromPath, loadTokenizerForModel } from '../../engine/weights/load-node.ts';
+import { dirSource } from '../../engine/weights/file-source-node.ts';
+import { loadModelFromPath } from '../../engine/weights/load-node.ts';
+import { tokenizerFromFiles } from '../../experiment/model-source.ts';
+import { decodeContinuation, encodePrompt } from '../../data/prompt-text.ts';
 
 const HELP = `usage: atlas generate --model <path> [--prompt TEXT] [--max-new-tokens N]
                       [--temperature T] [--top-k K] [--seed S]
@@ -38,9 +42,13 @@ export const command: Command = {
     const seed = intOption('generate', values.seed, 'seed', 0);
 
     const model = await loadModelFromPath(modelPath);
-    const tokenizer = await loadTokenizerForModel(model);
     const cfg = model.config;
-    const prompt = values.prompt !== undefined ? tokenizer.encodePrompt(values.prompt) : [cfg.bosTokenId ?? tokenizer.bosId ?? 1];
+    const tokenizer = model.kind === 'hf'
+      ? await tokenizerFromFiles(dirSource(model.path), cfg.vocabSize)
+      : await tokenizerFromFiles(dirSource(path.dirname(model.path)), cfg.vocabSize, path.basename(model.path));
+    // The model's own bos_token_id (config.json) wins over the tokenizer's.
+    const bos = cfg.bosTokenId ?? tokenizer.bosId;
+    const prompt = values.prompt !== undefined ? encodePrompt(tokenizer, values.prompt, bos) : [bos ?? 1];
     const room = cfg.maxSeqLen - prompt.length;
     if (room < 1) throw new Error(`the prompt has ${prompt.length} tokens; the model's context is ${cfg.maxSeqLen}`);
     const maxNew = intOption('generate', values['max-new-tokens'], 'max-new-tokens', room);
@@ -50,7 +58,7 @@ export const command: Command = {
     const params = uploadParams(ctx, cfg, model.tensors);
     const gen = await createGenerator(ctx, cfg, params, { maxBatch: 1, maxSeq: prompt.length + maxNew });
     const [ids] = await gen.generate([prompt], { maxNewTokens: maxNew, temperature, topK, seed, stopTokens: model.stopTokens });
-    process.stdout.write(tokenizer.decodeContinuation(prompt, ids) + '\n');
+    process.stdout.write(decodeContinuation(tokenizer, prompt, ids) + '\n');
     gen.destroy();
     params.destroy();
     ctx.device.destroy();

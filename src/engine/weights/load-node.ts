@@ -1,5 +1,6 @@
 // Loads a model from a path on disk (Node only): a llama2.c `.bin` file or a Hugging Face
-// folder. Browser code uses hf.ts / llama2c.ts with a FileSource instead.
+// folder. Browser code uses hf.ts / llama2c.ts with a FileSource instead. The tokenizer that
+// goes with a model: tokenizerFromFiles in src/experiment/model-source.ts.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LlamaConfig } from '../config.ts';
@@ -7,8 +8,6 @@ import type { NamedTensors } from '../params.ts';
 import { dirSource } from './file-source-node.ts';
 import { loadHfModel } from './hf.ts';
 import { parseLlama2c } from './llama2c.ts';
-import { Llama2cTokenizer } from '../../data/tokenizer/llama2c.ts';
-import { hfTextTokenizer, llama2cTextTokenizer, type TextTokenizer } from '../generate/text-tokenizer.ts';
 
 const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
 
@@ -58,7 +57,6 @@ export async function loadModelFromPath(modelPath: string): Promise<ModelOnDisk>
   return { kind: 'llama2c', path: modelPath, config, tensors, stopTokens: [config.eosTokenId!] };
 }
 
-
 /** The llama2.c tokenizer file conventionally beside a checkpoint (or inside a converted
  *  folder): tok<vocab>.bin or tokenizer.bin. */
 export async function findLlama2cTokenizer(dir: string, vocabSize: number): Promise<string | undefined> {
@@ -67,21 +65,4 @@ export async function findLlama2cTokenizer(dir: string, vocabSize: number): Prom
     if (await isFile(p)) return p;
   }
   return undefined;
-}
-
-/** The tokenizer that goes with a model on disk: tokenizer.json in an HF folder, else a
- *  llama2.c tokenizer .bin beside the checkpoint / in the folder. */
-export async function loadTokenizerForModel(model: ModelOnDisk): Promise<TextTokenizer> {
-  const dir = model.kind === 'hf' ? model.path : path.dirname(model.path);
-  if (model.kind === 'hf' && (await isFile(path.join(dir, 'tokenizer.json')))) {
-    const json = JSON.parse(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'));
-    const cfgPath = path.join(dir, 'tokenizer_config.json');
-    const cfg = (await isFile(cfgPath)) ? JSON.parse(await readFile(cfgPath, 'utf8')) : {};
-    return hfTextTokenizer(json, cfg, model.config.bosTokenId);
-  }
-  const bin = await findLlama2cTokenizer(dir, model.config.vocabSize);
-  if (!bin) {
-    throw new Error(`no tokenizer for ${model.path}: looked for ${model.kind === 'hf' ? 'tokenizer.json, ' : ''}tok${model.config.vocabSize}.bin and tokenizer.bin in ${dir}`);
-  }
-  return llama2cTextTokenizer(Llama2cTokenizer.fromBytes(await readFile(bin), model.config.vocabSize, bin));
 }

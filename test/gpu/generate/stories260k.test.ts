@@ -3,7 +3,7 @@
 // `atlas generate` on the command line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,17 @@ describe.skipIf(!have)('stories260K golden greedy output', () => {
     const ids = await greedy60(hf.config, hf.tensors);
     expect(tok.decode(ids, 1)).toBe(golden());
     // the converted folder generates through the CLI too, with its HF tokenizer.json
+    const cli = await atlas('generate', '--model', out, '--max-new-tokens', '60');
+    expect(cli.stdout).toBe(golden() + '\n');
+  });
+
+  it('a converted folder with only the llama2.c tokenizer (no hf/ beside the .bin) generates the golden text', async () => {
+    const src = path.join(tmp, 'bin-only');
+    mkdirSync(src);
+    for (const f of ['stories260K.bin', 'tok512.bin']) copyFileSync(path.join(DIR, f), path.join(src, f));
+    const out = path.join(tmp, 'hf-bin');
+    await atlas('convert', '--from', path.join(src, 'stories260K.bin'), '--out', out);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tok512.bin']);
     const cli = await atlas('generate', '--model', out, '--max-new-tokens', '60');
     expect(cli.stdout).toBe(golden() + '\n');
   });

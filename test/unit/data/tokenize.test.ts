@@ -16,6 +16,14 @@ describe.skipIf(!sharedPresent)('stories260K', () => {
       expect(tok.vocabSize).toBe(512);
     }
   });
+  it('decode writes special tokens (HF) unless skipSpecialTokens; llama2.c never writes them', () => {
+    const hf = storiesHf()!;
+    expect(hf.decode([1, 403, 2])).toBe('<s> Once</s>');
+    expect(hf.decode([1, 403, 2], { skipSpecialTokens: true })).toBe('Once');
+    const l2 = storiesLlama2c()!;
+    expect(l2.decode([1, 403, 2])).toBe('Once');
+    expect(l2.decode([1, 403, 2], { skipSpecialTokens: true })).toBe('Once');
+  });
   it('the two stories260K tokenizers agree on ALFWorld-like text', () => {
     const a = storiesHf()!;
     const b = storiesLlama2c()!;

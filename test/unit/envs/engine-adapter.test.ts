@@ -1,15 +1,16 @@
 // The text ↔ token adapter between model policies and a batched token generator (faked).
 import { describe, expect, it } from 'vitest';
-import { engineGenerateBatch, newAdapterStats, type PromptTokenizer, type TokenGenerator } from '../../../src/envs/engine-adapter.ts';
+import { engineGenerateBatch, newAdapterStats, type TokenGenerator } from '../../../src/envs/engine-adapter.ts';
+import type { PromptTokenizer } from '../../../src/data/prompt-text.ts';
 import { modelPolicy } from '../../../src/envs/model-policy.ts';
 import { runEpisodes } from '../../../src/envs/rollout.ts';
 import { getEnv } from '../../../src/envs/registry.ts';
 
-// Character-level tokenizer with BOS = 0.
+// Character-level tokenizer with BOS = 0 (decoded as "\0", so cutting the prompt's text off matters).
 const tok: PromptTokenizer = {
   bosId: 0,
-  encodePrompt: (t) => [0, ...[...t].map((c) => c.charCodeAt(0))],
-  decodeContinuation: (_p, ids) => String.fromCharCode(...ids),
+  encode: (t) => [...t].map((c) => c.charCodeAt(0)),
+  decode: (ids) => String.fromCharCode(...ids),
 };
 
 /** Always continues with `reply` (as char codes), recording what it was given. */
