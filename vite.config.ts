@@ -10,5 +10,10 @@ export default defineConfig({
   worker: { format: 'es' },
   server: { port: 5173, strictPort: false },
   build: { target: 'es2022', sourcemap: true },
-  optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
+  optimizeDeps: {
+    // Scan the workers too: a dependency first met inside a worker would otherwise make the
+    // dev server re-optimize and reload the page in the middle of a session.
+    entries: ['index.html', 'workers/*.worker.ts'],
+    exclude: ['onnxruntime-web', '@huggingface/transformers'],
+  },
 });

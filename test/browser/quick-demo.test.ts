@@ -116,4 +116,28 @@ describe('quick demo', () => {
     expect(Number(await page.locator('[data-testid="chart-train-loss"]').getAttribute('data-points'))).toBe(8);
     await h.screenshot(page, 'quick-demo-reload');
   }, 60_000);
+
+  it('resumes an interrupted run from its last checkpoint after a reload', async () => {
+    // Another configuration (12 steps), so its checkpoints are its own.
+    // Pasting a link into the same tab changes only the hash: the page takes the new configuration.
+    await page.goto(h.baseUrl + '/' + TINY.replace('steps=8', 'steps=12'));
+    await page.click('#tab-train');
+    await expect.poll(() => page.inputValue('[data-testid="hyper-steps"]')).toBe('12');
+    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
+    await page.click('[data-testid="start"]');
+    // A checkpoint is saved with each evaluation (every 4 steps): wait past the first one.
+    await expect.poll(() => stepOf(page, 'full'), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(6);
+    await page.reload();
+    await page.click('#tab-compare');
+    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 30_000 }).toMatch(/stopped/);
+    await h.screenshot(page, 'quick-demo-interrupted');
+    await page.click('[data-testid="resume-checkpoint"]');
+    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 90_000, interval: 500 }).toMatch(/done/);
+    expect(await stepOf(page, 'critical')).toBe(12);
+    // Steps after the checkpoint were trained again; each step is one point, not two.
+    expect(Number(await page.locator('[data-testid="chart-train-loss"]').getAttribute('data-points'))).toBe(12);
+    const logs = await page.evaluate(() => document.body.textContent ?? '');
+    expect(logs).not.toMatch(/error\(s\) from the runner/);
+    await h.screenshot(page, 'quick-demo-resumed');
+  }, 180_000);
 });

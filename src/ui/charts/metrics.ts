@@ -19,14 +19,20 @@ export function emptyLog(arms: Arm[]): MetricsLog {
   return { arms: [...arms], train: {}, eval: {}, status: null, errors: [], logs: [] };
 }
 
+/** Appends a row; a run resumed from a checkpoint repeats steps after it, which replace the old ones. */
+function pushStep<T extends { step: number }>(rows: T[], row: T): void {
+  while (rows.length && rows[rows.length - 1].step >= row.step) rows.pop();
+  rows.push(row);
+}
+
 export function addEvent(log: MetricsLog, e: ExperimentEvent): void {
   switch (e.kind) {
     case 'train':
-      (log.train[e.arm] ??= []).push(e);
+      pushStep((log.train[e.arm] ??= []), e);
       if (!log.arms.includes(e.arm)) log.arms.push(e.arm);
       break;
     case 'eval':
-      (log.eval[e.arm] ??= []).push(e);
+      pushStep((log.eval[e.arm] ??= []), e);
       if (!log.arms.includes(e.arm)) log.arms.push(e.arm);
       break;
     case 'status':
