@@ -105,6 +105,18 @@ describe('quick demo', () => {
     expect(rows.filter((r) => r.startsWith('train,critical,')).length).toBe(8);
     expect(rows.filter((r) => r.startsWith('train,full,')).length).toBe(8);
     expect(rows.filter((r) => r.startsWith('eval,')).length).toBe(4);
+    // Charts: PNG from the live uPlot canvas, SVG built from the series.
+    const row = page.locator('tr', { hasText: 'Training loss' });
+    const png = await download(page, () => row.locator('button', { hasText: 'PNG' }).click());
+    expect(png.name).toBe('quick-demo-critical-vs-full.train-loss.png');
+    expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(png.bytes.readUInt32BE(16)).toBeGreaterThan(200); // width from the IHDR chunk
+    const svg = await download(page, () => row.locator('button', { hasText: 'SVG' }).click());
+    const svgText = svg.bytes.toString('utf8');
+    expect(svgText).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect((svgText.match(/<path d="M/g) ?? []).length).toBe(2);
+    expect(svgText).toContain('stroke="#D55E00"'); // critical
+    expect(svgText).toContain('stroke="#0072B2"'); // full
     await h.screenshot(page, 'quick-demo-export');
   }, 60_000);
 

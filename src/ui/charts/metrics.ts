@@ -165,8 +165,8 @@ export function alignedData(log: MetricsLog, spec: ChartSpec): Aligned {
           xs.add(r.step);
         }
       }
-      // A line with no value at all (e.g. rollouts never ran) is left out of the legend.
-      if (col.size === 0 && spec.lines.length > 1) continue;
+      // Every arm × line is a series from the start, even before it has a value (rollouts
+      // arrive late): the chart's shape never changes, so it is only ever redrawn, not rebuilt.
       series.push({ arm, label: arm + line.suffix, dash: line.dash });
       columns.push(col);
     }
@@ -236,7 +236,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** A self-contained SVG line chart of one spec (axes, ticks, legend), for download. */
 export function chartSvg(spec: ChartSpec, aligned: Aligned, colors: Record<string, string>, width = 720, height = 360): string {
-  const legendRows = Math.max(1, Math.ceil(aligned.series.length / 4));
+  const nonEmpty = (aligned.data.slice(1) as (number | null)[][]).filter((col) => col.some((v) => v !== null && Number.isFinite(v))).length;
+  const legendRows = Math.max(1, Math.ceil(nonEmpty / 4));
   const m = { l: 64, r: 16, t: 36, b: 44 + legendRows * 16 };
   const [x, ...ys] = aligned.data as number[][];
   const values = ys.flat().filter((v) => v !== null && Number.isFinite(v));
@@ -266,8 +267,8 @@ export function chartSvg(spec: ChartSpec, aligned: Aligned, colors: Record<strin
   }
   out.push(`<text x="${(m.l + width - m.r) / 2}" y="${height - m.b + 32}" text-anchor="middle" fill="#333">step</text>`);
   out.push(`<text transform="translate(14 ${(m.t + height - m.b) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(spec.yLabel)}</text>`);
-  aligned.series.forEach((s, i) => {
-    const col = ys[i];
+  const drawn = aligned.series.map((s, i) => ({ s, col: ys[i] })).filter(({ col }) => col.some((v) => v !== null && Number.isFinite(v)));
+  drawn.forEach(({ s, col }, i) => {
     let d = '';
     let pen = false;
     col.forEach((v, j) => {

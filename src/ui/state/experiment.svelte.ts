@@ -137,6 +137,13 @@ class ExperimentState {
     this.runConfig = cfg;
     this.phase = 'starting';
     this.version++;
+    // Let the Compare step build its charts (one per frame) before the worker starts compiling
+    // GPU pipelines, which on a software adapter takes every CPU core for a while.
+    await new Promise<void>((resolve) => {
+      let n = 0;
+      const tick = () => (++n >= 10 ? resolve() : requestAnimationFrame(tick));
+      requestAnimationFrame(tick);
+    });
     try {
       this.runner?.terminate();
       this.runner = await spawnWorker<ExperimentWorkerApi>('experiment', (m) => this.onEvent({ kind: 'error', message: m }));
