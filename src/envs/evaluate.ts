@@ -6,6 +6,8 @@ import { runEpisodes, type EpisodeResult } from './rollout.ts';
 import { SPLITS, type EnvDefinition, type Split } from './types.ts';
 
 export interface EvaluateOptions {
+  /** Agent turns per episode before it counts as failed (default: the environment's limit). */
+  maxSteps?: number;
   episodes: number;
   seed?: number;
   splits?: readonly Split[];
@@ -31,7 +33,7 @@ export async function evaluatePolicy(defs: readonly EnvDefinition[], policy: Pol
         skipped.push(`${def.name} has no ${split} tasks (${def.splitNote})`);
         continue;
       }
-      results.push(...(await runEpisodes(def, seeds, split, policy, { batchSize: opts.batchSize })));
+      results.push(...(await runEpisodes(def, seeds, split, policy, { batchSize: opts.batchSize, maxSteps: opts.maxSteps })));
     }
   }
   if (results.length === 0) throw new Error(`nothing to evaluate: ${skipped.join('; ')}`);

@@ -10,7 +10,7 @@ import { formatReport } from '../../envs/report.ts';
 import { evaluatePolicy } from '../../envs/evaluate.ts';
 import { parseSplit } from './env.ts';
 
-const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--json]';
+const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--max-steps N] [--json]\n  --model: expert, random, an HF folder, a llama2.c .bin, or preset:NAME (random init, a floor to compare with)';
 
 async function policyFor(model: string, seed: number): Promise<Policy> {
   if (model === 'expert') return expertPolicy();
@@ -23,7 +23,7 @@ export const command: Command = {
   async run(argv) {
     const { values } = parseCommandArgs('eval', argv, {
       model: { type: 'string' }, env: { type: 'string' }, split: { type: 'string' }, episodes: { type: 'string' },
-      seed: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+      seed: { type: 'string' }, batch: { type: 'string' }, 'max-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
     });
     if (values.help) { console.log(USAGE); return 0; }
     const model = requireOption('eval', values.model, 'model');
@@ -34,8 +34,10 @@ export const command: Command = {
     const batchSize = intOption('eval', values.batch, 'batch', 16);
     if (batchSize <= 0) throw new Error(`--batch must be a positive integer (got ${batchSize})`);
     const splits: Split[] = values.split ? [parseSplit(values.split, 'held-in')] : SPLITS.slice();
+    const maxSteps = values['max-steps'] === undefined ? undefined : intOption('eval', values['max-steps'], 'max-steps', 0);
+    if (maxSteps !== undefined && maxSteps <= 0) throw new Error(`--max-steps must be a positive integer (got ${maxSteps})`);
     const policy = await policyFor(model, seed);
-    const { report, skipped } = await evaluatePolicy(defs, policy, { episodes, seed, splits, batchSize });
+    const { report, skipped } = await evaluatePolicy(defs, policy, { episodes, seed, splits, batchSize, maxSteps });
     if (values.json) console.log(JSON.stringify({ ...report, skipped }, null, 2));
     else {
       console.log(formatReport(report));
