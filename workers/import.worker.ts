@@ -10,6 +10,7 @@ import type { ImportFormat } from '../src/data/formats.ts';
 import { tokenView, type TokenViewEntry } from '../src/data/masks.ts';
 import { defaultTokenizer } from '../src/data/defaultTokenizer.ts';
 import type { Arm } from '../src/data/arms.ts';
+import { builtinDemos, type BuiltinSource } from '../src/ui/state/builtin.ts';
 
 export type ImportProgress = (bytesRead: number, totalBytes: number | undefined) => void;
 
@@ -57,6 +58,12 @@ const api = {
         onProgress,
       }),
     );
+  },
+
+  /** Generates the built-in environments' demonstrations (held here like an import). */
+  builtin(src: BuiltinSource): number {
+    held = builtinDemos(src);
+    return held.length;
   },
 
   /** Trajectories [from, from + n) of the last import. */

@@ -5,14 +5,14 @@ import type { Trajectory, CriticalCategory, Selection } from '../../data/traject
 import { activeSelection } from '../../data/trajectory.ts';
 import type { ImportSummary } from '../../data/importer.ts';
 import type { ImportWorkerApi, ImportDone } from '../../../workers/import.worker.ts';
-import { builtinDemos, type BuiltinSource } from './builtin.ts';
+import type { BuiltinSource } from './builtin.ts';
 import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
 export const MANUAL_SELECTOR = 'manual';
 
 /** Trajectories per message when taking an import from the worker (keeps each task short). */
-const SLICE = 100;
+const SLICE = 50;
 
 /** Lets the browser paint and handle input between slices of work. */
 export const yieldToBrowser = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -76,13 +76,22 @@ class DatasetState {
     if (this.id !== id && (await this.restore(id))) return;
     const now = new Date().toISOString();
     const { kind: _k, ...params } = src;
+    // Generated in the data worker (hundreds of episodes would block the page) and taken in slices.
+    const api = await this.worker();
+    const count = await api.builtin(src);
+    const trajectories: Trajectory[] = [];
+    for (let i = 0; i < count; i += SLICE) {
+      trajectories.push(...(await api.take(i, SLICE)));
+      await yieldToBrowser();
+    }
+    void api.release();
     this.set({
       id,
       name: `Built-in: ${src.envs.join(', ')}`,
       createdAt: now,
       updatedAt: now,
       origin: { kind: 'builtin', ...params },
-      trajectories: builtinDemos(src),
+      trajectories,
     });
     this.error = '';
     await this.save();

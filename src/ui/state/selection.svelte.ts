@@ -14,7 +14,7 @@ import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 export const GROUND_TRUTH_SELECTOR = 'ground-truth';
 
 /** Trajectories sent to the worker per call: each message (de)serializes in a short task. */
-const BATCH = 150;
+const BATCH = 50;
 
 /** Summary of the batches so far plus the one in progress. */
 function combine(a: RunSummary | null, b: RunSummary, total: number): RunSummary {
