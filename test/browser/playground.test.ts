@@ -72,6 +72,24 @@ describe('playground', () => {
     await h.screenshot(page, 'playground-default');
   }, 60_000);
 
+  it('scores selectors against the built-in ground truth', async () => {
+    await openTab(page, 'select');
+    await page.check('input[name="selector"][value="heuristic"]');
+    await page.click('[data-testid="run-selector"]');
+    await expect.poll(() => page.textContent('[data-testid="selection-summary"]'), { timeout: 30_000 }).toMatch(/heuristic: \d+ labelled/);
+    const row = page.locator('[data-testid="selector-scores"] tbody tr', { hasText: 'heuristic' }).first();
+    const cells = await row.locator('td').allTextContents();
+    // precision, recall, F1 in [0, 1] with two decimals; all 80 trajectories scored.
+    for (const c of cells.slice(1, 4)) expect(Number(c)).toBeGreaterThanOrEqual(0), expect(Number(c)).toBeLessThanOrEqual(1);
+    expect(cells[4]).toBe('80');
+    // The expert's own labels as a selection: the critical arm can train on them.
+    await page.check('input[name="selector"][value="ground-truth"]');
+    await page.click('[data-testid="run-selector"]');
+    await expect.poll(() => page.inputValue('[data-testid="active-selection"]'), { timeout: 30_000 }).toBe('ground-truth');
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('labels')).toBe('ground-truth');
+    await h.screenshot(page, 'playground-selector-scores');
+  }, 60_000);
+
   it('reads a shared link: arms and hyperparameters come from the URL, bad values are reported', async () => {
     const p = await h.newPage();
     await p.goto(`${h.baseUrl}/#preset=paper-arms&arms=critical,random,bogus&steps=12&lr=0.01&selector=oracle&endpoint=http://127.0.0.1:9/v1&selectorModel=m1&key=sk-secret`);
