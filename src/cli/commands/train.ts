@@ -40,7 +40,8 @@ const USAGE = `usage: atlas train --model <path|preset:NAME> --data <file.jsonl>
     --arm ${ARMS.join('|')} (required)   [--budget ${DEFAULT_BUDGET}] [--selection NAME]
     [--tokenizer default|<folder>|<tokenizer.json>|<tok.bin>]   (default: the model's own; preset:NAME uses the bundled default)
     [--step-loss <file.jsonl with {"id","stepLoss":[...]}>]     (highest-loss; default: the initial model's per-step loss)
-  Loss masks, windows and the report (printed to stderr) come from src/data/masks.ts; --seq defaults to the model's context.`;
+  Loss masks, windows and the report (stderr) come from src/data/masks.ts. --seq (default: the model's context) is the
+  examples' context; without --seq rows are as long as the longest example.`;
 
 /** One training row of exactly T positions. */
 interface Row {
@@ -206,13 +207,16 @@ export function prepareTrajectories(text: string, file: string, arm: Arm, select
   return { file, arm, all, used, skipped: arm === 'critical' ? noSelection : [], budgetFallback: arm === 'random' || arm === 'rejected' || arm === 'highest-loss' ? noSelection : [] };
 }
 
-/** Masked examples of ≤ T positions (src/data/masks.ts), reported on stderr, each packed as one padded row. */
-export function trajectoryRows(p: PreparedTrajectories, opts: { tokenizer: TextTokenizer; T: number; seed: number; budget: number; stepLoss?: Record<string, readonly number[]> }): { rows: Row[]; examples: TrainingExample[]; report: MaskReport } {
+/** Masked examples of ≤ T positions (src/data/masks.ts), reported on stderr, each packed as
+ *  one padded row of `packLen` positions (default: the longest example's, so short data trains
+ *  on short rows). */
+export function trajectoryRows(p: PreparedTrajectories, opts: { tokenizer: TextTokenizer; T: number; packLen?: number; seed: number; budget: number; stepLoss?: Record<string, readonly number[]> }): { rows: Row[]; seqLen: number; examples: TrainingExample[]; report: MaskReport } {
   const { examples, report } = buildTrainingExamples(p.used, { arm: p.arm, tokenizer: opts.tokenizer, contextLength: opts.T, seed: opts.seed, budget: opts.budget, stepLoss: opts.stepLoss });
   for (const line of describeMaskReport(report, p.skipped, p.budgetFallback)) console.error(line);
   if (!examples.length) throw new Error(`${p.file}: --arm ${p.arm} gives no training example (see the mask report above)`);
-  const rows = packBatches(examples, { batchSize: 1, seqLen: opts.T, padId: opts.tokenizer.padId }).map((b) => ({ ids: Array.from(b.inputIds), labels: Array.from(b.labels), weights: Array.from(b.weights) }));
-  return { rows, examples, report };
+  const seqLen = opts.packLen ?? Math.max(...examples.map((e) => e.inputIds.length));
+  const rows = packBatches(examples, { batchSize: 1, seqLen, padId: opts.tokenizer.padId }).map((b) => ({ ids: Array.from(b.inputIds), labels: Array.from(b.labels), weights: Array.from(b.weights) }));
+  return { rows, seqLen, examples, report };
 }
 
 export const command: Command = {
@@ -289,7 +293,9 @@ export const command: Command = {
     const accum = intOption('train', values.accum, 'accum', 1);
     const tokenRows = kind === 'tokens' ? parseTrainingJsonl(text, dataPath, config.vocabSize) : undefined;
     const longest = tokenRows ? Math.max(...tokenRows.map((r) => r.ids.length)) : config.maxSeqLen;
-    const T = intOption('train', values.seq, 'seq', Math.min(config.maxSeqLen, longest));
+    // Trajectories: T is the examples' context; rows are as long as the longest example unless --seq is given.
+    let T = intOption('train', values.seq, 'seq', Math.min(config.maxSeqLen, longest));
+    const packLen = values.seq !== undefined ? T : undefined;
     if (T < 1 || T > config.maxSeqLen) throw new Error(`--seq must be in 1..${config.maxSeqLen} (the model's context)`);
     if (kind === 'trajectories' && T < 2) throw new Error('--seq must be ≥ 2 for trajectories');
     if (values.matmul !== undefined && !MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
@@ -301,7 +307,8 @@ export const command: Command = {
     }
     // Examples are built before the GPU starts unless the highest-loss arm needs the model's own per-step loss.
     const needsModelLoss = arm === 'highest-loss' && !stepLoss;
-    let built = prepared && !needsModelLoss ? trajectoryRows(prepared, { tokenizer: tokenizer!, T, seed, budget, stepLoss }) : undefined;
+    let built = prepared && !needsModelLoss ? trajectoryRows(prepared, { tokenizer: tokenizer!, T, packLen, seed, budget, stepLoss }) : undefined;
+    const trainerSeqLen = built ? built.seqLen : T;
     const ctx = await createGpuContext();
     const model = await createModel(ctx, config, tensors);
     const trainer = new Trainer(
@@ -315,14 +322,14 @@ export const command: Command = {
         gradClip: numberOption('train', values['grad-clip'], 'grad-clip', DEFAULT_HYPER.gradClip),
         accumSteps: accum,
       },
-      { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined },
+      { maxBatch: B, maxSeqLen: trainerSeqLen, matmul: values.matmul as MatmulVariant | undefined },
     );
     if (prepared && needsModelLoss) {
       // highest-loss: the per-step loss of the initial weights, before any update.
       console.error(`computing the initial model's per-step loss on ${prepared.used.length} trajectories (highest-loss arm)…`);
       try {
         stepLoss = await perStepLoss(trainer, prepared.used, tokenizer!, T, B);
-        built = trajectoryRows(prepared, { tokenizer: tokenizer!, T, seed, budget, stepLoss });
+        built = trajectoryRows(prepared, { tokenizer: tokenizer!, T, packLen, seed, budget, stepLoss });
       } catch (err) {
         trainer.destroy();
         model.destroy();
@@ -330,6 +337,8 @@ export const command: Command = {
       }
     }
     const data: Row[] = built ? built.rows : windows(tokenRows!, T);
+    const context = T;
+    if (built) T = built.seqLen;
     // Epochs over the windows in a seeded shuffled order.
     const rng = new Rng(seed);
     let order: number[] = [];
@@ -361,7 +370,7 @@ export const command: Command = {
     if (prepared) {
       const copied = tokenizerFilesOf(modelArg, values.tokenizer, config.vocabSize);
       for (const f of copied) await copyFile(f.from, path.join(out, f.to));
-      console.error(`saved ${out}/config.json and ${out}/model.safetensors${copied.map((f) => ` + ${f.to}`).join('')} (${data.length} examples of ≤ ${T} positions from ${prepared.used.length} trajectories, --arm ${prepared.arm})`);
+      console.error(`saved ${out}/config.json and ${out}/model.safetensors${copied.map((f) => ` + ${f.to}`).join('')} (${data.length} examples of ≤ ${context} positions, in rows of ${T}, from ${prepared.used.length} trajectories, --arm ${prepared.arm})`);
     } else {
       console.error(`saved ${out}/config.json and ${out}/model.safetensors (${data.length} windows of ${T} tokens from ${tokenRows!.length} sequences)`);
     }

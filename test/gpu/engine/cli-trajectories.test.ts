@@ -68,6 +68,15 @@ describe('atlas train --arm on trajectories', () => {
     expect(err.join('\n')).toContain(`skipped 1 trajectories with no labelled selection for --arm critical: "${demos[2].id}"`);
     const maskLine = JSON.parse(err.find((l) => l.startsWith('mask report: '))!.slice('mask report: '.length));
     expect(maskLine).toMatchObject({ arm: 'critical', examples: examples.length, supervisedTurns: report.supervisedTurns, supervisedTokens: report.supervisedTokens, cutTokens: report.cutTokens, skippedWithoutSelection: 1 });
+    // Without --seq the rows are only as long as the longest example: the same steps (padding
+    // carries weight 0), so the same weight sums and, up to f32 reduction order, the same losses.
+    const longest = Math.max(...examples.map((e) => e.inputIds.length));
+    expect(longest).toBeLessThan(T);
+    const short = await run(base('critical', examples.length, 'critical-short').filter((a, i, all) => a !== '--seq' && all[i - 1] !== '--seq'));
+    const shortMetrics = short.out.map((l) => JSON.parse(l));
+    expect(shortMetrics.map((m) => m.weightSum)).toEqual(metrics.map((m) => m.weightSum));
+    expect(shortMetrics[0].tokens).toBe(longest);
+    shortMetrics.forEach((m, i) => expect(Math.abs(m.loss - metrics[i].loss)).toBeLessThan(1e-4 * metrics[i].loss));
   });
 
   it('full: supervises more tokens than critical, and the saved folder loads back with its tokenizer', async () => {
