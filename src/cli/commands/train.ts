@@ -106,12 +106,12 @@ export function windows(rows: Row[], T: number): Row[] {
   return out;
 }
 
-
 export type DataKind = 'tokens' | 'trajectories';
 
 /** Which kind of JSONL `text` holds: token sequences carry "input_ids", trajectory records
- *  "version" (and no "input_ids"). A file with both kinds is refused, naming a line of each; lines with neither
- *  (or bad JSON) are left for the parser of the detected kind to reject with file:line. */
+ *  "version" (and no "input_ids"). A file with both kinds is refused, naming a line of each;
+ *  lines with neither (or bad JSON) are left to the parser of the detected kind, which names
+ *  file:line. */
 export function detectDataKind(text: string, file: string): DataKind {
   let firstTrajectory = 0;
   let firstTokens = 0;
@@ -214,13 +214,13 @@ export function trajectoryRows(p: PreparedTrajectories, opts: { tokenizer: TextT
   const { examples, report } = buildTrainingExamples(p.used, { arm: p.arm, tokenizer: opts.tokenizer, contextLength: opts.T, seed: opts.seed, budget: opts.budget, stepLoss: opts.stepLoss });
   for (const line of describeMaskReport(report, p.skipped, p.budgetFallback)) console.error(line);
   if (!examples.length) throw new Error(`${p.file}: --arm ${p.arm} gives no training example (see the mask report above)`);
-  const seqLen = opts.packLen ?? Math.max(...examples.map((e) => e.inputIds.length));
+  const seqLen = opts.packLen ?? examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
   const rows = packBatches(examples, { batchSize: 1, seqLen, padId: opts.tokenizer.padId }).map((b) => ({ ids: Array.from(b.inputIds), labels: Array.from(b.labels), weights: Array.from(b.weights) }));
   return { rows, seqLen, examples, report };
 }
 
 export const command: Command = {
-  summary: 'train a model on a JSONL of token sequences with per-token weights',
+  summary: 'train a model on token sequences with per-token weights, or on trajectories with --arm full|critical|random|rejected|highest-loss',
   async run(argv) {
     const { values } = parseCommandArgs('train', argv, {
       model: { type: 'string' },
