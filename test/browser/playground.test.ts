@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startHarness, type BrowserHarness } from './harness.ts';
+import { startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 import { ENVIRONMENTS } from '../../src/envs/registry.ts';
 import { generateDemos } from '../../src/envs/demo.ts';
 import { trajectoriesToJsonl } from '../../src/data/jsonl.ts';
@@ -197,33 +198,38 @@ describe('playground', () => {
     await openTab(page, 'data');
     // Phase 1: the worker streams and parses the file; the page takes it in slices.
     await setJank(page, true);
+    await startMainThreadTrace(h.browser, page);
     await page.setInputFiles('[data-testid="file-input"]', file);
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 45_000 }).toBe(`${demos.length} trajectories`);
     const importJank = await setJank(page, false);
+    const importTrace = await stopMainThreadTrace(h.browser);
     // Opening a step is a user action, not part of the workload: not measured.
     await openTab(page, 'select');
     await page.check('input[name="selector"][value="heuristic"]');
     await page.waitForTimeout(500);
     // Phase 2: the selector labels every trajectory in the worker, batch by batch.
     await setJank(page, true);
+    await startMainThreadTrace(h.browser, page);
     await page.click('[data-testid="run-selector"]');
     await expect.poll(() => page.textContent('[data-testid="selection-summary"]'), { timeout: 45_000 }).toMatch(new RegExp(`heuristic: ${demos.length} labelled`));
     const selectJank = await setJank(page, false);
+    const selectTrace = await stopMainThreadTrace(h.browser);
     console.log(`[jank] import of ${demos.length} trajectories: long tasks ${JSON.stringify(importJank.longTasks)} ms, largest frame gap ${importJank.maxFrameGap.toFixed(0)} ms`);
     console.log(`[jank] heuristic selection: long tasks ${JSON.stringify(selectJank.longTasks)} ms, largest frame gap ${selectJank.maxFrameGap.toFixed(0)} ms`);
+    console.log(`[jank] import trace: ${importTrace.tasks} tasks, longest ${importTrace.maxCpuMs} ms CPU (${importTrace.maxWallMs} ms wall); selection trace: ${selectTrace.tasks} tasks, longest ${selectTrace.maxCpuMs} ms CPU (${selectTrace.maxWallMs} ms wall)`);
     await h.screenshot(page, 'playground-jank-workload');
     expect(importJank.maxFrameGap).toBeGreaterThan(0);
-    expect(Math.max(0, ...importJank.longTasks)).toBeLessThanOrEqual(JANK_LIMIT_MS);
-    // The final re-render of the list, detail and mask views after relabelling
-    // 400 trajectories is one task; it must stay well under a tenth of a second.
-    expect(Math.max(0, ...selectJank.longTasks)).toBeLessThanOrEqual(RELABEL_LIMIT_MS);
+    // No task of the page's main thread took more than 50 ms of CPU during either workload
+    // (wall-clock long tasks, logged above, also count time the OS gave to other jobs).
+    expect(importTrace.overBudget).toEqual([]);
+    expect(selectTrace.overBudget).toEqual([]);
+    expect(importTrace.maxCpuMs).toBeLessThanOrEqual(JANK_LIMIT_MS);
+    expect(selectTrace.maxCpuMs).toBeLessThanOrEqual(JANK_LIMIT_MS);
   }, 120_000);
 });
 
 /** The budget for one main-thread task during a workload. */
 const JANK_LIMIT_MS = 50;
-/** The one re-render when a selection run finishes (usually under 50 ms; 50–80 ms seen under CPU contention on the 2-core CI box). */
-const RELABEL_LIMIT_MS = 100;
 
 async function setJank(page: Page, running: boolean): Promise<{ longTasks: number[]; maxFrameGap: number }> {
   return page.evaluate((on) => {

@@ -5,7 +5,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { join } from 'node:path';
+import { startHarness, SCREENSHOT_DIR, type BrowserHarness } from './harness.ts';
+import { startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 
 const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16';
 
@@ -67,18 +69,18 @@ describe('quick demo', () => {
     await expect.poll(async () => Math.min(await stepOf(page, 'critical'), await stepOf(page, 'full')), { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(1);
     // Start-up (tab switch, six charts built, worker and pipelines) is logged; training itself is asserted.
     const startup = await setJank(page, true);
+    await startMainThreadTrace(h.browser, page);
     await expect.poll(async () => Math.min(await stepOf(page, 'critical'), await stepOf(page, 'full')), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(2);
     const early = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full') };
-    // A full-page screenshot re-lays out the whole page at full height: not measured.
-    const part = await setJank(page, false);
-    await h.screenshot(page, 'quick-demo-training');
-    await setJank(page, true);
+    // Viewport only: a full-page capture would re-lay out the page inside the measured window.
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'quick-demo-training.png') });
     await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 120_000, interval: 500 }).toMatch(/done|error|stopped/);
     const status = (await page.textContent('[data-testid="run-status"]'))!;
-    const rest = await setJank(page, false);
-    const jank = { longTasks: [...part.longTasks, ...rest.longTasks], maxFrameGap: Math.max(part.maxFrameGap, rest.maxFrameGap) };
+    const jank = await setJank(page, false);
+    const trace = await stopMainThreadTrace(h.browser);
     console.log(`[jank] start-up: long tasks ${JSON.stringify(startup.longTasks)} ms; largest frame gap ${startup.maxFrameGap.toFixed(0)} ms`);
     console.log(`[jank] training: long tasks ${JSON.stringify(jank.longTasks)} ms; largest frame gap ${jank.maxFrameGap.toFixed(0)} ms`);
+    console.log(`[jank] training trace: ${trace.tasks} main-thread tasks; longest ${trace.maxCpuMs} ms CPU (${trace.maxWallMs} ms wall)`);
     expect(status).toMatch(/done/);
     const late = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full') };
     expect(late.critical).toBe(8);
@@ -94,7 +96,12 @@ describe('quick demo', () => {
     expect(await page.textContent('[data-testid="runner-log"]')).toMatch(/model: preset tiny/);
     await page.locator('[data-testid="results-table"]').scrollIntoViewIfNeeded();
     await h.screenshot(page, 'quick-demo-done');
-    expect(Math.max(0, ...jank.longTasks)).toBeLessThanOrEqual(50);
+    // No main-thread task of the page took more than 50 ms of CPU while the arms trained.
+    // (Wall-clock long tasks are logged above; on a machine shared with other jobs they also
+    // count the time the OS gave to others.)
+    expect(trace.tasks).toBeGreaterThan(100);
+    expect(trace.overBudget).toEqual([]);
+    expect(trace.maxCpuMs).toBeLessThanOrEqual(50);
   }, 240_000);
 
   it('exports an arm’s weights (HF safetensors) and the metrics CSV', async () => {

@@ -26,6 +26,8 @@ class ExperimentState {
   runId = $state('');
   /** Last status event (step, GPU memory, adapter). */
   status = $state.raw<RunStatus | null>(null);
+  /** Steps every arm has finished (the slowest arm's last training step). */
+  stepsDone = $state(0);
   /** Incremented once per animation frame that applied events; charts redraw on change. */
   version = $state(0);
   log: MetricsLog = emptyLog([]);
@@ -86,6 +88,7 @@ class ExperimentState {
         if (/device.*lost|lost.*device/i.test(e.message)) this.deviceLost = true;
       }
     }
+    this.stepsDone = this.log.arms.length ? Math.min(...this.log.arms.map((a) => this.log.train[a]?.at(-1)?.step ?? 0)) : 0;
     this.version++;
     const finished = this.phase === 'done' || this.phase === 'stopped' || this.phase === 'error';
     if (finished || performance.now() - this.lastSave > SAVE_EVERY_MS) void this.persist();
@@ -109,6 +112,7 @@ class ExperimentState {
     this.events = run.events;
     this.log = logFromEvents(run.config.arms, run.events);
     this.status = this.log.status;
+    this.stepsDone = run.config.arms.length ? Math.min(...run.config.arms.map((a) => this.log.train[a]?.at(-1)?.step ?? 0)) : 0;
     this.startedAt = Date.parse(run.createdAt);
     // A run that was going when the page closed is now stopped; it can resume from its checkpoint.
     const live = ['preparing', 'training', 'evaluating', 'paused', 'starting'].includes(run.state);
@@ -132,6 +136,7 @@ class ExperimentState {
       this.events = [];
       this.log = emptyLog(cfg.arms);
       this.status = null;
+      this.stepsDone = 0;
       this.startedAt = Date.now();
     }
     this.runConfig = cfg;
