@@ -138,5 +138,7 @@ describe('atlas train --arm on trajectories', () => {
     const unlabelled = join(dir, 'unlabelled.jsonl');
     writeFileSync(unlabelled, trajectoriesToJsonl(demos));
     await expect(train.run(['--model', 'preset:tiny', '--data', unlabelled, '--steps', '1', '--arm', 'critical', '--seq', '64'])).rejects.toThrow(/none of the 3 trajectories has a labelled selection, which --arm critical trains on/);
+    await expect(train.run([...noArm, '--arm', 'critical', '--selection', 'oracle:gpt'])).rejects.toThrow(/none of the 3 trajectories has a labelled selection named "oracle:gpt"/);
+    await expect(train.run([...noArm, '--arm', 'full', '--step-loss', join(dir, 'x.jsonl')])).rejects.toThrow(/--step-loss applies to --arm highest-loss only/);
   });
 });
