@@ -39,6 +39,8 @@ export interface Checkpoint {
   savedAt: string;
   /** Flat parameters (params.ts layout) per arm. */
   arms: Partial<Record<Arm, Float32Array>>;
+  /** Counters the charts continue from after a resume (absent in older checkpoints). */
+  progress?: { supervisedTokens: Partial<Record<Arm, number>>; tokensDone: number; trainMs: number };
 }
 
 export interface CheckpointStore {
@@ -187,14 +189,16 @@ export class ExperimentRunner {
       const order = new Rng(seed).shuffle(examples.map((_, i) => i));
       const batches = packBatches(order.map((i) => examples[i]), { batchSize: hyper.batchSize, seqLen: hyper.seqLen, padId: tok.padId });
       if (resumeFrom) trainer.stepCount = resumeFrom.step;
-      this.arms.push({ arm, model, trainer, batches, report, supervisedTokens: 0, inFlight: [] });
+      this.arms.push({ arm, model, trainer, batches, report, supervisedTokens: resumeFrom?.progress?.supervisedTokens[arm] ?? 0, inFlight: [] });
       this.log(`${arm}: ${report.examples} examples, ${report.supervisedTurns} supervised turns, ${report.supervisedTokens} supervised tokens`);
     }
     if (resumeFrom) this.log(`resumed from the checkpoint at step ${resumeFrom.step} (AdamW moments restart from zero)`);
 
     const heldOutCritical = this.heldOutBatches('critical');
     const heldOutAll = this.heldOutBatches('full');
-    this.started = performance.now();
+    // After a resume, elapsed time and throughput continue from the checkpoint's counters.
+    this.tokensDone = resumeFrom?.progress?.tokensDone ?? 0;
+    this.started = performance.now() - (resumeFrom?.progress?.trainMs ?? 0);
     const firstStep = resumeFrom?.step ?? 0;
     this.status('training', { step: firstStep });
     for (let step = firstStep + 1; step <= hyper.steps && !this.stopped; step++) {
@@ -333,7 +337,10 @@ export class ExperimentRunner {
     const layout = buildParamLayout(this.deps.model.config);
     const arms: Checkpoint['arms'] = {};
     for (const a of this.arms) arms[a.arm] = packParams(layout, await a.model.readParams());
-    await store.save({ key: this.deps.checkpointKey, step, savedAt: new Date().toISOString(), arms });
+    const supervisedTokens: Partial<Record<Arm, number>> = {};
+    for (const a of this.arms) supervisedTokens[a.arm] = a.supervisedTokens;
+    const progress = { supervisedTokens, tokensDone: this.tokensDone, trainMs: performance.now() - this.started - this.evalMs };
+    await store.save({ key: this.deps.checkpointKey, step, savedAt: new Date().toISOString(), arms, progress });
     this.log(`checkpoint saved at step ${step}`);
   }
 

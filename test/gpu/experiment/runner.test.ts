@@ -117,6 +117,17 @@ describe('ExperimentRunner', () => {
     r2.destroy();
     const firstTrain = resumedEvents.find((e): e is TrainMetrics => e.kind === 'train')!;
     expect(firstTrain.step).toBe(3);
+    // Step 3's loss is computed before its update, from the step-2 weights and the same batch:
+    // the resumed run must report the original run's step-3 losses.
+    for (const arm of ['critical', 'full'] as const) {
+      const original = events.find((e): e is TrainMetrics => e.kind === 'train' && e.arm === arm && e.step === 3)!;
+      const resumed = resumedEvents.find((e): e is TrainMetrics => e.kind === 'train' && e.arm === arm && e.step === 3)!;
+      expect(Math.abs(resumed.loss - original.loss)).toBeLessThan(1e-5 * original.loss);
+    }
+    // Counters continue from the checkpoint instead of restarting at zero.
+    const before = saved[0].progress!.supervisedTokens[firstTrain.arm]!;
+    expect(before).toBeGreaterThan(0);
+    expect(firstTrain.supervisedTokens).toBeGreaterThan(before);
     expect(resumedEvents.some((e) => e.kind === 'log' && /resumed from the checkpoint at step 2/.test(e.message))).toBe(true);
     expect(eval2.length).toBe(2);
     const cpWeights = saved[0].arms.critical!;
