@@ -45,3 +45,18 @@ export async function stopMainThreadTrace(browser: Browser): Promise<TaskStats> 
     overBudget: cpu.filter((x) => x > 50).map(Math.round),
   };
 }
+
+/** Long tasks (PerformanceObserver 'longtask') and the largest gap between animation frames. */
+export const JANK_MONITOR = `
+  window.__jank = { longTasks: [], maxFrameGap: 0, running: false };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (window.__jank.running) window.__jank.longTasks.push(Math.round(e.duration));
+  }).observe({ type: 'longtask', buffered: false });
+  let last = 0;
+  const tick = (t) => {
+    if (window.__jank.running && last) window.__jank.maxFrameGap = Math.max(window.__jank.maxFrameGap, t - last);
+    last = t;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+`;

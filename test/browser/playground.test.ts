@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startHarness, type BrowserHarness } from './harness.ts';
-import { startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
+import { JANK_MONITOR, startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 import { ENVIRONMENTS } from '../../src/envs/registry.ts';
 import { generateDemos } from '../../src/envs/demo.ts';
 import { trajectoriesToJsonl } from '../../src/data/jsonl.ts';
@@ -17,20 +17,6 @@ const ALFWORLD = resolve('../shared/data/alfworld-react/alfworld_3prompts.json')
 const haveAlfworld = existsSync(ALFWORLD);
 if (!haveAlfworld) console.warn(`[playground.test] ${ALFWORLD} is missing: the ALFWorld import journey is skipped`);
 
-/** Long tasks (PerformanceObserver 'longtask') and the largest gap between animation frames. */
-const JANK_MONITOR = `
-  window.__jank = { longTasks: [], maxFrameGap: 0, running: false };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (window.__jank.running) window.__jank.longTasks.push(Math.round(e.duration));
-  }).observe({ type: 'longtask', buffered: false });
-  let last = 0;
-  const tick = (t) => {
-    if (window.__jank.running && last) window.__jank.maxFrameGap = Math.max(window.__jank.maxFrameGap, t - last);
-    last = t;
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-`;
 
 async function openTab(page: Page, id: string) {
   await page.click(`#tab-${id}`);

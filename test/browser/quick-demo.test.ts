@@ -7,23 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { join } from 'node:path';
 import { startHarness, SCREENSHOT_DIR, type BrowserHarness } from './harness.ts';
-import { startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
+import { JANK_MONITOR, startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 
 const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16';
 
-const JANK_MONITOR = `
-  window.__jank = { longTasks: [], maxFrameGap: 0, running: false };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (window.__jank.running) window.__jank.longTasks.push(Math.round(e.duration));
-  }).observe({ type: 'longtask', buffered: false });
-  let last = 0;
-  const tick = (t) => {
-    if (window.__jank.running && last) window.__jank.maxFrameGap = Math.max(window.__jank.maxFrameGap, t - last);
-    last = t;
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-`;
 
 async function download(page: Page, click: () => Promise<void>) {
   const [d] = await Promise.all([page.waitForEvent('download'), click()]);

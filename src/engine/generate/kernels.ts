@@ -79,9 +79,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`;
 }
 
-/** Causal attention of token slot n, head h over its row's cache positions 0..pos.
- *  One workgroup per (n, h); scores live in workgroup memory. Dispatch (nTok, H). */
-export function attentionWgsl(d: KernelDims): string {
+/** Constants and bindings shared by the two decode attention kernels. */
+function attentionBindings(d: KernelDims): string {
   const c = d.config;
   return `${DIMS_WGSL}
 const H = ${c.nHeads}u;
@@ -95,7 +94,13 @@ const SCALE = ${f(1 / Math.sqrt(c.headDim))};
 @group(0) @binding(3) var<storage, read> kc: array<f32>;
 @group(0) @binding(4) var<storage, read> vc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> att: array<f32>;
-var<workgroup> scores: array<f32, MAX_SEQ>;
+`;
+}
+
+/** Causal attention of token slot n, head h over its row's cache positions 0..pos.
+ *  One workgroup per (n, h); scores live in workgroup memory. Dispatch (nTok, H). */
+export function attentionWgsl(d: KernelDims): string {
+  return `${attentionBindings(d)}var<workgroup> scores: array<f32, MAX_SEQ>;
 var<workgroup> red: array<f32, 64>;
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
@@ -291,20 +296,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
  *  on software adapters, where workgroup barriers are costly, it is much faster.
  *  Dispatch (ceil(nTok·H / 64)). */
 export function attentionSerialWgsl(d: KernelDims): string {
-  const c = d.config;
-  return `${DIMS_WGSL}
-const H = ${c.nHeads}u;
-const KV = ${c.nKvHeads}u;
-const HD = ${c.headDim}u;
-const GROUP = ${c.nHeads / c.nKvHeads}u;
-const MAX_SEQ = ${d.maxSeq}u;
-const SCALE = ${f(1 / Math.sqrt(c.headDim))};
-@group(0) @binding(1) var<storage, read> slots: array<Tok>;
-@group(0) @binding(2) var<storage, read> q: array<f32>;
-@group(0) @binding(3) var<storage, read> kc: array<f32>;
-@group(0) @binding(4) var<storage, read> vc: array<f32>;
-@group(0) @binding(5) var<storage, read_write> att: array<f32>;
-@compute @workgroup_size(64)
+  return `${attentionBindings(d)}@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let idx = gid.x;
   if (idx >= dims.nTok * H) { return; }
@@ -312,7 +304,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let t = slots[n];
   let base = (t.row * KV + h / GROUP) * MAX_SEQ * HD;
   let qo = (n * H + h) * HD;
-  var acc: array<f32, ${c.headDim}>;
+  var acc: array<f32, ${d.config.headDim}>;
   var m = -3.0e38;
   var z = 0.0;
   for (var s = 0u; s <= t.pos; s++) {
