@@ -65,6 +65,8 @@ describe('playground', () => {
     await page.click('[data-testid="run-selector"]');
     await expect.poll(() => page.textContent('[data-testid="selection-summary"]'), { timeout: 30_000 }).toMatch(/heuristic: \d+ labelled/);
     const row = page.locator('[data-testid="selector-scores"] tbody tr', { hasText: 'heuristic' }).first();
+    // The scores are computed after the selection lands: wait for the row, not just the summary.
+    await row.waitFor({ timeout: 30_000 });
     const cells = await row.locator('td').allTextContents();
     // precision, recall, F1 in [0, 1] with two decimals; all 80 trajectories scored.
     for (const c of cells.slice(1, 4)) expect(Number(c)).toBeGreaterThanOrEqual(0), expect(Number(c)).toBeLessThanOrEqual(1);
