@@ -1,7 +1,7 @@
 // atlas import <file> [--format NAME] --out <trajectories.jsonl>
 // Reads any supported trajectory file (streaming), writes canonical trajectories JSONL and
 // prints a JSON summary as its last line: trajectories, steps, rejected records with reasons.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from '../main.ts';
 import { parseCommandArgs, requireOption } from '../args.ts';
@@ -9,11 +9,15 @@ import { IMPORT_FORMATS, type ImportFormat } from '../../data/formats.ts';
 import { importTrajectories } from '../../data/importer.ts';
 import { nodeFileSource } from '../../data/sources/node.ts';
 import { serializeTrajectory } from '../../data/jsonl.ts';
+import { applyLabels } from '../../data/labels.ts';
 
 const HELP = `usage: atlas import <file> [--format ${IMPORT_FORMATS.join('|')}] --out <trajectories.jsonl>
-       [--keep-variants] [--env NAME]
+       [--keep-variants] [--env NAME] [--labels <labels.jsonl>]
   Detects the format per record unless --format is given. --keep-variants keeps ReAct
-  "act_X" transcripts that only repeat "react_X" without thoughts (default: reported as duplicates).`;
+  "act_X" transcripts that only repeat "react_X" without thoughts (default: reported as
+  duplicates). --labels applies a labels file (one line per trajectory id: steps,
+  categories, reasons, selector; as \`atlas export --format labels\` writes) as each
+  trajectory's active selection; lines that do not fit are reported with file:line and reason.`;
 
 const MAX_PRINTED_REJECTIONS = 1000;
 
@@ -24,6 +28,7 @@ export const command: Command = {
       format: { type: 'string' },
       out: { type: 'string' },
       'keep-variants': { type: 'boolean' },
+      labels: { type: 'string' },
       env: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     }, true);
@@ -52,6 +57,18 @@ export const command: Command = {
         }
       },
     });
+    // A labels file (from `atlas export --format labels`, or any tool) adds its selections.
+    let labels: { file: string; applied: number; problems: { file: string; line: number; reason: string }[] } | undefined;
+    if (values.labels) {
+      let text: string;
+      try {
+        text = readFileSync(values.labels, 'utf8');
+      } catch (err) {
+        throw new Error(`cannot read --labels ${values.labels}: ${(err as Error).message}`);
+      }
+      labels = { file: values.labels, ...applyLabels(trajectories, text, values.labels) };
+      for (const p of labels.problems) process.stderr.write(`import: ${p.file}:${p.line}: ${p.reason}\n`);
+    }
     const stream = createWriteStream(out);
     for (const t of trajectories) {
       if (!stream.write(serializeTrajectory(t) + '\n')) await once(stream, 'drain');
@@ -68,7 +85,8 @@ export const command: Command = {
       console.log(`import: ${rejectedTotal} rejected records; all of them are listed in ${listFile}`);
     }
     console.log(`import: ${summary.trajectories} trajectories (${summary.steps} steps) → ${out}; ${rejectedTotal} rejected, ${summary.duplicates.length} duplicates reported`);
-    console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal }));
+    if (labels) console.log(`import: ${labels.applied} selections applied from ${labels.file}; ${labels.problems.length} label lines not applied`);
+    console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal, ...(labels && { labels }) }));
     return 0;
   },
 };

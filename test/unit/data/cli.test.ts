@@ -1,6 +1,6 @@
 // `atlas import` / `atlas export` end to end on the hand-written fixtures (in-process).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { command as importCmd } from '../../../src/cli/commands/import.ts';
@@ -48,5 +48,23 @@ describe('atlas import / export', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'dataset_info.json'), 'utf8')).alf_crit.file_name).toBe('lf.jsonl');
     expect(readFileSync(path.join(dir, 'lf.train.yaml'), 'utf8')).toContain('mask_history: true');
     await expect(exportCmd.run([src, '--format', 'csv', '--out', out])).rejects.toThrow(/--format must be one of openai, agentgym, axolotl, llamafactory, labels/);
+  });
+  it('import --labels applies a labels file as each trajectory\'s active selection and reports lines that do not fit', async () => {
+    const src = path.join(dir, 'lab-src.jsonl');
+    await run(importCmd, ['test/fixtures/data/agentgym-sample.jsonl', '--out', src]);
+    const labels = path.join(dir, 'lab.labels.jsonl');
+    await run(exportCmd, [src, '--format', 'labels', '--arm', 'full', '--out', labels]);
+    const extra = '{"id":"no-such-trajectory","nSteps":1,"steps":[0],"categories":[null],"reasons":[null],"selector":"x","budget":null}';
+    writeFileSync(labels, readFileSync(labels, 'utf8') + extra + '\n');
+    const out = path.join(dir, 'lab-out.jsonl');
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const { code, last } = await run(importCmd, ['test/fixtures/data/agentgym-sample.jsonl', '--labels', labels, '--out', out]);
+    err.mockRestore();
+    expect(code).toBe(0);
+    expect(last.labels.applied).toBeGreaterThan(0);
+    expect(last.labels.problems).toEqual([expect.objectContaining({ file: labels, reason: expect.stringMatching(/no-such-trajectory/) })]);
+    const { trajectories } = parseTrajectoriesJsonl(readFileSync(out, 'utf8'), out);
+    const applied = trajectories.filter((t) => t.selections.some((s) => s.selector === t.activeSelection && s.critical.length === t.steps.length));
+    expect(applied.length).toBe(last.labels.applied);
   });
 });
