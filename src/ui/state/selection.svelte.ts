@@ -35,6 +35,17 @@ function combine(a: RunSummary | null, b: RunSummary, total: number): RunSummary
   };
 }
 
+/**
+ * The judge's local models folder as transformers.js must get it: a same-origin folder as an
+ * origin-relative path. transformers.js (4.3) checks a file's existence only for non-URL local
+ * paths, so an absolute http(s) folder made it skip tokenizer_config.json and fail with
+ * "Cannot read properties of undefined (reading 'tokenizer_class')". Other origins stay absolute.
+ */
+export function judgeFolderPath(folder: string, base = location.href): string {
+  const url = new URL(folder, base);
+  return url.origin === new URL(base).origin ? url.pathname + url.search : url.href;
+}
+
 class SelectionState {
   apiKey = $state('');
   rememberKey = $state(false);
@@ -101,7 +112,7 @@ class SelectionState {
       const api = await this.api();
       const s = experiment.config.selector;
       this.judgeLoaded = await api.loadJudge(
-        { model: s.model, mode: this.judgeMode, allowRemote: this.judgeAllowRemote, ...(this.judgeAllowRemote ? {} : { localModelPath: new URL(this.judgeLocalPath, location.href).href }) },
+        { model: s.model, mode: this.judgeMode, allowRemote: this.judgeAllowRemote, ...(this.judgeAllowRemote ? {} : { localModelPath: judgeFolderPath(this.judgeLocalPath) }) },
         Comlink.proxy((info: { status: string; file?: string; progress?: number }) => {
           this.judgeLoading = `${info.status}${info.file ? ` ${info.file}` : ''}${info.progress !== undefined ? ` ${Math.round(info.progress)} %` : ''}`;
         }),
