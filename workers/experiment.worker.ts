@@ -26,7 +26,18 @@ async function resolveModel(config: ExperimentConfig) {
   return modelFromFiles(fileListSource(files, src.label), bin?.name);
 }
 
-const api: ExperimentWorkerApi & { checkpointKey(): string | undefined } = {
+/** Methods beyond the protocol: for the page's own bookkeeping and for tests. */
+export interface ExperimentWorkerExtras {
+  checkpointKey(): string | undefined;
+  /**
+   * TEST ONLY (test/browser/device-lost.test.ts): destroys this worker's GPU device, which
+   * resolves `device.lost` exactly as a driver reset would, so the page's recovery path can be
+   * exercised on SwiftShader. Never called by the app. Resolves false when no device exists yet.
+   */
+  debugLoseDevice(): Promise<boolean>;
+}
+
+const api: ExperimentWorkerApi & ExperimentWorkerExtras = {
   async start(config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string) {
     session?.dispose();
     try {
@@ -34,7 +45,7 @@ const api: ExperimentWorkerApi & { checkpointKey(): string | undefined } = {
       const ctx = await ctxPromise;
       ctx.device.lost.then((info) => {
         ctxPromise = undefined;
-        onEvent({ kind: 'error', message: `The GPU device was lost (${info.reason}: ${info.message}). Resume to continue from the last checkpoint.` });
+        onEvent({ kind: 'error', message: `The GPU device was lost (${info.reason}: ${info.message.replace(/\.$/, '')}). Resume to continue from the last checkpoint.` });
         onEvent({ kind: 'status', state: 'error', message: 'GPU device lost' });
       });
       session = new ExperimentSession(config, {
@@ -74,6 +85,11 @@ const api: ExperimentWorkerApi & { checkpointKey(): string | undefined } = {
   },
   checkpointKey() {
     return session?.key;
+  },
+  async debugLoseDevice() {
+    if (!ctxPromise) return false;
+    (await ctxPromise).device.destroy();
+    return true;
   },
 };
 

@@ -9,10 +9,15 @@ import { addEvent, emptyLog, logFromEvents, type MetricsLog } from '../charts/me
 import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './config.ts';
 import { saveRun, loadRun, getSetting, setSetting, type StoredRun } from './persist.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
+import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
 
 export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
 
 const SAVE_EVERY_MS = 2000;
+const DEVICE_LOST = /device.*lost|lost.*device/i;
+/** workers/experiment.worker.ts's report of `device.lost` (error event, then this status message). */
+const LOST_REPORT = /^The GPU device was lost/;
+const LOST_STATUS = 'GPU device lost';
 
 class ExperimentState {
   config = $state<PlaygroundConfig>(presetConfig('quick-demo'));
@@ -78,14 +83,16 @@ class ExperimentState {
     for (const e of batch) {
       this.events.push(e);
       addEvent(this.log, e);
+      // The worker's device-lost report wins over the dying run's own failures (buffer maps
+      // rejected by the lost device), whichever of them arrives first.
       if (e.kind === 'status') {
         this.status = e;
         this.phase = e.state;
-        this.statusMessage = e.message ?? '';
-        if (e.state === 'error' && /device.*lost|lost.*device/i.test(e.message ?? '')) this.deviceLost = true;
+        if (!(e.state === 'error' && this.statusMessage === LOST_STATUS)) this.statusMessage = e.message ?? '';
+        if (e.state === 'error' && DEVICE_LOST.test(e.message ?? '')) this.deviceLost = true;
       } else if (e.kind === 'error') {
-        this.error = e.message;
-        if (/device.*lost|lost.*device/i.test(e.message)) this.deviceLost = true;
+        if (!LOST_REPORT.test(this.error) || LOST_REPORT.test(e.message)) this.error = e.message;
+        if (DEVICE_LOST.test(e.message)) this.deviceLost = true;
       }
     }
     this.stepsDone = this.log.arms.length ? Math.min(...this.log.arms.map((a) => this.log.train[a]?.at(-1)?.step ?? 0)) : 0;
@@ -118,6 +125,10 @@ class ExperimentState {
     const live = ['preparing', 'training', 'evaluating', 'paused', 'starting'].includes(run.state);
     this.phase = live ? 'stopped' : (run.state as RunPhase);
     this.statusMessage = live ? 'The page was reloaded while this run was training.' : '';
+    // A run that ended on a lost device still offers to resume from its checkpoint after a reload.
+    const lostReport = run.state === 'error' ? run.events.findLast((e) => e.kind === 'error' && LOST_REPORT.test(e.message)) : undefined;
+    this.deviceLost = lostReport !== undefined;
+    this.error = lostReport?.kind === 'error' ? lostReport.message : '';
     this.version++;
     return true;
   }
@@ -141,6 +152,7 @@ class ExperimentState {
     }
     this.runConfig = cfg;
     this.phase = 'starting';
+    this.statusMessage = '';
     this.version++;
     // Let the Compare step build its charts (one per frame) before the worker starts compiling
     // GPU pipelines, which on a software adapter takes every CPU core for a while.
@@ -180,6 +192,15 @@ class ExperimentState {
   async exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
     if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
     return this.runner.api.exportWeights(arm);
+  }
+
+  /**
+   * TEST ONLY (test/browser/device-lost.test.ts reaches it through the dev server's module):
+   * the runner destroys its GPU device, as a driver reset would. Never called by the app.
+   */
+  async debugLoseDevice(): Promise<boolean> {
+    const api = this.runner?.api as Comlink.Remote<ExperimentWorkerExtras> | undefined;
+    return api ? api.debugLoseDevice() : false;
   }
 
   get hasRunner(): boolean {
