@@ -41,8 +41,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    console.error(`atlas ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`atlas ${name}: ${printable(err instanceof Error ? err.message : String(err))}`);
     if (process.env.ATLAS_DEBUG) console.error(err);
     return 1;
   }
+}
+
+/** Error text can quote the input (a JSON parser's snippet of a binary file): show control
+ *  characters as escapes so the terminal prints the message, not the bytes. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

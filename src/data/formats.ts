@@ -223,7 +223,7 @@ export function recordToTrajectories(value: unknown, where: Where, opts: RecordO
     return problem ? reject(`not a valid trajectory: ${problem}`) : { trajectories: [value as unknown as Trajectory], rejected: [] };
   }
   if ('nSteps' in value && 'selector' in value && Array.isArray(value.steps)) {
-    return reject('this is a labels record (atlas export --format labels), not a trajectory: apply it to its trajectories with applyLabels() (src/data/labels.ts)');
+    return reject('this is a labels record (atlas export --format labels), not a trajectory: import the trajectories and apply it with `atlas import <trajectories> --labels <this file>` (applyLabels in src/data/labels.ts)');
   }
   const convKey = CONVERSATION_KEYS.find((k) => k in value);
   if (convKey || 'messages' in value) {

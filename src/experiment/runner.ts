@@ -286,6 +286,7 @@ export class ExperimentRunner {
     const maxNewTokens = this.config.maxTurnTokens ?? 48;
     for (const a of this.arms) {
       if (this.stopped) return;
+      this.log(`evaluating ${a.arm} at step ${step}: held-out loss${queries.length ? `, next action (${queries.length} queries)` : ''}${rollouts && this.config.rolloutEpisodes > 0 ? `, rollouts (${this.config.rolloutEpisodes} episodes per environment and split)` : ''}`);
       const m: EvalMetrics = {
         kind: 'eval',
         arm: a.arm,

@@ -75,7 +75,9 @@ export class OracleClient {
   /** Removes the API key from any text that leaves this client. */
   private redact(text: string): string {
     const key = this.config.apiKey;
-    return key ? text.split(key).join('[redacted]') : text;
+    // Short placeholder keys ("x", "EMPTY", as local servers accept) would turn ordinary
+    // words into "[redacted]"; a key that short is no secret worth hiding.
+    return key && key.length >= 8 ? text.split(key).join('[redacted]') : text;
   }
 
   /** One chat completion with retries. Throws CancelledError when the run is cancelled. */

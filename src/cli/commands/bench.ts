@@ -27,7 +27,7 @@ export const command: Command = {
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json]');
+      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json] [--profile] [--browser]\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker');
       return 0;
     }
     const preset = getPreset(values.config!);

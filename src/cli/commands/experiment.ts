@@ -12,12 +12,17 @@ import type { EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../exper
 import { ExperimentSession } from '../../experiment/session.ts';
 
 const HELP = `usage: atlas experiment [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
-       [--envs household,grid,crafting | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
+       [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
        [--budget 0.3] [--steps N] [--batch B] [--seq T] [--lr LR] [--warmup N] [--accum N] [--seed S]
        [--train-episodes N] [--heldout-episodes N] [--eval-every N] [--rollout-every N] [--rollout-episodes N]
        [--next-action N] [--rollout-max-steps N] [--json] [--out results.json]
   All arms start from the same weights and see the same examples in the same order; only the
-  loss weights differ. --json prints every event as a JSON line.`;
+  loss weights differ. --json prints every event as a JSON line. Defaults are the playground's
+  Quick demo (model preset:default, lr 2e-3, weight decay 0.01, household + grid, 32 training
+  and 8 held-out episodes per environment, heuristic labels, 8 rollout episodes per split).
+  The final evaluation (next-action generation and rollouts of up to the environment's step
+  limit) can take minutes on a software adapter: --rollout-max-steps, --rollout-episodes and
+  --next-action bound it.`;
 
 export const command: Command = {
   summary: 'train several arms (critical, full, random, rejected, highest-loss) side by side and compare them',
@@ -56,7 +61,8 @@ export const command: Command = {
     for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
     const modelArg = v.model ?? 'preset:default';
     const seed = intOption(c, v.seed, 'seed', 0);
-    const steps = intOption(c, v.steps, 'steps', 50);
+    const steps = intOption(c, v.steps, 'steps', 150);
+    if (steps < 1) throw new Error(`--steps must be at least 1 (got ${steps})`);
     const config: ExperimentConfig = {
       name: 'cli',
       arms,
@@ -75,10 +81,10 @@ export const command: Command = {
         steps,
         batchSize: intOption(c, v.batch, 'batch', 4),
         seqLen: intOption(c, v.seq, 'seq', 512),
-        lr: numberOption(c, v.lr, 'lr', 3e-3),
+        lr: numberOption(c, v.lr, 'lr', 2e-3),
         warmupSteps: intOption(c, v.warmup, 'warmup', Math.min(10, Math.floor(steps / 10))),
         minLrRatio: 0.1,
-        weightDecay: 0.1,
+        weightDecay: 0.01,
         gradClip: 1,
         accumSteps: intOption(c, v.accum, 'accum', 1),
       },
@@ -87,16 +93,17 @@ export const command: Command = {
       seed,
       evalEvery: intOption(c, v['eval-every'], 'eval-every', 0),
       rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', 0),
-      rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', 4),
+      rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', 8),
       nextActionQueries: intOption(c, v['next-action'], 'next-action', 32),
       ...(v['rollout-max-steps'] ? { rolloutMaxSteps: intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) } : {}),
     };
     const ctx = await createGpuContext();
     const evals: EvalMetrics[] = [];
+    const every = Math.max(1, Math.floor(steps / 10));
     const emit = (e: ExperimentEvent) => {
       if (e.kind === 'eval') evals.push(e);
       if (v.json) console.log(JSON.stringify(e));
-      else if (e.kind === 'train' && (e.step % 10 === 0 || e.step === steps)) console.log(`step ${e.step}  ${e.arm.padEnd(12)} loss ${e.loss.toFixed(4)}  ${e.tokensPerSecond.toFixed(0)} tokens/s`);
+      else if (e.kind === 'train' && (e.step % every === 0 || e.step === steps)) console.log(`step ${e.step}  ${e.arm.padEnd(12)} loss ${e.loss.toFixed(4)}  ${e.tokensPerSecond.toFixed(0)} tokens/s`);
       else if (e.kind === 'log' || e.kind === 'error') console.error(`${e.kind}: ${e.message}`);
       else if (e.kind === 'status' && e.state !== 'training') console.error(`status: ${e.state}${e.message ? ` (${e.message})` : ''}`);
     };

@@ -87,6 +87,11 @@ export const command: Command = {
     console.log(`import: ${summary.trajectories} trajectories (${summary.steps} steps) → ${out}; ${rejectedTotal} rejected, ${summary.duplicates.length} duplicates reported`);
     if (labels) console.log(`import: ${labels.applied} selections applied from ${labels.file}; ${labels.problems.length} label lines not applied`);
     console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal, ...(labels && { labels }) }));
+    // Nothing usable came out: say so with a failing exit code, so scripts do not go on with an empty file.
+    if (summary.trajectories === 0) {
+      console.error(`atlas import: no trajectory could be imported from ${file}${rejectedTotal ? ` (${rejectedTotal} records rejected, listed above)` : ' (the file holds no records)'}`);
+      return 1;
+    }
     return 0;
   },
 };

@@ -32,7 +32,7 @@ import { perStepLoss } from '../../experiment/step-loss.ts';
 import { stepLossFromJsonl } from '../../select/step-loss.ts';
 
 const USAGE = `usage: atlas train --model <path|preset:NAME> --data <file.jsonl> --steps N
-  [--lr ${DEFAULT_HYPER.lr}] [--warmup ${DEFAULT_HYPER.warmupSteps}] [--min-lr-ratio ${DEFAULT_HYPER.minLrRatio}] [--weight-decay ${DEFAULT_HYPER.weightDecay}]
+  [--lr ${DEFAULT_HYPER.lr}] [--warmup min(${DEFAULT_HYPER.warmupSteps}, steps/10)] [--min-lr-ratio ${DEFAULT_HYPER.minLrRatio}] [--weight-decay ${DEFAULT_HYPER.weightDecay}]
   [--grad-clip ${DEFAULT_HYPER.gradClip}] [--batch 4] [--accum 1] [--seq <context>] [--seed 1] [--out atlas-train-out] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared]
   Token sequences: JSONL lines {"input_ids": [...], "labels"?: [...], "weights"?: [...]}; labels default to input_ids shifted by one.
   Sequences longer than --seq are cut into windows of --seq tokens (all positions kept); shorter ones are padded with weight 0.
@@ -106,7 +106,7 @@ export function windows(rows: Row[], T: number): Row[] {
   return out;
 }
 
-export type DataKind = 'tokens' | 'trajectories';
+export type DataKind = 'tokens' | 'trajectories' | 'unknown';
 
 /** Which kind of JSONL `text` holds: token sequences carry "input_ids", trajectory records
  *  "version" (and no "input_ids"). A file with both kinds is refused, naming a line of each;
@@ -131,7 +131,7 @@ export function detectDataKind(text: string, file: string): DataKind {
   if (firstTrajectory && firstTokens) {
     throw new Error(`${file} mixes trajectory records (line ${firstTrajectory} has "version") and token sequences (line ${firstTokens} has "input_ids"); train on one kind per file`);
   }
-  return firstTrajectory ? 'trajectories' : 'tokens';
+  return firstTrajectory ? 'trajectories' : firstTokens ? 'tokens' : 'unknown';
 }
 
 export function parseArm(value: string | undefined): Arm {
@@ -254,7 +254,10 @@ export const command: Command = {
     if (steps < 1) throw new Error('--steps must be ≥ 1');
     const seed = intOption('train', values.seed, 'seed', 1);
     const text = await readFile(dataPath, 'utf8');
-    const kind = detectDataKind(text, dataPath);
+    const detected = detectDataKind(text, dataPath);
+    // No line says which kind (empty, truncated, binary): let the parser the user asked for
+    // (--arm → trajectories) name the bad line.
+    const kind = detected === 'unknown' ? (values.arm !== undefined ? 'trajectories' : 'tokens') : detected;
     const trajectoryOnly = (['arm', 'tokenizer', 'budget', 'selection', 'step-loss'] as const).filter((k) => values[k] !== undefined);
     if (kind === 'tokens' && trajectoryOnly.length) {
       throw new Error(`--${trajectoryOnly.join(', --')} apply to trajectories JSONL, but ${dataPath} holds token sequences ({"input_ids": …}, no "version")`);

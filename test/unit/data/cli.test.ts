@@ -67,4 +67,15 @@ describe('atlas import / export', () => {
     const applied = trajectories.filter((t) => t.selections.some((s) => s.selector === t.activeSelection && s.critical.length === t.steps.length));
     expect(applied.length).toBe(last.labels.applied);
   });
+  it('import exits 1 when nothing could be imported, after printing the summary with the reason', async () => {
+    const bin = path.join(dir, 'binary.jsonl');
+    writeFileSync(bin, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]));
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { code, last } = await run(importCmd, [bin, '--out', path.join(dir, 'none.jsonl')]);
+    const said = err.mock.calls.map((c) => String(c[0])).join('\n');
+    err.mockRestore();
+    expect(code).toBe(1);
+    expect(last).toMatchObject({ trajectories: 0, rejected: [expect.objectContaining({ line: 1, reason: expect.stringMatching(/binary/) })] });
+    expect(said).toMatch(/no trajectory could be imported from .*binary\.jsonl \(1 records rejected/);
+  });
 });
