@@ -23,7 +23,7 @@ const MODEL_DIR = resolve('../shared/models/stories260K/hf');
 const haveModel = existsSync(join(MODEL_DIR, 'onnx', 'model.onnx'));
 if (!haveModel) console.warn(`[judge.test] ${MODEL_DIR} is missing: the in-browser local judge test is skipped`);
 
-// Two built-in household episodes (no held-out ones): 2 trajectories, about a dozen steps each.
+// Two built-in household episodes (no held-out ones): 2 trajectories of 6 steps (seed 1).
 const TWO_TRAJECTORIES = '#preset=quick-demo&data=builtin:household:2/0:s1:m0.15&selector=judge&selectorModel=stories260K&budget=0.3';
 const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.onnx': 'application/octet-stream' };
 
