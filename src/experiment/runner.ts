@@ -240,6 +240,9 @@ export class ExperimentRunner {
       const elapsedMs = performance.now() - this.started;
       this.deps.emit({ kind: 'train', arm: a.arm, step: r.step, loss: r.loss, lr: r.lr, supervisedTokens: a.supervisedTokens, tokensPerSecond: (this.tokensDone / Math.max(1, elapsedMs - this.evalMs)) * 1000, elapsedMs });
     });
+    // Marks the rejection handled here; whoever awaits `p` still sees it. Without this, steps
+    // left in flight when a run fails (e.g. a lost device) raise unhandled rejections.
+    p.catch(() => undefined);
     a.inFlight.push(p);
   }
 
