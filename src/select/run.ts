@@ -207,13 +207,8 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
   };
   const results: Trajectory[] = new Array(input.length);
   let done = 0;
-
-  const finish = (i: number, selection: Selection) => {
-    const t = input[i];
-    results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, options.selector) };
-    if (selection.status === 'labelled') summary.labelled++;
-    else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
-    if (selection.repairs?.length) summary.repaired++;
+  /** Copies the model's request/token counters and the elapsed time into the summary. */
+  const refreshStats = () => {
     if (model) {
       summary.requests = model.stats.requests;
       summary.retries = model.stats.retries;
@@ -222,6 +217,15 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
     }
     summary.cancelled = control.isCancelled;
     summary.elapsedMs = Date.now() - started;
+  };
+
+  const finish = (i: number, selection: Selection) => {
+    const t = input[i];
+    results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, options.selector) };
+    if (selection.status === 'labelled') summary.labelled++;
+    else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
+    if (selection.repairs?.length) summary.repaired++;
+    refreshStats();
     done++;
     hooks.onProgress?.({ done, total: input.length, id: t.id, status: selection.status, summary: { ...summary, failed: [...summary.failed] } });
   };
@@ -285,14 +289,7 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, input.length)) }, pump));
   await options.cache?.close?.();
-  if (model) {
-    summary.requests = model.stats.requests;
-    summary.retries = model.stats.retries;
-    summary.tokens = { ...model.stats.tokens };
-    if (options.price) summary.cost = estimateCost(summary.tokens, options.price) ?? null;
-  }
-  summary.cancelled = control.isCancelled;
-  summary.elapsedMs = Date.now() - started;
+  refreshStats();
   return { trajectories: results, summary };
 }
 

@@ -6,6 +6,7 @@ import type { StepRole } from '../../data/trajectory.ts';
 import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
 import type { CraftingEnv } from './env.ts';
 import { RECIPE_BY_OUTPUT, isBase, recipeCommand } from './recipes.ts';
+import { ExpertTurns } from '../expert-turns.ts';
 
 type Script = Generator<ExpertTurn, void, string>;
 const MAX_MISTAKES = 2;
@@ -25,23 +26,10 @@ export function createCraftingExpert(env: CraftingEnv, task: TaskSpec, opts: Exp
 
 function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number): Script {
   const goal = env.goal;
-  let mistakes = 0;
-  let pendingPlan: string | null = null;
-  let pendingCorrection: string | null = null;
-  const maybeMistake = () => pendingPlan === null && pendingCorrection === null && mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
-  const turn = (thought: string, action: string, role: StepRole): ExpertTurn => {
-    if (pendingPlan !== null) {
-      const t = { thought: `${pendingPlan} ${thought}`.trim(), action, role: 'plan' as StepRole };
-      pendingPlan = null;
-      return t;
-    }
-    if (pendingCorrection !== null) {
-      const t = { thought: `${pendingCorrection} ${thought}`.trim(), action, role: 'self-correction' as StepRole };
-      pendingCorrection = null;
-      return t;
-    }
-    return { thought, action, role };
-  };
+  const turns = new ExpertTurns(rng, mistakeRate, MAX_MISTAKES);
+  // No mistake while the plan or a correction is still to be written.
+  const maybeMistake = () => !turns.hasPending && turns.maybeMistake();
+  const turn = (thought: string, action: string, role: StepRole) => turns.turn(thought, action, role);
   const have = (item: string) => env.inventory.get(item) ?? 0;
   const ingredients = (item: string) => RECIPE_BY_OUTPUT.get(item)!.inputs.map(([i, n]) => `${n} ${i}`).join(' and ');
 
@@ -58,10 +46,10 @@ function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number): Scrip
     if (maybeMistake()) {
       if (rng.next() < 0.5) {
         yield turn(`I need ${qty - have(item)} ${item}. I try to get it.`, `get ${qty - have(item)} ${item}`, 'routine');
-        pendingCorrection = `I could not get ${item}: it is not a base material, so I have to craft it from ${ingredients(item)}.`;
+        turns.prefixNext(`I could not get ${item}: it is not a base material, so I have to craft it from ${ingredients(item)}.`, 'self-correction');
       } else {
         yield turn(`Next I craft ${item}.`, recipeCommand(r, times), 'routine');
-        pendingCorrection = `I do not have the ingredients for ${item} yet. I need ${r.inputs.map(([i, n]) => `${n * times} ${i}`).join(' and ')} first.`;
+        turns.prefixNext(`I do not have the ingredients for ${item} yet. I need ${r.inputs.map(([i, n]) => `${n * times} ${i}`).join(' and ')} first.`, 'self-correction');
       }
     }
     // Crafting one input can use up another (sticks eat planks), so repeat until all are there.
@@ -80,6 +68,6 @@ function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number): Scrip
     if (isBase(i)) return `${n} ${i} (a base material I can get)`;
     return `${n} ${i} (crafted from ${ingredients(i)})`;
   });
-  pendingPlan = `To craft ${goal}, I need ${parts.join(' and ')}. I will get the base materials and craft the intermediate items first, then craft ${goal}.`;
+  turns.prefixNext(`To craft ${goal}, I need ${parts.join(' and ')}. I will get the base materials and craft the intermediate items first, then craft ${goal}.`, 'plan');
   yield* ensure(goal, 1, goal);
 }

@@ -6,6 +6,7 @@ import type { StepRole } from '../../data/trajectory.ts';
 import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
 import type { GridEnv, Sighting } from './env.ts';
 import { DIR_VEC, objName, passable } from './world.ts';
+import { ExpertTurns } from '../expert-turns.ts';
 
 type Script = Generator<ExpertTurn, void, string>;
 type Move = 'turn left' | 'turn right' | 'move forward';
@@ -59,17 +60,9 @@ export function planPath(env: GridEnv, tx: number, ty: number, arrive = false): 
 function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number): Script {
   const w = env.world;
   const g = w.goal;
-  let mistakes = 0;
-  let pendingPlan: string | null = null;
-  const maybeMistake = () => mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
-  const turn = (thought: string, action: string, role: StepRole): ExpertTurn => {
-    if (pendingPlan !== null) {
-      const t = { thought: `${pendingPlan} ${thought}`.trim(), action, role: 'plan' as StepRole };
-      pendingPlan = null;
-      return t;
-    }
-    return { thought, action, role };
-  };
+  const turns = new ExpertTurns(rng, mistakeRate, MAX_MISTAKES);
+  const maybeMistake = () => turns.maybeMistake();
+  const turn = (thought: string, action: string, role: StepRole) => turns.turn(thought, action, role);
   const side = (s: Sighting) => (s.right > 0 ? 'right' : 'left');
   const where = (s: Sighting) =>
     s.right === 0 ? `${s.forward} steps right in front of me`
@@ -133,7 +126,7 @@ function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number): Script {
     open: `My goal is to open the ${doorLabel}. I need to find the door, walk up to it and toggle it.`,
     unlock: `My goal is to open the ${doorLabel}. I need to find the door, walk up to it and toggle it.`,
   };
-  pendingPlan = plans[g.type];
+  turns.prefixNext(plans[g.type], 'plan');
 
   /** Finds a named thing in the current room; the turn after it first comes into view is the critical observation. */
   function* findAndFace(label: string, pred: (s: Sighting) => boolean, finalAction: string, interpret: (s: Sighting) => string): Generator<ExpertTurn, boolean, string> {

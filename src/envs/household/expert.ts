@@ -7,6 +7,7 @@ import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
 import { article, rangeText } from '../text.ts';
 import type { HouseholdEnv } from './env.ts';
 import { OBJECT_PLACES } from './world.ts';
+import { ExpertTurns } from '../expert-turns.ts';
 
 type Script = Generator<ExpertTurn, void, string>;
 const APPLIANCE: Record<string, string> = { clean: 'sinkbasin', heat: 'microwave', cool: 'fridge' };
@@ -36,19 +37,10 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
   const known = new Map<string, string>();
   const used = new Set<string>();
   let lampSeenAt: string | null = null;
-  let mistakes = 0;
-  let pendingPlan: string | null = null;
-
-  const maybeMistake = () => mistakes < MAX_MISTAKES && rng.next() < mistakeRate && (mistakes++, true);
+  const turns = new ExpertTurns(rng, mistakeRate, MAX_MISTAKES);
+  const maybeMistake = () => turns.maybeMistake();
   /** Wraps a turn; the first turn of the episode carries the opening plan. */
-  const turn = (thought: string, action: string, role: StepRole): ExpertTurn => {
-    if (pendingPlan !== null) {
-      const t = { thought: `${pendingPlan} ${thought}`.trim(), action, role: 'plan' as StepRole };
-      pendingPlan = null;
-      return t;
-    }
-    return { thought, action, role };
-  };
+  const turn = (thought: string, action: string, role: StepRole) => turns.turn(thought, action, role);
   const note = (rid: string) => {
     for (const o of env.visibleAt(rid)) {
       if (o.startsWith(`${g.cls} `) && !used.has(o) && !known.has(o)) known.set(o, rid);
@@ -182,7 +174,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
     examine: `find and take ${article(g.cls)}, then find and use a ${g.lamp}.`,
     puttwo: `find and take the first ${g.cls}, then put it in ${g.dest}, then find and take the second ${g.cls}, then put it in ${g.dest}.`,
   };
-  pendingPlan = `To solve the task, I need to ${steps[g.type]}`;
+  turns.prefixNext(`To solve the task, I need to ${steps[g.type]}`, 'plan');
 
   if (g.type === 'puttwo') {
     yield* fetch('the first');
