@@ -158,6 +158,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`;
 }
 
+/** Shared by both samplers: appends token id to row r's output, sets the row's finished
+ *  flag (stop token or max new tokens), and queues the token as the row's next decode slot. */
+const RECORD_TOKEN_WGSL = `
+fn recordToken(r: u32, id: u32) {
+  var st = state[r];
+  outIds[r * MAX_SEQ + st.count] = id;
+  st.count += 1u;
+  var stop = st.count >= dims.maxNew;
+  for (var j = 0u; j < dims.nStop; j++) { if (stopIds[j] == id) { stop = true; } }
+  st.finished = select(0u, 1u, stop);
+  state[r] = st;
+  slots[r] = Tok(id, r, st.promptLen + st.count - 1u, 1u);
+}`;
+
 /** Picks each row's next token from its logits, on the GPU, and advances the row:
  *  greedy argmax (lowest id on ties) when temperature = 0 or topK = 1; otherwise softmax
  *  sampling at the temperature, restricted to logits ≥ the k-th largest (found by a
@@ -275,20 +289,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     }
   }
   workgroupBarrier();
-  if (lid == 0u) {
-    var st = state[r];
-    if (st.finished == 0u) {
-      let id = chosen;
-      outIds[r * MAX_SEQ + st.count] = id;
-      st.count += 1u;
-      var stop = st.count >= dims.maxNew;
-      for (var j = 0u; j < dims.nStop; j++) { if (stopIds[j] == id) { stop = true; } }
-      st.finished = select(0u, 1u, stop);
-      state[r] = st;
-      slots[r] = Tok(id, r, st.promptLen + st.count - 1u, 1u);
-    }
-  }
-}`;
+  if (lid == 0u && state[r].finished == 0u) { recordToken(r, chosen); }
+}
+${RECORD_TOKEN_WGSL}`;
 }
 
 /** Barrier-free attention: one thread per (slot n, head h), online softmax over the
@@ -381,14 +384,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
     id = select(choice, lastIn, choice == V);
   }
-  outIds[r * MAX_SEQ + st.count] = id;
-  st.count += 1u;
-  var stop = st.count >= dims.maxNew;
-  for (var j = 0u; j < dims.nStop; j++) { if (stopIds[j] == id) { stop = true; } }
-  st.finished = select(0u, 1u, stop);
-  state[r] = st;
-  slots[r] = Tok(id, r, st.promptLen + st.count - 1u, 1u);
-}`;
+  recordToken(r, id);
+}
+${RECORD_TOKEN_WGSL}`;
 }
 
 /** 1/rms of the row of x starting at xo (the kernels fold RMSNorm into their matmuls:
