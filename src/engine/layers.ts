@@ -114,16 +114,24 @@ function linearBackward(p: PassContext, dy: View, x: View, w: View, dw: View, dx
   matmul(p, dy, x, dw, out, inp, rows, true, false, 'accumulate');
 }
 
+/** Sizes both passes use: N = B·T rows, d_model, q/kv widths, SwiGLU width. */
+function passDims(p: PassContext) {
+  const c = p.model.config;
+  return {
+    c,
+    N: p.B * p.T,
+    d: c.dModel,
+    qd: c.nHeads * c.headDim,
+    kvd: c.nKvHeads * c.headDim,
+    h: c.hiddenDim,
+    attDims: { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim },
+  };
+}
+
 export function encodeForward(p: PassContext): void {
   const { model, ws, B, T } = p;
-  const c = model.config;
-  const N = B * T;
-  const d = c.dModel;
-  const qd = c.nHeads * c.headDim;
-  const kvd = c.nKvHeads * c.headDim;
-  const h = c.hiddenDim;
+  const { c, N, d, qd, kvd, h, attDims } = passDims(p);
   const P = (name: string) => model.slot(name);
-  const attDims = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
 
   // x0[N,d] = E[ids]
   p.plan.add(embeddingForward(d), { N }, [p.inputs.ids, P('model.embed_tokens.weight'), ws.layer('x', 0)], groups64((N * d) / 4));
@@ -158,16 +166,10 @@ export function lmHeadName(model: Model): string {
  *  added to model.grads (the trainer clears it once per step). */
 export function encodeBackward(p: PassContext): void {
   const { model, ws, B, T } = p;
-  const c = model.config;
-  const N = B * T;
-  const d = c.dModel;
-  const qd = c.nHeads * c.headDim;
-  const kvd = c.nKvHeads * c.headDim;
-  const h = c.hiddenDim;
+  const { c, N, d, qd, kvd, h, attDims } = passDims(p);
   const P = (name: string) => model.slot(name);
   const G = (name: string) => model.slot(name, 'grads');
   const S = (k: Parameters<Workspace['scratch']>[0]) => ws.scratch(k);
-  const attDims = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim };
 
   // head: dxf = dlogits·Wlm, dWlm += dlogitsᵀ·xf; final norm → dres (grad of x_L)
   linearBackward(p, S('logits'), S('xf'), P(lmHeadName(model)), G(lmHeadName(model)), S('dxn'), N, c.vocabSize, d, false);
