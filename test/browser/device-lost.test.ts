@@ -1,7 +1,8 @@
 // A lost GPU device during training: the experiment worker's test-only debugLoseDevice()
 // destroys its device mid-run (what a driver reset or an out-of-memory GPU does), the page says
-// the device was lost and offers to resume from the last checkpoint, and resuming trains on from
-// that checkpoint to the end. Screenshots under test-results/screenshots.
+// the device was lost (in one alert, not also in the general error alert, which other errors
+// still use) and offers to resume from the last checkpoint, and resuming trains on from that
+// checkpoint to the end. Screenshots under test-results/screenshots.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, type BrowserHarness } from './harness.ts';
@@ -12,6 +13,10 @@ const TINY_12 = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=bu
 const stepOf = async (page: Page, arm: string) => Number((await page.textContent(`[data-testid="arm-step-${arm}"]`).catch(() => '0')) ?? 0);
 const runnerLog = async (page: Page) => (await page.textContent('[data-testid="runner-log"]').catch(() => '')) ?? '';
 const savedSteps = (log: string) => [...log.matchAll(/checkpoint saved at step (\d+)/g)].map((m) => Number(m[1]));
+
+/** Every alert on the page (only the open step's panel is rendered), as [data-testid, text]. */
+const alerts = (page: Page) =>
+  page.locator('[role="alert"]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-testid') ?? '', (el.textContent ?? '').replace(/\s+/g, ' ').trim()]));
 
 /** Calls the page's test-only hook through the dev server's copy of the state module (the same
  *  instance the app uses). A string, so vitest does not rewrite the dynamic import. */
@@ -67,9 +72,11 @@ describe('lost GPU device', () => {
 
   it('says the device was lost mid-training and resumes from the last checkpoint to the end', async () => {
     const lost = await trainThenLoseDevice(TINY_12);
-    expect(await page.textContent('[data-testid="device-lost"]')).toMatch(/The GPU device was lost/);
-    // The worker's explanation, not the dying run's failed buffer maps.
-    expect(await page.textContent('[role="alert"].notice.error:not([data-testid])')).toMatch(/^The GPU device was lost \(destroyed: Device was destroyed\)\. Resume/);
+    // One alert, the lost-device notice (no general alert repeating it), with the worker's
+    // reason, not the dying run's failed buffer maps.
+    const shown = await alerts(page);
+    expect(shown.map(([id]) => id)).toEqual(['device-lost']);
+    expect(shown[0][1]).toMatch(/^The GPU device was lost \(destroyed: Device was destroyed\)\. .*Training stopped\. Resume from the last checkpoint$/);
     expect(await page.textContent('[data-testid="run-status"]')).toMatch(/GPU device lost/);
     expect(lost.critical).toBeLessThan(12);
     expect(await page.isEnabled('[data-testid="resume-checkpoint"]')).toBe(true);
@@ -77,6 +84,14 @@ describe('lost GPU device', () => {
     await resumeToEnd(lost.checkpoint, 12);
     console.log(`[device-lost] arms stopped at critical ${lost.critical}, full ${lost.full}; resumed from the checkpoint at step ${lost.checkpoint}; finished at 12`);
     await h.screenshot(page, 'device-lost-resumed');
+    // Any other error still shows in the general alert (and no device-lost notice): the next
+    // start, with no arm picked, is refused.
+    await page.click('#tab-train');
+    await page.uncheck('[data-testid="arm-critical"]');
+    await page.uncheck('[data-testid="arm-full"]');
+    await page.click('[data-testid="start"]');
+    await expect.poll(() => alerts(page), { timeout: 10_000 }).toEqual([['run-error', 'Pick at least one arm to train.']]);
+    await h.screenshot(page, 'device-lost-then-other-error');
   }, 120_000);
 
   it('still offers the resume after a reload, and it trains on from the checkpoint', async () => {
@@ -87,7 +102,9 @@ describe('lost GPU device', () => {
     await page.reload();
     await page.click('#tab-compare');
     await page.waitForSelector('[data-testid="device-lost"]', { timeout: 30_000 });
-    expect(await page.textContent('[role="alert"].notice.error:not([data-testid])')).toMatch(/^The GPU device was lost/);
+    const shown = await alerts(page);
+    expect(shown.map(([id]) => id)).toEqual(['device-lost']);
+    expect(shown[0][1]).toMatch(/^The GPU device was lost \(destroyed: Device was destroyed\)\./);
     expect(await stepOf(page, 'full')).toBe(lost.full);
     await h.screenshot(page, 'device-lost-reloaded');
     await resumeToEnd(lost.checkpoint, 10);

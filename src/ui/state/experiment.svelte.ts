@@ -18,6 +18,8 @@ const DEVICE_LOST = /device.*lost|lost.*device/i;
 /** workers/experiment.worker.ts's report of `device.lost` (error event, then this status message). */
 const LOST_REPORT = /^The GPU device was lost/;
 const LOST_STATUS = 'GPU device lost';
+/** The reason in the worker's report: "The GPU device was lost (<reason>: <message>). Resume …". */
+const LOST_REASON = /^The GPU device was lost \((.*)\)\. Resume/s;
 
 class ExperimentState {
   config = $state<PlaygroundConfig>(presetConfig('quick-demo'));
@@ -46,6 +48,14 @@ class ExperimentState {
   private frame = 0;
   private lastSave = 0;
   private runner?: WorkerHandle<ExperimentWorkerApi>;
+
+  /**
+   * The general error alert: every error except a lost device, whose own notice (RunControls'
+   * device-lost) already says what happened and offers the resume. Showing both repeated it.
+   */
+  generalError = $derived(this.deviceLost ? '' : this.error);
+  /** The worker's reason for the loss, e.g. "destroyed: Device was destroyed" ('' if unknown). */
+  deviceLostReason = $derived(this.deviceLost ? (LOST_REASON.exec(this.error)?.[1] ?? '') : '');
 
   running = $derived(this.phase === 'starting' || this.phase === 'preparing' || this.phase === 'training' || this.phase === 'evaluating' || this.phase === 'paused');
 
