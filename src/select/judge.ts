@@ -130,7 +130,9 @@ export class LocalJudge implements ModelSelector {
 
   async select(t: Trajectory, budget: number, control: RunControl): Promise<SelectOutcome> {
     if (this.options.mode === 'generate') {
-      return askForSelection(async (messages) => {
+      // Prompts cut to fit the context are said in the repairs (or the failure), never silently.
+      const cuts: string[] = [];
+      const outcome = await askForSelection(async (messages) => {
         if (control.isCancelled) throw new CancelledError();
         await control.whenRunning();
         try {
@@ -138,11 +140,15 @@ export class LocalJudge implements ModelSelector {
           this.stats.requests++;
           this.stats.tokens.prompt += r.promptTokens;
           this.stats.tokens.completion += r.completionTokens;
+          if (r.truncatedFrom !== undefined) cuts.push(`${r.truncatedFrom} → ${r.promptTokens}`);
           return { ok: true, content: r.text, usage: { prompt: r.promptTokens, completion: r.completionTokens }, usageReported: true };
         } catch (err) {
           return { ok: false, error: `local model: ${err instanceof Error ? err.message : String(err)}` };
         }
       }, t, budget);
+      if (!cuts.length) return outcome;
+      const note = `the prompt was cut to its end to fit the model's ${this.lm.maxContext}-token context minus ${this.options.maxNewTokens ?? 512} new tokens (tokens ${cuts.join(', ')})`;
+      return outcome.ok ? { ...outcome, repairs: [note, ...outcome.repairs] } : { ok: false, error: `${outcome.error}; ${note}` };
     }
     const { scores, truncated, windowed } = await this.scoreSteps(t, control);
     const k = budgetCount(t.steps.length, budget);
@@ -164,10 +170,40 @@ export interface LoadJudgeOptions {
   /** Folder that holds model folders; when set and allowRemote is not true, nothing is fetched from the hub. */
   localModelPath?: string;
   allowRemote?: boolean;
+  /**
+   * Where hub ids are downloaded from: the Hugging Face hub (default, DEFAULT_HUB_MIRROR) or a
+   * mirror that serves the same `<org>/<name>/resolve/<revision>/<file>` paths (hf-mirror.com,
+   * a company mirror). transformers.js's env.remoteHost.
+   */
+  hubMirror?: string;
+  /** Node only: folder for downloaded hub files (transformers.js's env.cacheDir; default its own). Browsers use the Cache API. */
+  cacheDir?: string;
   /** "webgpu" | "wasm" in browsers, "cpu" in Node with onnxruntime-node, "wasm" in Node after useOnnxruntimeWebInNode(). Default: webgpu when a hardware adapter exists, else wasm (browser); cpu (Node). */
   device?: 'webgpu' | 'wasm' | 'cpu';
   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
   onProgress?: (info: { status: string; file?: string; progress?: number }) => void;
+}
+
+export const DEFAULT_HUB_MIRROR = 'https://huggingface.co';
+
+/** The mirror as a base URL ending in "/" (transformers.js joins it with the path template); a clear error for anything but http(s). */
+export function normalizeHubMirror(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    throw new Error(`hub mirror "${url}" is not a URL (expected e.g. ${DEFAULT_HUB_MIRROR})`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`hub mirror "${url}" must be an http(s) URL`);
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) throw new Error(`hub mirror "${url}" must be a plain base URL (no credentials, query or fragment)`);
+  return parsed.href.replace(/\/?$/, '/');
+}
+
+/** Why a download failed, in words: a refused or dropped connection says only "fetch failed". */
+function describeLoadError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${(err.cause as Error & { code?: string }).code ?? err.cause.message})` : '';
+  return /fetch failed|failed to fetch|networkerror|load failed/i.test(message) ? `could not connect: ${message}${cause}` : message + cause;
 }
 
 /** True when WebGPU has a hardware adapter: a software one (SwiftShader) is far slower than wasm. */
@@ -181,12 +217,18 @@ async function hardwareWebGpu(gpu?: { requestAdapter(): Promise<unknown> }): Pro
 /** Loads a causal LM with transformers.js and wraps it as a JudgeModel. */
 export async function loadJudgeModel(opts: LoadJudgeOptions): Promise<JudgeModel> {
   const tf = await import('@huggingface/transformers');
-  const { env, AutoTokenizer, AutoModelForCausalLM, Tensor } = tf;
-  if (opts.localModelPath) {
-    env.localModelPath = opts.localModelPath.replace(/\/?$/, '/');
-    env.allowLocalModels = true;
-  }
-  env.allowRemoteModels = opts.allowRemote ?? !opts.localModelPath;
+  const { env, AutoConfig, AutoTokenizer, AutoModelForCausalLM, Tensor } = tf;
+  // env is global to the worker / process: every field a load depends on is set each time.
+  const remote = opts.allowRemote ?? !opts.localModelPath;
+  const local = Boolean(opts.localModelPath);
+  if (opts.localModelPath) env.localModelPath = opts.localModelPath.replace(/\/?$/, '/');
+  // A hub id must not be looked up on the page's own server first (a dev server answers any path with its index page).
+  env.allowLocalModels = local;
+  env.allowRemoteModels = remote;
+  const mirror = normalizeHubMirror(opts.hubMirror ?? DEFAULT_HUB_MIRROR);
+  env.remoteHost = mirror;
+  env.remotePathTemplate = '{model}/resolve/{revision}/';
+  if (opts.cacheDir) env.cacheDir = opts.cacheDir;
 
   const ortInjected = Boolean((globalThis as Record<symbol, unknown>)[Symbol.for('onnxruntime')]);
   let device = opts.device;
@@ -202,11 +244,14 @@ export async function loadJudgeModel(opts: LoadJudgeOptions): Promise<JudgeModel
   let tokenizer: any;
   let model: any;
   try {
+    // config.json first: every model has one, so a wrong id or mirror fails here with the URL it
+    // tried (the tokenizer treats its files as optional and fails obscurely when none exist).
+    const config = await AutoConfig.from_pretrained(opts.model, { progress_callback });
     tokenizer = await AutoTokenizer.from_pretrained(opts.model, { progress_callback });
-    model = await AutoModelForCausalLM.from_pretrained(opts.model, { dtype: opts.dtype ?? 'fp32', progress_callback, ...(placement as object) });
+    model = await AutoModelForCausalLM.from_pretrained(opts.model, { config, dtype: opts.dtype ?? 'fp32', progress_callback, ...(placement as object) });
   } catch (err) {
-    const where = opts.localModelPath ? `folder "${opts.model}" in ${opts.localModelPath}` : `hub id "${opts.model}"`;
-    throw new Error(`cannot load the judge model from ${where}: ${err instanceof Error ? err.message : String(err)}`);
+    const where = local && !remote ? `folder "${opts.model}" in ${opts.localModelPath}` : `hub id "${opts.model}" through the hub mirror ${mirror}`;
+    throw new Error(`cannot load the judge model from ${where}: ${describeLoadError(err)}`);
   }
   const maxContext: number = model.config?.max_position_embeddings ?? tokenizer.model_max_length ?? 2048;
   const hasTemplate = Boolean(tokenizer.chat_template);

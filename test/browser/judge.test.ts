@@ -12,12 +12,11 @@
 // proves the proxy sees worker traffic. Requests to the dev server are logged by the middleware.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHarness, CHROMIUM, CHROMIUM_ARGS, type BrowserHarness } from './harness.ts';
 import { budgetCount } from '../../src/data/arms.ts';
+import { startRefusingProxy, pageTraffic, workerCanary, type RefusingProxy } from './refusing-proxy.ts';
 
 const MODEL_DIR = resolve('../shared/models/stories260K/hf');
 const haveModel = existsSync(join(MODEL_DIR, 'onnx', 'model.onnx'));
@@ -27,30 +26,11 @@ if (!haveModel) console.warn(`[judge.test] ${MODEL_DIR} is missing: the in-brows
 const TWO_TRAJECTORIES = '#preset=quick-demo&data=builtin:household:2/0:s1:m0.15&selector=judge&selectorModel=stories260K&budget=0.3';
 const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.onnx': 'application/octet-stream' };
 
-/** Chromium's own background traffic (component updater, account checks), not the page's. */
-const BROWSER_SERVICE = /^(?:CONNECT |\w+ https?:\/\/)(?:[\w-]+\.)*(?:google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(?:[:/]|$)/;
-const pageTraffic = (seen: string[]) => seen.filter((r) => !BROWSER_SERVICE.test(r));
-
-/** An HTTP proxy that refuses everything and remembers what it was asked for. */
-async function startRefusingProxy(): Promise<{ port: number; seen: string[]; server: Server }> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.writeHead(502, { 'content-type': 'text/plain' }).end('this test is offline: nothing may leave the dev server');
-  });
-  server.on('connect', (req, socket) => {
-    seen.push(`CONNECT ${req.url}`);
-    socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { port: (server.address() as AddressInfo).port, seen, server };
-}
-
-describe.skipIf(!haveModel)('local judge in the browser (stories260K, score mode, wasm, offline)', () => {
+describe.skipIf(!haveModel)('local judge in the browser (stories260K, score and generate mode, wasm, offline)', () => {
   let h: BrowserHarness;
   let browser: Browser;
   let page: Page;
-  let proxy: Awaited<ReturnType<typeof startRefusingProxy>>;
+  let proxy: RefusingProxy;
   /** Paths the dev server was asked for (page and workers). */
   const served: string[] = [];
   const modelFiles: string[] = [];
@@ -91,13 +71,7 @@ describe.skipIf(!haveModel)('local judge in the browser (stories260K, score mode
   it('loads the judge from a local folder URL and labels two trajectories within the budget, with no request off the origin', async () => {
     await page.goto(h.baseUrl + '/' + TWO_TRAJECTORIES);
     // Canary: a worker's fetch to another host reaches the proxy (so an empty log means something).
-    const canary = await page.evaluate(async () => {
-      const src = `fetch('http://judge-canary.test/ping').then(r => postMessage(r.status), () => postMessage('refused'))`;
-      const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-      const out = await new Promise((ok) => (w.onmessage = (e) => ok(e.data)));
-      w.terminate();
-      return out;
-    });
+    const canary = await workerCanary(page, 'http://judge-canary.test/ping');
     expect(canary).toBe('refused'); // the 502 carries no CORS header
     await expect.poll(() => pageTraffic(proxy.seen)).toEqual(['GET http://judge-canary.test/ping']);
     proxy.seen.length = 0;
@@ -115,7 +89,7 @@ describe.skipIf(!haveModel)('local judge in the browser (stories260K, score mode
 
     const loadStarted = Date.now();
     await page.getByRole('button', { name: 'Load judge' }).click();
-    const loaded = page.getByText('Loaded stories260K (context 512)');
+    const loaded = page.getByText('Loaded stories260K (context 512, score mode) from the folder /judge-model/');
     const alert = page.locator('[data-testid="panel-select"] [role="alert"]');
     await loaded.or(alert).first().waitFor({ timeout: 60_000 });
     expect(await alert.allTextContents(), `model files served: ${modelFiles.join(', ')}`).toEqual([]);
@@ -172,4 +146,61 @@ describe.skipIf(!haveModel)('local judge in the browser (stories260K, score mode
     console.log(`[judge] Chromium's own requests to its services (ignored): ${proxy.seen.length}`);
     console.log(`[judge] load ${(loadMs / 1000).toFixed(1)} s, label 2 trajectories ${(runMs / 1000).toFixed(1)} s; ${summary.replace(/\s+/g, ' ').trim()}; ONNX Runtime files: ${ort.join(', ')}`);
   }, 180_000);
+
+  it('generate mode: the story model writes no JSON, and every trajectory shows why it failed', async () => {
+    // A fresh browser context (nothing stored from the score run), the same two trajectories.
+    const gen = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    gen.on('pageerror', (err) => console.error('[page error]', err.message));
+    proxy.seen.length = 0;
+    try {
+      await gen.goto(h.baseUrl + '/' + TWO_TRAJECTORIES);
+      await expect.poll(() => gen.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('2 trajectories');
+      await gen.click('#tab-select');
+      await gen.waitForSelector('[data-testid="panel-select"]:not([hidden])');
+      const ids = await gen.locator('[data-testid="panel-select"] [data-testid="trajectory-item"] .id').allTextContents();
+      expect(ids).toHaveLength(2);
+      await gen.getByRole('combobox', { name: /^Mode/ }).selectOption('generate');
+      // A short reply keeps the test quick; the 512-token context then holds 464 prompt tokens.
+      await gen.getByLabel('Max new tokens per reply').fill('48');
+      await gen.getByLabel('Local models folder (URL)').fill('/judge-model/');
+      await gen.getByRole('button', { name: 'Load judge' }).click();
+      const alert = gen.locator('[data-testid="panel-select"] [role="alert"]');
+      await gen.getByText('Loaded stories260K (context 512, generate mode)').or(alert).first().waitFor({ timeout: 60_000 });
+      expect(await alert.allTextContents()).toEqual([]);
+
+      const started = Date.now();
+      await gen.click('[data-testid="run-selector"]');
+      const summary = gen.locator('[data-testid="selection-summary"]');
+      await expect.poll(() => summary.textContent().catch(() => ''), { timeout: 120_000, interval: 250 }).toMatch(/judge:stories260K: \d+ labelled, \d+ failed/);
+      await expect.poll(() => gen.isEnabled('[data-testid="run-selector"]'), { timeout: 10_000 }).toBe(true); // the run has ended
+      const text = (await summary.textContent())!.replace(/\s+/g, ' ');
+      const labelled = Number(/(\d+) labelled/.exec(text)![1]);
+      const failed = Number(/(\d+) failed/.exec(text)![1]);
+      // Every trajectory is accounted for: labelled + failed = total.
+      expect(labelled + failed, text).toBe(2);
+      // A story model does not write the JSON object: both fail, each after the one retry.
+      expect(failed, text).toBe(2);
+      expect(Number(/(\d+) requests/.exec(text)?.[1]), text).toBe(4);
+
+      // Each failure is listed by trajectory, as text, with the validator's reason and the prompt cut.
+      await gen.getByText('Why 2 failed').click();
+      const items = gen.locator('[data-testid="panel-select"] details li');
+      expect(await items.count()).toBe(failed);
+      const reasons = (await items.allTextContents()).map((r) => r.replace(/\s+/g, ' ').trim());
+      expect(reasons.map((r) => r.slice(0, r.indexOf(':'))).sort()).toEqual([...ids].sort());
+      for (const r of reasons) {
+        expect(r).toMatch(/^\S+: reply unusable twice: first (no JSON object found in the reply|malformed JSON \(.+\)|the reply was empty|.+); then .+ \(the last reply began ".*"\)/);
+        expect(r).toMatch(/; the prompt was cut to its end to fit the model's 512-token context minus 48 new tokens \(tokens \d+ → 464, \d+ → 464\)$/);
+      }
+      // Nothing was dropped from the dataset, and no failed judge became the critical arm's selection.
+      expect(await gen.locator('[data-testid="panel-select"] [data-testid="trajectory-item"]').count()).toBe(2);
+      expect(await gen.textContent('[data-testid="run-selector"]')).toContain('Run selector on 2 trajectories');
+      expect(new URLSearchParams(new URL(gen.url()).hash.slice(1)).get('labels')).not.toBe('judge:stories260K');
+      await h.screenshot(gen, 'judge-generate-failures');
+      expect(pageTraffic(proxy.seen)).toEqual([]);
+      console.log(`[judge] generate mode: ${text.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${reasons.join(' | ')}`);
+    } finally {
+      await gen.context().close();
+    }
+  }, 240_000);
 });

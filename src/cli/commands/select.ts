@@ -23,7 +23,10 @@ const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTO
                 [--timeout-ms 60000] [--max-retries 4] [--no-json-mode]
                 [--price-prompt P --price-completion P   (per 1M tokens, for the cost estimate)]
   judge:        --model <local model folder | hub id> [--judge-mode score|generate] [--runtime node|wasm]
-                [--max-new-tokens 512] [--max-step-chars 300 (score mode)] [--allow-remote]
+                [--max-new-tokens 512] [--max-step-chars 300 (score mode)]
+                a hub id downloads with --allow-remote (from huggingface.co) or --hub URL (a mirror that
+                serves <org>/<name>/resolve/main/<file>, e.g. https://hf-mirror.com); downloads are kept
+                in --hub-cache DIR (default <cache-dir>/hub)
   highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model: HF folder, .bin or preset:NAME> (per-step loss on WebGPU)
   cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)`;
 
@@ -57,6 +60,8 @@ export const command: Command = {
       'max-new-tokens': { type: 'string' },
       'max-step-chars': { type: 'string' },
       'allow-remote': { type: 'boolean' },
+      hub: { type: 'string' },
+      'hub-cache': { type: 'string' },
       'step-loss': { type: 'string' },
       'cache-dir': { type: 'string' },
       'no-cache': { type: 'boolean' },
@@ -114,14 +119,20 @@ export const command: Command = {
       const runtime = values.runtime ?? 'node';
       if (runtime !== 'node' && runtime !== 'wasm') throw new Error(`--runtime must be node or wasm (got "${runtime}")`);
       if (runtime === 'wasm') await (await import('../../select/judge-node.ts')).useOnnxruntimeWebInNode();
-      const { loadJudge } = await import('../../select/judge.ts');
-      // A folder on disk loads offline; anything else is a hub id (needs --allow-remote and a network).
+      const { loadJudge, normalizeHubMirror, DEFAULT_HUB_MIRROR } = await import('../../select/judge.ts');
+      // A folder on disk loads offline; anything else is a hub id (needs --allow-remote or --hub, and a network).
       const local = existsSync(model) && statSync(model).isDirectory();
-      if (!local && !values['allow-remote']) throw new Error(`--model "${model}" is not a folder; pass --allow-remote to load it from the Hugging Face hub`);
+      const hub = values.hub === undefined ? undefined : normalizeHubMirror(values.hub);
+      const remote = !local && (Boolean(values['allow-remote']) || hub !== undefined);
+      if (!local && !remote) throw new Error(`--model "${model}" is not a folder; pass --allow-remote to download it from the Hugging Face hub (or --hub URL for a mirror)`);
+      if (local && hub !== undefined) throw new Error(`--hub is for hub ids; --model "${model}" is a local folder`);
+      if (remote) process.stderr.write(`select: judge model "${model}" from ${hub ?? DEFAULT_HUB_MIRROR}\n`);
       options.model = await loadJudge({
         model: local ? path.basename(path.resolve(model)) : model,
         localModelPath: local ? path.dirname(path.resolve(model)) : undefined,
-        allowRemote: local ? false : Boolean(values['allow-remote']),
+        allowRemote: remote,
+        hubMirror: hub,
+        cacheDir: remote ? path.resolve(values['hub-cache'] ?? path.join(values['cache-dir'] ?? DEFAULT_CACHE_DIR, 'hub')) : undefined,
         mode,
         maxNewTokens: intOption('select', values['max-new-tokens'], 'max-new-tokens', 512),
         maxStepChars: intOption('select', values['max-step-chars'], 'max-step-chars', 300),

@@ -1,8 +1,10 @@
 // The playground's whole configuration and its URL form. A link reproduces an experiment:
 // the hash holds the preset, arms, model, data, selector (kind, budget, seed; for the oracle
-// its base URL and model — NEVER the API key) and every hyperparameter. Pure: no DOM.
+// its base URL and model — NEVER the API key; for the local judge its model and hub mirror)
+// and every hyperparameter. Pure: no DOM.
 import { ARMS, DEFAULT_BUDGET, type Arm } from '../../data/arms.ts';
 import type { DataSource, ExperimentConfig, Hyperparameters, ModelSource } from '../../experiment/protocol.ts';
+import { normalizeHubMirror } from '../../select/judge.ts';
 
 export type PresetName = 'quick-demo' | 'paper-arms' | 'byod';
 export const PRESET_NAMES: readonly PresetName[] = ['quick-demo', 'paper-arms', 'byod'];
@@ -18,6 +20,8 @@ export interface SelectorSettings {
   /** Model name at the endpoint (oracle) or a hub id / local folder name (judge). */
   model: string;
   concurrency: number;
+  /** Local judge: where hub ids download from (absent = the Hugging Face hub, DEFAULT_HUB_MIRROR in src/select/judge.ts). */
+  hubMirror?: string;
 }
 
 export interface PlaygroundConfig {
@@ -120,6 +124,7 @@ export function configToHash(c: PlaygroundConfig): string {
     if (c.selector.kind === 'oracle') p.set('endpoint', c.selector.baseUrl);
     p.set('selectorModel', c.selector.model);
     p.set('concurrency', String(c.selector.concurrency));
+    if (c.selector.kind === 'judge' && c.selector.hubMirror) p.set('hub', c.selector.hubMirror);
   }
   p.set('labels', e.selector);
   p.set('budget', String(e.budget));
@@ -208,6 +213,16 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   if (endpoint !== null) {
     if (/^https?:\/\//.test(endpoint)) config.selector.baseUrl = endpoint;
     else problems.push(`endpoint=${endpoint.slice(0, 80)} is not an http(s) URL`);
+  }
+  const hub = p.get('hub');
+  if (hub !== null) {
+    // A base URL only: credentials, a query or a fragment have no place in a mirror link.
+    try {
+      normalizeHubMirror(hub);
+      config.selector.hubMirror = hub;
+    } catch (err) {
+      problems.push(`hub=${hub.slice(0, 80)}: ${(err as Error).message.replace(/^hub mirror "[^"]*" /, '')}`);
+    }
   }
   const selectorModel = p.get('selectorModel');
   if (selectorModel !== null) config.selector.model = selectorModel.slice(0, 200);

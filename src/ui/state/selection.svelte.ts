@@ -5,6 +5,7 @@
 import type { Trajectory } from '../../data/trajectory.ts';
 import { groundTruthSelection } from '../../experiment/data.ts';
 import type { RunProgress, RunSummary } from '../../select/run.ts';
+import { DEFAULT_HUB_MIRROR } from '../../select/judge.ts';
 import type { SelectWorkerApi, WorkerRunOptions } from '../../../workers/select.worker.ts';
 import { dataset, yieldToBrowser } from './dataset.svelte.ts';
 import { experiment } from './experiment.svelte.ts';
@@ -55,7 +56,9 @@ class SelectionState {
   judgeMode = $state<'generate' | 'score'>('score');
   judgeAllowRemote = $state(false);
   judgeLocalPath = $state('/models/');
-  judgeLoaded = $state<{ id: string; maxContext: number } | null>(null);
+  /** Generate mode: tokens per reply. A small model's context holds prompt + reply, so less reply leaves more prompt. */
+  judgeMaxNewTokens = $state(512);
+  judgeLoaded = $state<{ id: string; maxContext: number; mode: 'generate' | 'score'; from: string } | null>(null);
   judgeLoading = $state<string | null>(null);
 
   running = $state(false);
@@ -111,12 +114,18 @@ class SelectionState {
     try {
       const api = await this.api();
       const s = experiment.config.selector;
-      this.judgeLoaded = await api.loadJudge(
-        { model: s.model, mode: this.judgeMode, allowRemote: this.judgeAllowRemote, ...(this.judgeAllowRemote ? {} : { localModelPath: judgeFolderPath(this.judgeLocalPath) }) },
+      const maxNewTokens = Math.floor(Number(this.judgeMaxNewTokens));
+      if (this.judgeMode === 'generate' && !(maxNewTokens >= 1)) throw new Error(`max new tokens must be a whole number ≥ 1 (got "${this.judgeMaxNewTokens}")`);
+      this.judgeLoaded = null;
+      const mode = this.judgeMode;
+      const where = this.judgeAllowRemote ? { hubMirror: (s.hubMirror ?? '').trim() || DEFAULT_HUB_MIRROR } : { localModelPath: judgeFolderPath(this.judgeLocalPath) };
+      const loaded = await api.loadJudge(
+        { model: s.model.trim(), mode, maxNewTokens, allowRemote: this.judgeAllowRemote, ...where },
         Comlink.proxy((info: { status: string; file?: string; progress?: number }) => {
           this.judgeLoading = `${info.status}${info.file ? ` ${info.file}` : ''}${info.progress !== undefined ? ` ${Math.round(info.progress)} %` : ''}`;
         }),
       );
+      this.judgeLoaded = { ...loaded, mode, from: 'hubMirror' in where ? `the hub mirror ${where.hubMirror}` : `the folder ${where.localModelPath}` };
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     } finally {
