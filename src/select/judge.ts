@@ -203,7 +203,10 @@ export function normalizeHubMirror(url: string): string {
 function describeLoadError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const cause = err instanceof Error && err.cause instanceof Error ? ` (${(err.cause as Error & { code?: string }).code ?? err.cause.message})` : '';
-  return /fetch failed|failed to fetch|networkerror|load failed/i.test(message) ? `could not connect: ${message}${cause}` : message + cause;
+  if (!/fetch failed|failed to fetch|networkerror|load failed/i.test(message)) return message + cause;
+  // A browser does not say why: a refused connection and a missing CORS header look the same.
+  const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+  return `could not connect${inNode ? '' : " (the mirror is down or unreachable, or does not allow this page's origin by CORS)"}: ${message}${cause}`;
 }
 
 /** True when WebGPU has a hardware adapter: a software one (SwiftShader) is far slower than wasm. */
