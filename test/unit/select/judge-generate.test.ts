@@ -28,7 +28,7 @@ describe('local judge generate mode: prompts cut to the context', () => {
     const sel = trajectories[0].selections[0];
     expect(sel.status).toBe('labelled');
     expect(sel.critical).toEqual([{ step: 2, category: 'action', reason: 'r' }]);
-    expect(sel.repairs[0]).toMatch(/^the prompt was cut to its end to fit the model's 256-token context minus 56 new tokens \(tokens \d+ → 200\)$/);
+    expect(sel.repairs?.[0]).toMatch(/^the prompt was cut to its end to fit the model's 256-token context minus 56 new tokens \(tokens \d+ → 200\)$/);
   });
 
   it('a failure ends with the cuts of both attempts', async () => {
@@ -42,6 +42,6 @@ describe('local judge generate mode: prompts cut to the context', () => {
   it('says nothing when the prompt fitted', async () => {
     const lm = scripted(['{"plan": "p", "critical": [{"step": 1, "category": "plan", "reason": "r"}]}'], false);
     const { trajectories } = await runSelection([makeTrajectory('fit', 6)], { selector: 'judge', model: new LocalJudge(lm, { mode: 'generate' }) });
-    expect(trajectories[0].selections[0].repairs.some((r) => r.includes('cut'))).toBe(false);
+    expect((trajectories[0].selections[0].repairs ?? []).some((r) => r.includes('cut'))).toBe(false);
   });
 });
