@@ -3,8 +3,9 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { ortWasmPlugin } from './src/select/ort-vite-plugin.ts';
 
 // The playground: a Svelte 5 single page plus module workers. ONNX Runtime's wasm files
-// (local judge) are served at /ort/ in dev and emitted into the build by ortWasmPlugin,
-// so nothing is ever fetched from a CDN.
+// (local judge) are served at /ort/ in dev and emitted once into the build by ortWasmPlugin,
+// which also picks onnxruntime-web's build that references no wasm of its own (else Vite
+// emits a second 27 MB copy), so nothing is ever fetched from a CDN.
 export default defineConfig({
   plugins: [svelte(), ortWasmPlugin()],
   worker: { format: 'es' },

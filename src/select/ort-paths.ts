@@ -1,6 +1,7 @@
 // Where ONNX Runtime's wasm files come from. transformers.js defaults to a CDN, which the
 // app must not depend on: the browser build serves the files itself under ORT_PUBLIC_DIR
-// (copied from node_modules/onnxruntime-web/dist by ortWasmPlugin() in ort-vite-plugin.ts),
+// (copied from node_modules/onnxruntime-web/dist by ortWasmPlugin() in ort-vite-plugin.ts, the
+// build's only copy),
 // and Node's wasm fallback points at node_modules directly (judge-node.ts).
 
 /** The two files transformers.js's WebGPU/wasm build loads (the asyncify variant serves both). */
