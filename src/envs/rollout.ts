@@ -26,17 +26,35 @@ export interface RolloutOptions {
   maxSteps?: number;
 }
 
+/** One episode to run: an environment, a task seed and a split. */
+export interface EpisodeSpec {
+  def: EnvDefinition;
+  seed: number;
+  split: Split;
+}
+
 /** Runs one episode per seed, batched: every policy call gets the still-running episodes of a batch. */
-export async function runEpisodes(def: EnvDefinition, seeds: readonly number[], split: Split, policy: Policy, opts: RolloutOptions = {}): Promise<EpisodeResult[]> {
+export function runEpisodes(def: EnvDefinition, seeds: readonly number[], split: Split, policy: Policy, opts: RolloutOptions = {}): Promise<EpisodeResult[]> {
+  return runEpisodeSpecs(
+    seeds.map((seed) => ({ def, seed, split })),
+    policy,
+    opts,
+  );
+}
+
+/** Runs episodes of any environments and splits in shared batches (one policy call steps all
+ *  live episodes of a batch, whatever their environment), so a model policy generates for
+ *  every environment at once. Results come back in the order of `specs`. */
+export async function runEpisodeSpecs(specs: readonly EpisodeSpec[], policy: Policy, opts: RolloutOptions = {}): Promise<EpisodeResult[]> {
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const results: EpisodeResult[] = [];
-  for (let b = 0; b < seeds.length; b += batchSize) {
-    const batch = seeds.slice(b, b + batchSize).map((seed, i) => {
+  for (let b = 0; b < specs.length; b += batchSize) {
+    const batch = specs.slice(b, b + batchSize).map(({ def, seed, split }, i) => {
       const task = def.sampleTask(seed, split);
       const env = def.create();
       const start = env.reset(task);
       const state: EpisodeState = { index: b + i, task, instruction: start.instruction, steps: [], lastObservation: start.observation, env };
-      return { state, done: false, success: false, reward: 0, invalid: 0 };
+      return { def, split, state, done: false, success: false, reward: 0, invalid: 0 };
     });
     for (;;) {
       if (opts.maxSteps !== undefined) for (const e of batch) if (!e.done && e.state.steps.length >= opts.maxSteps) e.done = true;
@@ -55,7 +73,7 @@ export async function runEpisodes(def: EnvDefinition, seeds: readonly number[], 
       });
     }
     for (const e of batch) {
-      results.push({ env: def.name, taskType: e.state.task.taskType, split, seed: e.state.task.seed, success: e.success, reward: e.reward, steps: e.state.steps.length, invalidActions: e.invalid, episode: e.state });
+      results.push({ env: e.def.name, taskType: e.state.task.taskType, split: e.split, seed: e.state.task.seed, success: e.success, reward: e.reward, steps: e.state.steps.length, invalidActions: e.invalid, episode: e.state });
     }
   }
   return results;

@@ -18,7 +18,7 @@ import { Trainer } from '../engine/trainer.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { TokenBatch } from '../engine/batch.ts';
 import { getEnv } from '../envs/registry.ts';
-import { runEpisodes } from '../envs/rollout.ts';
+import { runEpisodeSpecs, type EpisodeSpec } from '../envs/rollout.ts';
 import { parseReAct } from '../envs/react.ts';
 import { normalizeAction } from '../envs/text.ts';
 import type { ExperimentData } from './data.ts';
@@ -267,7 +267,12 @@ export class ExperimentRunner {
 
   private generatorFor(a: ArmRun): Promise<Generator> {
     if (a.generator) return Promise.resolve(a.generator);
-    const maxBatch = Math.min(16, Math.max(this.config.hyper.batchSize, this.config.rolloutEpisodes));
+    // Rows generated together: next-action queries, or every rollout episode of every
+    // environment and split at once (runEpisodeSpecs), capped at 16.
+    const src = this.config.data;
+    const rolloutGroups = src.kind === 'builtin' ? src.envs.reduce((n, e) => n + (['held-in', 'held-out'] as const).filter((s) => getEnv(e).taskTypes[s].length).length, 0) : 0;
+    const rows = Math.max(this.config.hyper.batchSize, this.config.rolloutEpisodes * rolloutGroups, this.config.nextActionQueries ?? 32);
+    const maxBatch = Math.min(16, rows);
     return createGenerator(this.deps.ctx, this.deps.model.config, a.model.params, { maxBatch, maxSeq: this.config.hyper.seqLen }).then((g) => (a.generator = g));
   }
 
@@ -320,19 +325,20 @@ export class ExperimentRunner {
     const gen = await this.generatorFor(a);
     const policy = modelTurnPolicy(gen, this.deps.tokenizer, { maxNewTokens, name: a.arm });
     const seeds = Array.from({ length: this.config.rolloutEpisodes }, (_, i) => src.seed + 900_000 + i);
-    const rate = async (split: 'held-in' | 'held-out') => {
-      let wins = 0;
-      let n = 0;
+    // Every environment and split in shared batches: one generation call per turn for all of them.
+    const specs: EpisodeSpec[] = [];
+    for (const split of ['held-in', 'held-out'] as const) {
       for (const name of src.envs) {
         const def = getEnv(name);
-        if (!def.taskTypes[split].length) continue;
-        const results = await runEpisodes(def, seeds, split, policy, { batchSize: gen.maxBatch, maxSteps: this.config.rolloutMaxSteps });
-        wins += results.filter((r) => r.success).length;
-        n += results.length;
+        if (def.taskTypes[split].length) for (const seed of seeds) specs.push({ def, seed, split });
       }
-      return n ? wins / n : undefined;
+    }
+    const results = await runEpisodeSpecs(specs, policy, { batchSize: gen.maxBatch, maxSteps: this.config.rolloutMaxSteps });
+    const rate = (split: 'held-in' | 'held-out') => {
+      const mine = results.filter((r) => r.split === split);
+      return mine.length ? mine.filter((r) => r.success).length / mine.length : undefined;
     };
-    return { successHeldIn: await rate('held-in'), successHeldOut: await rate('held-out'), rolloutSeeds: seeds };
+    return { successHeldIn: rate('held-in'), successHeldOut: rate('held-out'), rolloutSeeds: seeds };
   }
 
   private async saveCheckpoint(step: number): Promise<void> {

@@ -24,11 +24,21 @@ export const command: Command = {
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       browser: { type: 'boolean', default: false },
+      'quick-demo': { type: 'boolean', default: false },
+      hash: { type: 'string' },
+      screenshot: { type: 'string' },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json] [--profile] [--browser]\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker');
+      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done');
       return 0;
+    }
+    if (values['quick-demo']) {
+      const { benchQuickDemo, formatQuickDemoTiming } = await import('../quick-demo-bench.ts');
+      if (values.hash !== undefined && !values.hash.startsWith('#')) throw new Error(`--hash must start with "#" (a playground config link's hash), got "${values.hash.slice(0, 40)}"`);
+      const t = await benchQuickDemo({ hash: values.hash, screenshot: values.screenshot });
+      console.log(values.json ? JSON.stringify(t) : formatQuickDemoTiming(t));
+      return t.finalStatus.startsWith('done') ? 0 : 1;
     }
     const preset = getPreset(values.config!);
     const steps = intOption('bench', values.steps, 'steps', 5);

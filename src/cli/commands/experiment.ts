@@ -8,21 +8,23 @@ import { ARMS, type Arm } from '../../data/arms.ts';
 import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { loadModelFromArg } from '../model-policy.ts';
-import type { EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
+import type { DataSource, EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
+import { experimentPreset } from '../../experiment/presets.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
 
 const HELP = `usage: atlas experiment [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
        [--budget 0.3] [--steps N] [--batch B] [--seq T] [--lr LR] [--warmup N] [--accum N] [--seed S]
        [--train-episodes N] [--heldout-episodes N] [--eval-every N] [--rollout-every N] [--rollout-episodes N]
-       [--next-action N] [--rollout-max-steps N] [--json] [--out results.json]
+       [--next-action N] [--rollout-max-steps N] [--turn-tokens N] [--json] [--out results.json]
   All arms start from the same weights and see the same examples in the same order; only the
-  loss weights differ. --json prints every event as a JSON line. Defaults are the playground's
-  Quick demo (model preset:default, lr 2e-3, weight decay 0.01, household + grid, 32 training
-  and 8 held-out episodes per environment, heuristic labels, 8 rollout episodes per split).
-  The final evaluation (next-action generation and rollouts of up to the environment's step
-  limit) can take minutes on a software adapter: --rollout-max-steps, --rollout-episodes and
-  --next-action bound it.`;
+  loss weights differ. --json prints every event as a JSON line. Every default is the
+  playground's Quick demo (src/experiment/presets.ts): arms critical,full; model preset:tiny;
+  household + grid, 32 training and 4 held-out episodes per environment, seed 1; heuristic
+  labels, budget 0.3; 120 steps of batch 2 × 512, lr 5e-3; evaluation every 30 steps with 8
+  next-action queries; at the end 2 rollout episodes per environment and split, at most 8
+  turns each. Larger evaluations (--next-action, --rollout-episodes, --rollout-max-steps)
+  take minutes on a software adapter.`;
 
 export const command: Command = {
   summary: 'train several arms (critical, full, random, rejected, highest-loss) side by side and compare them',
@@ -48,6 +50,7 @@ export const command: Command = {
       'rollout-episodes': { type: 'string' },
       'next-action': { type: 'string' },
       'rollout-max-steps': { type: 'string' },
+      'turn-tokens': { type: 'string' },
       json: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -57,12 +60,16 @@ export const command: Command = {
       return 0;
     }
     const c = 'experiment';
-    const arms = (v.arms ?? 'critical,full').split(',').map((s) => s.trim()) as Arm[];
+    // Every default is the playground's Quick demo (src/experiment/presets.ts).
+    const quick = experimentPreset('quick-demo');
+    const quickData = quick.data as Extract<DataSource, { kind: 'builtin' }>;
+    const arms = (v.arms ?? quick.arms.join(',')).split(',').map((s) => s.trim()) as Arm[];
     for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
-    const modelArg = v.model ?? 'preset:default';
-    const seed = intOption(c, v.seed, 'seed', 0);
-    const steps = intOption(c, v.steps, 'steps', 150);
+    const modelArg = v.model ?? `preset:${(quick.model as { name: string }).name}`;
+    const seed = intOption(c, v.seed, 'seed', quick.seed);
+    const steps = intOption(c, v.steps, 'steps', quick.hyper.steps);
     if (steps < 1) throw new Error(`--steps must be at least 1 (got ${steps})`);
+    const rolloutMaxSteps = v['rollout-max-steps'] !== undefined ? intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) : quick.rolloutMaxSteps;
     const config: ExperimentConfig = {
       name: 'cli',
       arms,
@@ -71,31 +78,30 @@ export const command: Command = {
         ? { kind: 'dataset', datasetId: path.resolve(v.data) }
         : {
             kind: 'builtin',
-            envs: (v.envs ?? 'household,grid').split(',').map((s) => s.trim()),
-            trainEpisodes: intOption(c, v['train-episodes'], 'train-episodes', 32),
-            heldOutEpisodes: intOption(c, v['heldout-episodes'], 'heldout-episodes', 8),
+            envs: (v.envs ?? quickData.envs.join(',')).split(',').map((s) => s.trim()),
+            trainEpisodes: intOption(c, v['train-episodes'], 'train-episodes', quickData.trainEpisodes),
+            heldOutEpisodes: intOption(c, v['heldout-episodes'], 'heldout-episodes', quickData.heldOutEpisodes),
             seed,
-            mistakeRate: 0.15,
+            mistakeRate: quickData.mistakeRate,
           },
       hyper: {
+        ...quick.hyper,
         steps,
-        batchSize: intOption(c, v.batch, 'batch', 4),
-        seqLen: intOption(c, v.seq, 'seq', 512),
-        lr: numberOption(c, v.lr, 'lr', 2e-3),
-        warmupSteps: intOption(c, v.warmup, 'warmup', Math.min(10, Math.floor(steps / 10))),
-        minLrRatio: 0.1,
-        weightDecay: 0.01,
-        gradClip: 1,
-        accumSteps: intOption(c, v.accum, 'accum', 1),
+        batchSize: intOption(c, v.batch, 'batch', quick.hyper.batchSize),
+        seqLen: intOption(c, v.seq, 'seq', quick.hyper.seqLen),
+        lr: numberOption(c, v.lr, 'lr', quick.hyper.lr),
+        warmupSteps: intOption(c, v.warmup, 'warmup', Math.min(quick.hyper.warmupSteps, Math.floor(steps / 10))),
+        accumSteps: intOption(c, v.accum, 'accum', quick.hyper.accumSteps),
       },
-      selector: v.selector ?? 'heuristic',
-      budget: numberOption(c, v.budget, 'budget', 0.3),
+      selector: v.selector ?? quick.selector,
+      budget: numberOption(c, v.budget, 'budget', quick.budget),
       seed,
-      evalEvery: intOption(c, v['eval-every'], 'eval-every', 0),
-      rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', 0),
-      rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', 8),
-      nextActionQueries: intOption(c, v['next-action'], 'next-action', 32),
-      ...(v['rollout-max-steps'] ? { rolloutMaxSteps: intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) } : {}),
+      evalEvery: intOption(c, v['eval-every'], 'eval-every', quick.evalEvery),
+      rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', quick.rolloutEvery),
+      rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', quick.rolloutEpisodes),
+      nextActionQueries: intOption(c, v['next-action'], 'next-action', quick.nextActionQueries ?? 32),
+      ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', 48) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
+      ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
     };
     const ctx = await createGpuContext();
     const evals: EvalMetrics[] = [];

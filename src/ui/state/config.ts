@@ -2,12 +2,13 @@
 // the hash holds the preset, arms, model, data, selector (kind, budget, seed; for the oracle
 // its base URL and model — NEVER the API key; for the local judge its model and hub mirror)
 // and every hyperparameter. Pure: no DOM.
-import { ARMS, DEFAULT_BUDGET, type Arm } from '../../data/arms.ts';
+import { ARMS, type Arm } from '../../data/arms.ts';
 import type { DataSource, ExperimentConfig, Hyperparameters, ModelSource } from '../../experiment/protocol.ts';
+import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { normalizeHubMirror } from '../../select/judge.ts';
 
-export type PresetName = 'quick-demo' | 'paper-arms' | 'byod';
-export const PRESET_NAMES: readonly PresetName[] = ['quick-demo', 'paper-arms', 'byod'];
+export type PresetName = ExperimentPresetName;
+export const PRESET_NAMES: readonly PresetName[] = EXPERIMENT_PRESET_NAMES;
 
 /** Selector kinds the Select step offers (src/select/run.ts SELECTOR_KINDS) plus the built-in ground truth. */
 export type SelectorChoice = 'oracle' | 'judge' | 'heuristic' | 'random' | 'rejected' | 'highest-loss' | 'full' | 'ground-truth';
@@ -30,55 +31,10 @@ export interface PlaygroundConfig {
   experiment: ExperimentConfig;
 }
 
-export const DEFAULT_MODEL_PRESET = 'default';
-
-// Sequence length 512: the built-in instructions alone take 220–340 tokens of the default tokenizer.
-const baseHyper: Hyperparameters = { steps: 150, batchSize: 4, seqLen: 512, lr: 2e-3, warmupSteps: 10, minLrRatio: 0.1, weightDecay: 0.01, gradClip: 1, accumSteps: 1 };
-
+/** A preset's experiment (src/experiment/presets.ts, shared with `atlas experiment`) with the Select step's defaults. */
 export function presetConfig(name: PresetName, datasetId?: string): PlaygroundConfig {
   const selector: SelectorSettings = { kind: 'heuristic', baseUrl: 'http://localhost:8000/v1', model: 'gpt-4o', concurrency: 4 };
-  const builtin = (envs: string[], trainEpisodes: number, heldOutEpisodes: number): DataSource => ({ kind: 'builtin', envs, trainEpisodes, heldOutEpisodes, seed: 1, mistakeRate: 0.15 });
-  const common = { model: { kind: 'preset', name: DEFAULT_MODEL_PRESET } as ModelSource, budget: DEFAULT_BUDGET, seed: 1 };
-  switch (name) {
-    case 'quick-demo':
-      return {
-        preset: name,
-        selector,
-        experiment: { name: 'Quick demo: critical vs full', arms: ['critical', 'full'], data: builtin(['household', 'grid'], 32, 8), hyper: { ...baseHyper }, selector: 'heuristic', evalEvery: 25, rolloutEvery: 0, rolloutEpisodes: 8, ...common },
-      };
-    case 'paper-arms':
-      return {
-        preset: name,
-        selector,
-        experiment: {
-          name: 'Paper arms: all five',
-          arms: [...ARMS],
-          data: builtin(['household', 'grid', 'crafting'], 64, 16),
-          hyper: { ...baseHyper, steps: 400, warmupSteps: 20 },
-          selector: 'heuristic',
-          evalEvery: 50,
-          rolloutEvery: 100,
-          rolloutEpisodes: 16,
-          ...common,
-        },
-      };
-    case 'byod':
-      return {
-        preset: name,
-        selector,
-        experiment: {
-          name: 'Your data: critical vs full',
-          arms: ['critical', 'full'],
-          data: { kind: 'dataset', datasetId: datasetId ?? '' },
-          hyper: { ...baseHyper },
-          selector: 'heuristic',
-          evalEvery: 25,
-          rolloutEvery: 0,
-          rolloutEpisodes: 0,
-          ...common,
-        },
-      };
-  }
+  return { preset: name, selector, experiment: experimentPreset(name, datasetId) };
 }
 
 // ---- URL form -------------------------------------------------------------------------
@@ -135,6 +91,7 @@ export function configToHash(c: PlaygroundConfig): string {
   p.set('rolloutEpisodes', String(e.rolloutEpisodes));
   if (e.nextActionQueries !== undefined) p.set('nextAction', String(e.nextActionQueries));
   if (e.maxTurnTokens !== undefined) p.set('turnTokens', String(e.maxTurnTokens));
+  if (e.rolloutMaxSteps !== undefined) p.set('rolloutMaxSteps', String(e.rolloutMaxSteps));
   return '#' + p.toString();
 }
 
@@ -249,6 +206,8 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   if (nextAction !== undefined) e.nextActionQueries = nextAction;
   const turnTokens = num('turnTokens', positiveInt, 'a positive whole number');
   if (turnTokens !== undefined) e.maxTurnTokens = turnTokens;
+  const rolloutMaxSteps = num('rolloutMaxSteps', positiveInt, 'a positive whole number');
+  if (rolloutMaxSteps !== undefined) e.rolloutMaxSteps = rolloutMaxSteps;
   if (p.has('key') || p.has('apiKey') || p.has('api_key')) problems.push('an API key in a link is ignored: enter it in the Select step instead');
   return { config, problems };
 }

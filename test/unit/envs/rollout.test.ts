@@ -1,7 +1,7 @@
 // Rollouts in ReAct form, policies (expert, random, injected model), and the report.
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, getEnv } from '../../../src/envs/registry.ts';
-import { runEpisodes } from '../../../src/envs/rollout.ts';
+import { runEpisodes, runEpisodeSpecs, type EpisodeSpec } from '../../../src/envs/rollout.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../../src/envs/policy.ts';
 import { modelPolicy, type GenerateBatch } from '../../../src/envs/model-policy.ts';
 import { buildReport, formatReport } from '../../../src/envs/report.ts';
@@ -150,5 +150,28 @@ describe('rollout step cap', () => {
     // The expert needs more than two turns: capped, it cannot finish.
     const expert = await runEpisodes(def, [1, 2, 3], 'held-in', expertPolicy(), { maxSteps: 2 });
     expect(expert.every((r) => !r.success && r.steps === 2)).toBe(true);
+  });
+});
+
+describe('mixed rollout batches', () => {
+  it('steps episodes of every environment and split in one policy call, with the same results as separate runs', async () => {
+    const specs: EpisodeSpec[] = [];
+    for (const def of ENVIRONMENTS) for (const split of ['held-in', 'held-out'] as const) if (def.taskTypes[split].length) for (const seed of [5, 6]) specs.push({ def, seed, split });
+    // Random actions (seeded per env/split/seed) make long, failing episodes too: both ends are covered.
+    const inner = randomPolicy(3);
+    const callSizes: number[] = [];
+    const counting: Policy = { name: 'counting', act: (eps) => (callSizes.push(eps.length), inner.act(eps)) };
+    const mixed = await runEpisodeSpecs(specs, counting, { batchSize: specs.length, maxSteps: 12 });
+    // The first turn steps every episode together, whatever its environment.
+    expect(callSizes[0]).toBe(specs.length);
+    expect(callSizes.length).toBeLessThanOrEqual(12);
+    expect(mixed.map((r) => [r.env, r.split, r.seed])).toEqual(specs.map((s) => [s.def.name, s.split, s.def.sampleTask(s.seed, s.split).seed]));
+    for (const [i, s] of specs.entries()) {
+      const [alone] = await runEpisodes(s.def, [s.seed], s.split, randomPolicy(3), { maxSteps: 12 });
+      expect(JSON.stringify(mixed[i].episode.steps)).toBe(JSON.stringify(alone.episode.steps));
+      expect([mixed[i].success, mixed[i].taskType]).toEqual([alone.success, alone.taskType]);
+    }
+    const expert = await runEpisodeSpecs(specs, expertPolicy(), { batchSize: 3 });
+    expect(expert.every((r) => r.success)).toBe(true);
   });
 });
