@@ -46,7 +46,7 @@ export const PRESETS: Record<string, ModelPreset> = {
   },
   tiny: {
     name: 'tiny',
-    description: 'smallest model for the built-in data: vocab 1024, d_model 32, 1 layer, 2 heads, context 512 (≈ 45k parameters; e2e tests, slow software adapters)',
+    description: 'smallest model for the built-in data: vocab 1024, d_model 32, 1 layer, 2 heads, context 512 (≈ 45k parameters; the Quick demo, e2e tests)',
     config: llama(1024, 32, 1, 2, 512),
     batch: 2,
   },

@@ -196,6 +196,10 @@ describe.skipIf(!haveModel)('local judge in the browser (stories260K, score and 
       expect(await gen.locator('[data-testid="panel-select"] [data-testid="trajectory-item"]').count()).toBe(2);
       expect(await gen.textContent('[data-testid="run-selector"]')).toContain('Run selector on 2 trajectories');
       expect(new URLSearchParams(new URL(gen.url()).hash.slice(1)).get('labels')).not.toBe('judge:stories260K');
+      // The open trajectory says so too, beside its steps.
+      await gen.locator('[data-testid="panel-select"] [data-testid="trajectory-item"]').first().click();
+      const note = (await gen.textContent('[data-testid="panel-select"] [data-testid="selection-failure"]'))!.replace(/\s+/g, ' ').trim();
+      expect(note).toMatch(/^The last run of judge:stories260K could not label this trajectory: reply unusable twice: /);
       await h.screenshot(gen, 'judge-generate-failures');
       expect(pageTraffic(proxy.seen)).toEqual([]);
       console.log(`[judge] generate mode: ${text.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${reasons.join(' | ')}`);
