@@ -26,83 +26,95 @@ const HELP = `usage: atlas experiment [--arms critical,full] [--model preset:NAM
   turns each. Larger evaluations (--next-action, --rollout-episodes, --rollout-max-steps)
   take minutes on a software adapter.`;
 
+const OPTIONS = {
+  arms: { type: 'string' },
+  model: { type: 'string' },
+  envs: { type: 'string' },
+  data: { type: 'string' },
+  selector: { type: 'string' },
+  budget: { type: 'string' },
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  seq: { type: 'string' },
+  lr: { type: 'string' },
+  warmup: { type: 'string' },
+  accum: { type: 'string' },
+  seed: { type: 'string' },
+  'train-episodes': { type: 'string' },
+  'heldout-episodes': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'rollout-every': { type: 'string' },
+  'rollout-episodes': { type: 'string' },
+  'next-action': { type: 'string' },
+  'rollout-max-steps': { type: 'string' },
+  'turn-tokens': { type: 'string' },
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Options = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+/** The run the options describe: every option left out keeps the playground's Quick demo value. */
+export function experimentConfigFromOptions(v: Options): ExperimentConfig {
+  const c = 'experiment';
+  // Every default is the playground's Quick demo (src/experiment/presets.ts).
+  const quick = experimentPreset('quick-demo');
+  const quickData = quick.data as Extract<DataSource, { kind: 'builtin' }>;
+  const arms = (v.arms ?? quick.arms.join(',')).split(',').map((s) => s.trim()) as Arm[];
+  for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
+  const modelArg = v.model ?? `preset:${(quick.model as { name: string }).name}`;
+  const seed = intOption(c, v.seed, 'seed', quick.seed);
+  const steps = intOption(c, v.steps, 'steps', quick.hyper.steps);
+  if (steps < 1) throw new Error(`--steps must be at least 1 (got ${steps})`);
+  const rolloutMaxSteps = v['rollout-max-steps'] !== undefined ? intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) : quick.rolloutMaxSteps;
+  return {
+    name: 'cli',
+    arms,
+    model: modelArg.startsWith('preset:') ? { kind: 'preset', name: modelArg.slice(7) } : { kind: 'url', url: path.resolve(modelArg) },
+    data: v.data
+      ? { kind: 'dataset', datasetId: path.resolve(v.data) }
+      : {
+          kind: 'builtin',
+          envs: (v.envs ?? quickData.envs.join(',')).split(',').map((s) => s.trim()),
+          trainEpisodes: intOption(c, v['train-episodes'], 'train-episodes', quickData.trainEpisodes),
+          heldOutEpisodes: intOption(c, v['heldout-episodes'], 'heldout-episodes', quickData.heldOutEpisodes),
+          seed,
+          mistakeRate: quickData.mistakeRate,
+        },
+    hyper: {
+      ...quick.hyper,
+      steps,
+      batchSize: intOption(c, v.batch, 'batch', quick.hyper.batchSize),
+      seqLen: intOption(c, v.seq, 'seq', quick.hyper.seqLen),
+      lr: numberOption(c, v.lr, 'lr', quick.hyper.lr),
+      warmupSteps: intOption(c, v.warmup, 'warmup', Math.min(quick.hyper.warmupSteps, Math.floor(steps / 10))),
+      accumSteps: intOption(c, v.accum, 'accum', quick.hyper.accumSteps),
+    },
+    selector: v.selector ?? quick.selector,
+    budget: numberOption(c, v.budget, 'budget', quick.budget),
+    seed,
+    evalEvery: intOption(c, v['eval-every'], 'eval-every', quick.evalEvery),
+    rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', quick.rolloutEvery),
+    rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', quick.rolloutEpisodes),
+    nextActionQueries: intOption(c, v['next-action'], 'next-action', quick.nextActionQueries ?? 32),
+    ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', 48) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
+    ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
+  };
+}
+
 export const command: Command = {
   summary: 'train several arms (critical, full, random, rejected, highest-loss) side by side and compare them',
   async run(argv) {
-    const { values: v } = parseCommandArgs('experiment', argv, {
-      arms: { type: 'string' },
-      model: { type: 'string' },
-      envs: { type: 'string' },
-      data: { type: 'string' },
-      selector: { type: 'string' },
-      budget: { type: 'string' },
-      steps: { type: 'string' },
-      batch: { type: 'string' },
-      seq: { type: 'string' },
-      lr: { type: 'string' },
-      warmup: { type: 'string' },
-      accum: { type: 'string' },
-      seed: { type: 'string' },
-      'train-episodes': { type: 'string' },
-      'heldout-episodes': { type: 'string' },
-      'eval-every': { type: 'string' },
-      'rollout-every': { type: 'string' },
-      'rollout-episodes': { type: 'string' },
-      'next-action': { type: 'string' },
-      'rollout-max-steps': { type: 'string' },
-      'turn-tokens': { type: 'string' },
-      json: { type: 'boolean' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    const { values: v } = parseCommandArgs('experiment', argv, OPTIONS);
     if (v.help) {
       console.log(HELP);
       return 0;
     }
-    const c = 'experiment';
-    // Every default is the playground's Quick demo (src/experiment/presets.ts).
-    const quick = experimentPreset('quick-demo');
-    const quickData = quick.data as Extract<DataSource, { kind: 'builtin' }>;
-    const arms = (v.arms ?? quick.arms.join(',')).split(',').map((s) => s.trim()) as Arm[];
-    for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
-    const modelArg = v.model ?? `preset:${(quick.model as { name: string }).name}`;
-    const seed = intOption(c, v.seed, 'seed', quick.seed);
-    const steps = intOption(c, v.steps, 'steps', quick.hyper.steps);
-    if (steps < 1) throw new Error(`--steps must be at least 1 (got ${steps})`);
-    const rolloutMaxSteps = v['rollout-max-steps'] !== undefined ? intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) : quick.rolloutMaxSteps;
-    const config: ExperimentConfig = {
-      name: 'cli',
-      arms,
-      model: modelArg.startsWith('preset:') ? { kind: 'preset', name: modelArg.slice(7) } : { kind: 'url', url: path.resolve(modelArg) },
-      data: v.data
-        ? { kind: 'dataset', datasetId: path.resolve(v.data) }
-        : {
-            kind: 'builtin',
-            envs: (v.envs ?? quickData.envs.join(',')).split(',').map((s) => s.trim()),
-            trainEpisodes: intOption(c, v['train-episodes'], 'train-episodes', quickData.trainEpisodes),
-            heldOutEpisodes: intOption(c, v['heldout-episodes'], 'heldout-episodes', quickData.heldOutEpisodes),
-            seed,
-            mistakeRate: quickData.mistakeRate,
-          },
-      hyper: {
-        ...quick.hyper,
-        steps,
-        batchSize: intOption(c, v.batch, 'batch', quick.hyper.batchSize),
-        seqLen: intOption(c, v.seq, 'seq', quick.hyper.seqLen),
-        lr: numberOption(c, v.lr, 'lr', quick.hyper.lr),
-        warmupSteps: intOption(c, v.warmup, 'warmup', Math.min(quick.hyper.warmupSteps, Math.floor(steps / 10))),
-        accumSteps: intOption(c, v.accum, 'accum', quick.hyper.accumSteps),
-      },
-      selector: v.selector ?? quick.selector,
-      budget: numberOption(c, v.budget, 'budget', quick.budget),
-      seed,
-      evalEvery: intOption(c, v['eval-every'], 'eval-every', quick.evalEvery),
-      rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', quick.rolloutEvery),
-      rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', quick.rolloutEpisodes),
-      nextActionQueries: intOption(c, v['next-action'], 'next-action', quick.nextActionQueries ?? 32),
-      ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', 48) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
-      ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
-    };
+    const config = experimentConfigFromOptions(v);
+    const modelArg = v.model ?? `preset:${(config.model as { name: string }).name}`;
+    const seed = config.seed;
+    const steps = config.hyper.steps;
     const ctx = await createGpuContext();
     const evals: EvalMetrics[] = [];
     const every = Math.max(1, Math.floor(steps / 10));
