@@ -34,6 +34,8 @@ export async function benchQuickDemo(opts: { hash?: string; screenshot?: string;
   const { startHarness } = await import('../../test/browser/harness.ts');
   const loadBefore = loadavg()[0];
   const h = await startHarness();
+  // An edit in the tree must not make the dev server reload the page in the middle of the run.
+  await h.server.watcher.close();
   try {
     const page = await h.newPage();
     const url = `${h.baseUrl}/${opts.hash ?? ''}`;
@@ -43,7 +45,7 @@ export async function benchQuickDemo(opts: { hash?: string; screenshot?: string;
     await page.waitForSelector('[data-testid="start"]:not([disabled])', { timeout: 300_000 });
     const adapter = await page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
-      return a ? [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' ') : 'no WebGPU adapter';
+      return a ? [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' ') + (a.info.isFallbackAdapter ? ' (fallback)' : '') : 'no WebGPU adapter';
     });
     const t0 = Date.now();
     await page.click('[data-testid="start"]');

@@ -30,7 +30,7 @@ export function experimentPreset(name: ExperimentPresetName, datasetId?: string)
         evalEvery: 30,
         rolloutEvery: 0,
         rolloutEpisodes: 2,
-        rolloutMaxSteps: 8,
+        rolloutMaxSteps: 16,
         nextActionQueries: 8,
       };
     case 'paper-arms':

@@ -79,6 +79,10 @@ export interface EvalMetrics {
   successHeldIn?: number;
   successHeldOut?: number;
   rolloutSeeds?: number[];
+  /** The built-in expert on the same rollout episodes under the same turn cap: the most
+   *  these success rates could be (a cap below an environment's limit cuts long tasks). */
+  expertSuccessHeldIn?: number;
+  expertSuccessHeldOut?: number;
 }
 
 export interface RunStatus {

@@ -18,7 +18,8 @@ import { Trainer } from '../engine/trainer.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { TokenBatch } from '../engine/batch.ts';
 import { getEnv } from '../envs/registry.ts';
-import { runEpisodeSpecs, type EpisodeSpec } from '../envs/rollout.ts';
+import { runEpisodeSpecs, type EpisodeResult, type EpisodeSpec } from '../envs/rollout.ts';
+import { expertPolicy } from '../envs/policy.ts';
 import { parseReAct } from '../envs/react.ts';
 import { normalizeAction } from '../envs/text.ts';
 import type { ExperimentData } from './data.ts';
@@ -90,6 +91,8 @@ export class ExperimentRunner {
   private evalMs = 0;
   private lastLoss = new Map<Arm, number>();
   private lastEval = new Map<Arm, EvalMetrics>();
+  /** The expert's rollouts on the evaluation episodes (the same at every evaluation). */
+  private expertResults?: EpisodeResult[];
 
   constructor(
     readonly config: ExperimentConfig,
@@ -319,7 +322,7 @@ export class ExperimentRunner {
 
   /** Success rates over held-in and held-out episodes of every environment (fixed seeds,
    *  disjoint from the training demonstrations'). */
-  private async rollouts(a: ArmRun, maxNewTokens: number): Promise<Pick<EvalMetrics, 'successHeldIn' | 'successHeldOut' | 'rolloutSeeds'>> {
+  private async rollouts(a: ArmRun, maxNewTokens: number): Promise<Pick<EvalMetrics, 'successHeldIn' | 'successHeldOut' | 'rolloutSeeds' | 'expertSuccessHeldIn' | 'expertSuccessHeldOut'>> {
     const src = this.config.data;
     if (src.kind !== 'builtin') return {};
     const gen = await this.generatorFor(a);
@@ -333,12 +336,21 @@ export class ExperimentRunner {
         if (def.taskTypes[split].length) for (const seed of seeds) specs.push({ def, seed, split });
       }
     }
-    const results = await runEpisodeSpecs(specs, policy, { batchSize: gen.maxBatch, maxSteps: this.config.rolloutMaxSteps });
-    const rate = (split: 'held-in' | 'held-out') => {
-      const mine = results.filter((r) => r.split === split);
+    const maxSteps = this.config.rolloutMaxSteps;
+    const results = await runEpisodeSpecs(specs, policy, { batchSize: gen.maxBatch, maxSteps });
+    // The expert on the same episodes and cap (CPU only, once per run): the ceiling.
+    this.expertResults ??= await runEpisodeSpecs(specs, expertPolicy(), { batchSize: specs.length, maxSteps });
+    const rate = (of: EpisodeResult[], split: 'held-in' | 'held-out') => {
+      const mine = of.filter((r) => r.split === split);
       return mine.length ? mine.filter((r) => r.success).length / mine.length : undefined;
     };
-    return { successHeldIn: rate('held-in'), successHeldOut: rate('held-out'), rolloutSeeds: seeds };
+    return {
+      successHeldIn: rate(results, 'held-in'),
+      successHeldOut: rate(results, 'held-out'),
+      rolloutSeeds: seeds,
+      expertSuccessHeldIn: rate(this.expertResults, 'held-in'),
+      expertSuccessHeldOut: rate(this.expertResults, 'held-out'),
+    };
   }
 
   private async saveCheckpoint(step: number): Promise<void> {

@@ -22,9 +22,10 @@ const HELP = `usage: atlas experiment [--arms critical,full] [--model preset:NAM
   playground's Quick demo (src/experiment/presets.ts): arms critical,full; model preset:tiny;
   household + grid, 32 training and 4 held-out episodes per environment, seed 1; heuristic
   labels, budget 0.3; 120 steps of batch 2 × 512, lr 5e-3; evaluation every 30 steps with 8
-  next-action queries; at the end 2 rollout episodes per environment and split, at most 8
-  turns each. Larger evaluations (--next-action, --rollout-episodes, --rollout-max-steps)
-  take minutes on a software adapter.`;
+  next-action queries; at the end 2 rollout episodes per environment and split, at most 16
+  turns each (within 16 turns the built-in expert solves ≈ 94 % held-in and 62 % held-out;
+  the table prints its rate on the same episodes). Larger evaluations (--next-action,
+  --rollout-episodes, --rollout-max-steps) take minutes on a software adapter.`;
 
 const OPTIONS = {
   arms: { type: 'string' },
@@ -145,6 +146,8 @@ export const command: Command = {
         const e = r.eval;
         console.log(`${r.arm.padEnd(13)}${fmt(r.finalLoss).padStart(11)}${fmt(e?.heldOutLossCritical).padStart(15)}${fmt(e?.heldOutLossAll).padStart(14)}${fmt(e?.nextActionAccuracy, true).padStart(13)}${fmt(e?.successHeldIn, true).padStart(14)}${fmt(e?.successHeldOut, true).padStart(15)}`);
       }
+      const expert = results.find((r) => r.eval?.expertSuccessHeldIn !== undefined || r.eval?.expertSuccessHeldOut !== undefined)?.eval;
+      if (expert) console.log(`${'expert'.padEnd(13)}${''.padStart(11)}${''.padStart(15)}${''.padStart(14)}${''.padStart(13)}${fmt(expert.expertSuccessHeldIn, true).padStart(14)}${fmt(expert.expertSuccessHeldOut, true).padStart(15)}   (the built-in expert on the same episodes and turn cap)`);
       if (results[0]?.eval?.rolloutSeeds) console.log(`rollout seeds: ${results[0].eval.rolloutSeeds.join(', ')}`);
     }
     if (v.out) writeFileSync(v.out, JSON.stringify({ config, results, evals }, null, 2) + '\n');

@@ -189,6 +189,9 @@ export interface ArmSummary {
   successHeldIn?: number;
   successHeldOut?: number;
   rolloutSeeds?: number[];
+  /** The expert on the same rollout episodes and cap (the ceiling of the two rates above). */
+  expertSuccessHeldIn?: number;
+  expertSuccessHeldOut?: number;
 }
 
 export function armSummaries(log: MetricsLog): ArmSummary[] {
@@ -210,6 +213,8 @@ export function armSummaries(log: MetricsLog): ArmSummary[] {
       successHeldIn: lastRollout?.successHeldIn,
       successHeldOut: lastRollout?.successHeldOut,
       rolloutSeeds: lastRollout?.rolloutSeeds,
+      expertSuccessHeldIn: lastRollout?.expertSuccessHeldIn,
+      expertSuccessHeldOut: lastRollout?.expertSuccessHeldOut,
     };
   });
 }
@@ -222,7 +227,7 @@ const csvCell = (v: unknown) => {
 
 /** Every train and eval row, one per line: kind, arm, step, then each metric. */
 export function metricsCsv(log: MetricsLog): string {
-  const cols = ['kind', 'arm', 'step', 'loss', 'lr', 'supervisedTokens', 'tokensPerSecond', 'elapsedMs', 'heldOutLossCritical', 'heldOutLossAll', 'nextActionAccuracy', 'successHeldIn', 'successHeldOut', 'rolloutSeeds'];
+  const cols = ['kind', 'arm', 'step', 'loss', 'lr', 'supervisedTokens', 'tokensPerSecond', 'elapsedMs', 'heldOutLossCritical', 'heldOutLossAll', 'nextActionAccuracy', 'successHeldIn', 'successHeldOut', 'rolloutSeeds', 'expertSuccessHeldIn', 'expertSuccessHeldOut'];
   const rows: string[] = [cols.join(',')];
   for (const arm of log.arms) {
     for (const r of [...(log.train[arm] ?? []), ...(log.eval[arm] ?? [])]) {

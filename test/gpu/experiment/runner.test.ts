@@ -8,6 +8,9 @@ import { prepareBuiltinData } from '../../../src/experiment/data.ts';
 import { presetModel } from '../../../src/experiment/model-source.ts';
 import type { EvalMetrics, ExperimentConfig, ExperimentEvent, TrainMetrics } from '../../../src/experiment/protocol.ts';
 import { ExperimentRunner, type Checkpoint, type CheckpointStore } from '../../../src/experiment/runner.ts';
+import { runEpisodes } from '../../../src/envs/rollout.ts';
+import { expertPolicy } from '../../../src/envs/policy.ts';
+import { getEnv } from '../../../src/envs/registry.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -69,6 +72,11 @@ describe('ExperimentRunner', () => {
       expect(typeof e.successHeldIn).toBe('number');
       expect(typeof e.successHeldOut).toBe('number');
       expect(e.rolloutSeeds?.length).toBe(1);
+      // The expert's ceiling: the same episodes and the same 3-turn cap, run on their own.
+      for (const split of ['held-in', 'held-out'] as const) {
+        const alone = await runEpisodes(getEnv('grid'), e.rolloutSeeds!, split, expertPolicy(), { maxSteps: 3 });
+        expect(split === 'held-in' ? e.expertSuccessHeldIn : e.expertSuccessHeldOut).toBe(alone.filter((x) => x.success).length / alone.length);
+      }
     }
     expect(results.map((x) => x.arm)).toEqual(['critical', 'full']);
     const status = events.filter((e) => e.kind === 'status').at(-1);

@@ -37,12 +37,13 @@ describe('metrics', () => {
   });
 
   it('summarises each arm with its latest rollout and writes a CSV row per event', () => {
-    const log = logFromEvents(['critical', 'full'], [...events, evalAt('full', 2, { successHeldIn: 0.5, successHeldOut: 0.25, rolloutSeeds: [7, 8] }), evalAt('full', 4)]);
+    const log = logFromEvents(['critical', 'full'], [...events, evalAt('full', 2, { successHeldIn: 0.5, successHeldOut: 0.25, rolloutSeeds: [7, 8], expertSuccessHeldIn: 1, expertSuccessHeldOut: 0.75 }), evalAt('full', 4)]);
     const full = armSummaries(log).find((s) => s.arm === 'full')!;
-    expect(full).toMatchObject({ step: 4, successHeldIn: 0.5, successHeldOut: 0.25, rolloutSeeds: [7, 8], heldOutLossAll: 2.6 });
+    expect(full).toMatchObject({ step: 4, successHeldIn: 0.5, successHeldOut: 0.25, rolloutSeeds: [7, 8], expertSuccessHeldIn: 1, expertSuccessHeldOut: 0.75, heldOutLossAll: 2.6 });
     const csv = metricsCsv(log).trim().split('\n');
     expect(csv).toHaveLength(1 + 5 + 3); // header, 5 train rows, 3 eval rows
-    expect(csv).toContain('eval,full,2,,,,,,1.8,2.8,,0.5,0.25,7 8');
+    expect(csv[0].endsWith(',successHeldIn,successHeldOut,rolloutSeeds,expertSuccessHeldIn,expertSuccessHeldOut')).toBe(true);
+    expect(csv).toContain('eval,full,2,,,,,,1.8,2.8,,0.5,0.25,7 8,1,0.75');
   });
 
   it('draws an SVG with one path per non-empty series and escapes labels', () => {
