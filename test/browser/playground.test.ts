@@ -47,14 +47,16 @@ describe('playground', () => {
     await page.goto(h.baseUrl + '/');
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toMatch(/^\d+ trajectories$/);
     const n = Number((await page.textContent('[data-testid="dataset-size"]'))!.split(' ')[0]);
-    // Quick demo: household + grid, 32 training and 8 held-out episodes each.
-    expect(n).toBe(80);
+    // Quick demo: household + grid, 32 training and 4 held-out episodes each.
+    expect(n).toBe(72);
     expect(await page.locator('[data-testid="trajectory-item"]').count()).toBeGreaterThan(10);
     const url = new URL(page.url());
     const params = new URLSearchParams(url.hash.slice(1));
     expect(params.get('preset')).toBe('quick-demo');
     expect(params.get('arms')).toBe('critical,full');
-    expect(params.get('data')).toBe('builtin:household+grid:32/8:s1:m0.15');
+    expect(params.get('data')).toBe('builtin:household+grid:32/4:s1:m0.15');
+    expect(params.get('model')).toBe('preset:tiny');
+    expect(params.get('rolloutMaxSteps')).toBe('16');
     expect(await page.textContent('[data-testid="gpu-status"]')).toMatch(/WebGPU/);
     await h.screenshot(page, 'playground-default');
   }, 60_000);
@@ -68,9 +70,9 @@ describe('playground', () => {
     // The scores are computed after the selection lands: wait for the row, not just the summary.
     await row.waitFor({ timeout: 30_000 });
     const cells = await row.locator('td').allTextContents();
-    // precision, recall, F1 in [0, 1] with two decimals; all 80 trajectories scored.
+    // precision, recall, F1 in [0, 1] with two decimals; all 72 trajectories scored.
     for (const c of cells.slice(1, 4)) expect(Number(c)).toBeGreaterThanOrEqual(0), expect(Number(c)).toBeLessThanOrEqual(1);
-    expect(cells[4]).toBe('80');
+    expect(cells[4]).toBe('72');
     // The expert's own labels as a selection: the critical arm can train on them.
     await page.check('input[name="selector"][value="ground-truth"]');
     await page.click('[data-testid="run-selector"]');
