@@ -14,9 +14,10 @@ const stepOf = async (page: Page, arm: string) => Number((await page.textContent
 const runnerLog = async (page: Page) => (await page.textContent('[data-testid="runner-log"]').catch(() => '')) ?? '';
 const savedSteps = (log: string) => [...log.matchAll(/checkpoint saved at step (\d+)/g)].map((m) => Number(m[1]));
 
-/** Every alert on the page (only the open step's panel is rendered), as [data-testid, text]. */
+/** Every visible alert on the page, as [data-testid, text]. Visible only: the Compare step
+ *  stays mounted (hidden) while another step is open, and has run controls of its own. */
 const alerts = (page: Page) =>
-  page.locator('[role="alert"]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-testid') ?? '', (el.textContent ?? '').replace(/\s+/g, ' ').trim()]));
+  page.locator('[role="alert"]:visible').evaluateAll((els) => els.map((el) => [el.getAttribute('data-testid') ?? '', (el.textContent ?? '').replace(/\s+/g, ' ').trim()]));
 
 /** Calls the page's test-only hook through the dev server's copy of the state module (the same
  *  instance the app uses). A string, so vitest does not rewrite the dynamic import. */
