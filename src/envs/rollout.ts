@@ -57,7 +57,7 @@ export async function runEpisodeSpecs(specs: readonly EpisodeSpec[], policy: Pol
       return { def, split, state, done: false, success: false, reward: 0, invalid: 0 };
     });
     for (;;) {
-      if (opts.maxSteps !== undefined) for (const e of batch) if (!e.done && e.state.steps.length >= opts.maxSteps) e.done = true;
+      if (opts.maxSteps != null) for (const e of batch) if (!e.done && e.state.steps.length >= opts.maxSteps) e.done = true;
       const live = batch.filter((e) => !e.done);
       if (live.length === 0) break;
       const turns = await policy.act(live.map((e) => e.state));

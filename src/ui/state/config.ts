@@ -89,9 +89,10 @@ export function configToHash(c: PlaygroundConfig): string {
   p.set('evalEvery', String(e.evalEvery));
   p.set('rolloutEvery', String(e.rolloutEvery));
   p.set('rolloutEpisodes', String(e.rolloutEpisodes));
-  if (e.nextActionQueries !== undefined) p.set('nextAction', String(e.nextActionQueries));
-  if (e.maxTurnTokens !== undefined) p.set('turnTokens', String(e.maxTurnTokens));
-  if (e.rolloutMaxSteps !== undefined) p.set('rolloutMaxSteps', String(e.rolloutMaxSteps));
+  // An emptied number field binds null: such a value is left out (the runner's default applies).
+  if (e.nextActionQueries != null) p.set('nextAction', String(e.nextActionQueries));
+  if (e.maxTurnTokens != null) p.set('turnTokens', String(e.maxTurnTokens));
+  if (e.rolloutMaxSteps != null) p.set('rolloutMaxSteps', String(e.rolloutMaxSteps));
   return '#' + p.toString();
 }
 

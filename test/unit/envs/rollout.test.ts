@@ -150,6 +150,9 @@ describe('rollout step cap', () => {
     // The expert needs more than two turns: capped, it cannot finish.
     const expert = await runEpisodes(def, [1, 2, 3], 'held-in', expertPolicy(), { maxSteps: 2 });
     expect(expert.every((r) => !r.success && r.steps === 2)).toBe(true);
+    // null (an emptied number field in the page) means no cap, like undefined.
+    const uncapped = await runEpisodes(def, [1, 2, 3], 'held-in', expertPolicy(), { maxSteps: null as unknown as undefined });
+    expect(uncapped.every((r) => r.success)).toBe(true);
   });
 });
 

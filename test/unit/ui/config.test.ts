@@ -43,6 +43,14 @@ describe('configuration in the URL hash', () => {
     ]);
   });
 
+  it('leaves out optional numbers an emptied field set to null (the runner default applies)', () => {
+    const c = presetConfig('quick-demo');
+    Object.assign(c.experiment, { rolloutMaxSteps: null, nextActionQueries: null, maxTurnTokens: null });
+    const p = new URLSearchParams(configToHash(c).slice(1));
+    expect([p.has('rolloutMaxSteps'), p.has('nextAction'), p.has('turnTokens')]).toEqual([false, false, false]);
+    expect(configFromHash(configToHash(c))?.problems).toEqual([]);
+  });
+
   it('ignores hashes that hold no configuration', () => {
     expect(configFromHash('')).toBeNull();
     expect(configFromHash('#main')).toBeNull();
