@@ -61,6 +61,23 @@ describe('playground', () => {
     await h.screenshot(page, 'playground-default');
   }, 60_000);
 
+  it('fits laptop and projector widths: no step scrolls sideways', async () => {
+    await page.goto(h.baseUrl + '/');
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toMatch(/^\d+ trajectories$/);
+    const wide: string[] = [];
+    for (const width of [1920, 1280, 1024, 800]) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const tab of ['data', 'select', 'train', 'compare', 'export']) {
+        await openTab(page, tab);
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scrollWidth > width) wide.push(`${tab} at ${width} px: ${scrollWidth} px wide`);
+      }
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await openTab(page, 'data');
+    expect(wide).toEqual([]);
+  }, 60_000);
+
   it('scores selectors against the built-in ground truth', async () => {
     await openTab(page, 'select');
     await page.check('input[name="selector"][value="heuristic"]');
