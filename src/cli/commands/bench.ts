@@ -30,7 +30,7 @@ export const command: Command = {
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done');
+      console.log('usage: atlas bench [--config S|M|test|tiny|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done');
       return 0;
     }
     if (values['quick-demo']) {
