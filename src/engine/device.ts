@@ -13,12 +13,16 @@ export interface GpuContext {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
 
+/** Imports a Node-only module through a specifier Vite cannot follow, so the browser build
+ *  neither bundles nor stubs it (this path never runs in a browser). */
+const nodeImport = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier) as Promise<T>;
+
 /** Dawn in Node finds no adapter on a GPU-less machine unless the Vulkan loader is shown a
  *  software driver. We list the system's ICDs *and* SwiftShader's, so a real GPU is still
  *  preferred when present. */
 async function nodeGpu(): Promise<GPU> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
+  const fs = await nodeImport<typeof import('node:fs')>('node:fs');
+  const path = await nodeImport<typeof import('node:path')>('node:path');
   if (!process.env.VK_ICD_FILENAMES) {
     const icds: string[] = [];
     for (const dir of ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d']) {
@@ -33,7 +37,7 @@ async function nodeGpu(): Promise<GPU> {
     }
     if (icds.length) process.env.VK_ICD_FILENAMES = icds.join(':');
   }
-  const webgpu = await import('webgpu');
+  const webgpu = await nodeImport<typeof import('webgpu')>('webgpu');
   Object.assign(globalThis, webgpu.globals);
   return webgpu.create([]) as unknown as GPU;
 }

@@ -50,6 +50,12 @@ describe('ONNX Runtime wasm in the production build', () => {
     }
   });
 
+  it('bundles no Node-only module (the engine reaches Dawn and node:fs only in Node)', () => {
+    // Vite stubs a Node built-in it meets as __vite-browser-external; the `webgpu` package
+    // would become a chunk of its own.
+    expect(files.filter((f) => /__vite-browser-external|(^|\/)webgpu-[\w-]+\.js$/.test(f))).toEqual([]);
+  });
+
   it('ships no other wasm, and nothing else as large', () => {
     expect(files.filter((f) => f.endsWith('.wasm'))).toEqual([ORT_PUBLIC_DIR + ORT_WASM_FILES[1]]);
     // A copy under another name (not ending in .wasm) would still be this big.
