@@ -12,6 +12,7 @@ import { matmulKernel, matmulUniforms, matmulWorkgroups, type MatmulMode, type M
 import { rmsnormForward, rmsnormBackwardInput, rmsnormBackwardWeight } from './kernels/rmsnorm.ts';
 import { ropeKernel } from './kernels/rope.ts';
 import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue, KV_POSITIONS_PER_THREAD, QUERIES_PER_THREAD } from './kernels/attention.ts';
+import { attentionForwardLse, attentionBackwardQueryLse, attentionBackwardKeyValueLse } from './kernels/attention-recompute.ts';
 import { swigluForward, swigluBackward, elementwiseWorkgroups } from './kernels/swiglu.ts';
 import { embeddingForward, embeddingBackward } from './kernels/embedding.ts';
 import { crossEntropyForwardBackward, lossReduce } from './kernels/crossentropy.ts';
@@ -142,7 +143,10 @@ export function encodeForward(p: PassContext): void {
     p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('x'), P(pre + 'input_layernorm.weight'), L('xn1'), L('rstd1')], groups64(N));
     groupForward(p, qkvGroup(pre, qd, kvd), L('xn1'), L('qkv'), N, d);
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [L('qkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
-    p.plan.add(attentionForward(attDims), { B, T }, [L('qkv'), L('P'), L('att')], groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD)));
+    // stored: keep P [B,H,T,T]; recompute: keep only lse [B,H,T] (see workspace.ts)
+    const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
+    if (ws.attention === 'stored') p.plan.add(attentionForward(attDims), { B, T }, [L('qkv'), L('P'), L('att')], queryGroups);
+    else p.plan.add(attentionForwardLse(attDims), { B, T }, [L('qkv'), L('lse'), L('att')], queryGroups);
     linearForward(p, L('att'), P(pre + 'self_attn.o_proj.weight'), L('xmid'), N, d, qd, L('x'));
     // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); x' = xmid + hact·Wdᵀ
     p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('xmid'), P(pre + 'post_attention_layernorm.weight'), L('xn2'), L('rstd2')], groups64(N));
@@ -188,8 +192,16 @@ export function encodeBackward(p: PassContext): void {
     p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('xmid'), L('rstd2'), G(pre + 'post_attention_layernorm.weight')], groups64(d / 4));
     // attention block (dres = grad of xmid)
     linearBackward(p, S('dres'), L('att'), P(pre + 'self_attn.o_proj.weight'), G(pre + 'self_attn.o_proj.weight'), S('datt'), N, d, qd, false);
-    p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('qkv'), S('dS'), S('dqkv')], groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD)));
-    p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('qkv'), S('datt'), S('dqkv')], groups64(B * c.nKvHeads * Math.ceil(T / KV_POSITIONS_PER_THREAD)));
+    const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
+    const keyGroups = groups64(B * c.nKvHeads * Math.ceil(T / KV_POSITIONS_PER_THREAD));
+    if (ws.attention === 'stored') {
+      p.plan.add(attentionBackwardQuery(attDims), { B, T }, [S('datt'), L('P'), L('qkv'), S('dS'), S('dqkv')], queryGroups);
+      p.plan.add(attentionBackwardKeyValue(attDims), { B, T }, [S('dS'), L('P'), L('qkv'), S('datt'), S('dqkv')], keyGroups);
+    } else {
+      // delta_t = datt_t · att_t first (the query kernel writes it), then dk/dv read it
+      p.plan.add(attentionBackwardQueryLse(attDims), { B, T }, [S('datt'), L('att'), L('lse'), L('qkv'), S('delta'), S('dqkv')], queryGroups);
+      p.plan.add(attentionBackwardKeyValueLse(attDims), { B, T }, [L('qkv'), S('datt'), L('lse'), S('delta'), S('dqkv')], keyGroups);
+    }
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: -1 }, [S('dqkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
     groupBackward(p, qkvGroup(pre, qd, kvd), S('dqkv'), L('xn1'), S('dxn'), N, d, false);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('x'), P(pre + 'input_layernorm.weight'), L('rstd1'), S('dres')], groups64(N));

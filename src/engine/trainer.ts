@@ -5,7 +5,7 @@
 // the next step without waiting. Nothing is allocated per step: plans (bind groups,
 // uniforms) are built once per (micro-batch slot, B, T), inputs go through writeBuffer.
 import type { Model } from './model.ts';
-import { Workspace } from './workspace.ts';
+import { Workspace, type AttentionMode } from './workspace.ts';
 import { Plan, type Dispatch, type View } from './gpu/plan.ts';
 import { upload } from './gpu/resources.ts';
 import { defaultMatmulVariant, type MatmulVariant } from './kernels/matmul.ts';
@@ -72,6 +72,9 @@ export interface TrainerOptions {
   matmul?: MatmulVariant;
   /** One matmul for q/k/v and for gate/up when their weights are adjacent (default true). */
   fuseProjections?: boolean;
+  /** Attention memory mode of the workspace created when none is given (default 'auto';
+   *  see workspace.ts). A shared workspace brings its own mode. */
+  attention?: AttentionMode | 'auto';
 }
 
 const STAGING_RING = 4;
@@ -120,7 +123,7 @@ export class Trainer {
       this.workspace = opts.workspace;
       this.ownsWorkspace = false;
     } else {
-      this.workspace = new Workspace(res, { maxBatch: opts.maxBatch ?? 4, maxSeqLen: opts.maxSeqLen ?? model.config.maxSeqLen, configs: [model.config] });
+      this.workspace = new Workspace(res, { maxBatch: opts.maxBatch ?? 4, maxSeqLen: opts.maxSeqLen ?? model.config.maxSeqLen, configs: [model.config], attention: opts.attention });
       this.ownsWorkspace = true;
     }
     const total = model.layout.totalFloats;

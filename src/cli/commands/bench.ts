@@ -1,4 +1,4 @@
-// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json]`:
+// `atlas bench [--config NAME] [--steps N] [--warmup N] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--json]`:
 // trains a named model size on random tokens and reports throughput. Every timed step is
 // finished on the GPU (onSubmittedWorkDone) before the next starts.
 import { cpus, loadavg } from 'node:os';
@@ -12,6 +12,7 @@ import { Rng } from '../../data/rng.ts';
 import { getPreset } from '../../../models/presets.ts';
 import type { TokenBatch } from '../../engine/batch.ts';
 import { MATMUL_VARIANTS, type MatmulVariant } from '../../engine/kernels/matmul.ts';
+import { ATTENTION_MODES, type AttentionMode } from '../../engine/workspace.ts';
 
 export const command: Command = {
   summary: 'benchmark training throughput of a named model size (tokens/s, GFLOP/s)',
@@ -21,6 +22,7 @@ export const command: Command = {
       steps: { type: 'string' },
       warmup: { type: 'string' },
       matmul: { type: 'string' },
+      attention: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       browser: { type: 'boolean', default: false },
@@ -30,7 +32,7 @@ export const command: Command = {
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|tiny|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done');
+      console.log('usage: atlas bench [--config S|M|test|tiny|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --attention: keep the attention probabilities (stored) or recompute them in the backward pass (default auto: stored while they fit 128 MiB);\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done');
       return 0;
     }
     if (values['quick-demo']) {
@@ -44,11 +46,14 @@ export const command: Command = {
     const steps = intOption('bench', values.steps, 'steps', 5);
     const warmup = intOption('bench', values.warmup, 'warmup', 2);
     if (values.matmul !== undefined && !MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
+    if (!(ATTENTION_MODES as readonly string[]).includes(values.attention!)) throw new Error(`--attention must be one of ${ATTENTION_MODES.join(', ')} (got ${values.attention})`);
+    const attention = values.attention as AttentionMode | 'auto';
     const c = preset.config;
     const B = preset.batch;
     const T = c.maxSeqLen;
     const flopsPerToken = 6 * nonEmbeddingParams(c) + 12 * c.nLayers * c.dModel * T;
     if (values.browser) {
+      if (attention !== 'auto') throw new Error('--attention is not supported with --browser (the engine worker picks its workspace mode)');
       // The same training step in headless Chromium, through the engine worker.
       const r = await benchInBrowser(preset.name, steps, warmup, values.matmul);
       const tokensPerSecond = (B * T * 1000) / r.msPerStep;
@@ -69,7 +74,7 @@ export const command: Command = {
     }
     const ctx = await createGpuContext();
     const model = await createModel(ctx, c, { seed: 1 });
-    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined });
+    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined, attention });
     const rng = new Rng(7);
     const batch = (): TokenBatch => {
       const ids = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
@@ -102,6 +107,7 @@ export const command: Command = {
       batch: B,
       seqLen: T,
       matmul: trainer.variant,
+      attention: trainer.workspace.attention,
       steps,
       msPerStep: round(msPerStep, 1),
       // CPU time of this process (SwiftShader's threads included) per step: less sensitive
@@ -112,6 +118,7 @@ export const command: Command = {
       modelGflopsPerSecond: round((flopsPerToken * tokensPerSecond) / 1e9, 3),
       dispatchesPerStep: trainer.dispatchesPerStep(B, T),
       gpuBytes: model.res.gpuBytes,
+      workspaceBytes: trainer.workspace.bytes,
       adapter: ctx.description,
       lastLoss: round(lastLoss, 4),
       // other processes compete for the CPU that runs the software adapter
@@ -121,10 +128,10 @@ export const command: Command = {
     if (values.profile) await profile(ctx.device, trainer, B, T);
     if (values.json) console.log(JSON.stringify(result));
     else {
-      console.log(`config ${result.config}: ${result.model} (${result.params} params, ${result.nonEmbeddingParams} non-embedding), batch ${B} × ${T}, matmul ${result.matmul}`);
+      console.log(`config ${result.config}: ${result.model} (${result.params} params, ${result.nonEmbeddingParams} non-embedding), batch ${B} × ${T}, matmul ${result.matmul}, ${result.attention} attention`);
       console.log(`  ${result.msPerStep} ms/step (median of ${steps}), ${result.tokensPerSecond} tokens/s; ${result.cpuMsPerStep} CPU-ms/step`);
       console.log(`  model FLOPs/token ${flopsPerToken} → ${result.modelGflopsPerSecond} GFLOP/s`);
-      console.log(`  ${result.dispatchesPerStep} dispatches/step, GPU bytes held ${result.gpuBytes}`);
+      console.log(`  ${result.dispatchesPerStep} dispatches/step, GPU bytes held ${result.gpuBytes} (activation workspace ${result.workspaceBytes})`);
       console.log(`  adapter: ${result.adapter}`);
       console.log(`  host load average ${result.hostLoadAverage} on ${result.hostCpus} CPUs (SwiftShader shares them)`);
     }

@@ -1,7 +1,8 @@
 // Causal grouped-query self-attention. Query head h reads key/value head h / (H / KVH).
 // q, k and v live side by side in one [N, q + 2·kv] matrix (rows [q | k | v], as the fused
 // QKV projection writes them); their gradients likewise in dqkv. The softmax probabilities
-// P are kept for the backward pass (B·H·T² floats per layer).
+// P are kept for the backward pass (B·H·T² floats per layer); attention-recompute.ts is the
+// variant that keeps only each row's log-sum-exp and recomputes P in the backward pass.
 import type { Kernel } from '../gpu/resources.ts';
 
 export interface AttentionDims {
@@ -12,12 +13,12 @@ export interface AttentionDims {
 
 /** Repeats a line for every 4-wide chunk c of a head (unrolled: SwiftShader spills
  *  dynamically indexed private arrays to memory, named registers stay registers). */
-const NL4 = '\n    ';
-function unroll(d: AttentionDims, line: (c: number) => string, sep = '\n  '): string {
+export const NL4 = '\n    ';
+export function unroll(d: AttentionDims, line: (c: number) => string, sep = '\n  '): string {
   return Array.from({ length: d.headDim / 4 }, (_, c) => line(c)).join(sep);
 }
 
-function consts(d: AttentionDims): string {
+export function consts(d: AttentionDims): string {
   return `
 const H = ${d.nHeads}u;
 const KVH = ${d.nKvHeads}u;
@@ -36,7 +37,7 @@ const SCALE = ${1 / Math.sqrt(d.headDim)};
  *  row read serves this many queries (SwiftShader is bound by loads, not arithmetic). */
 export const QUERIES_PER_THREAD = 4;
 
-function rowsPrologue(): string {
+export function rowsPrologue(): string {
   const R = QUERIES_PER_THREAD;
   return `let blocks = (p.T + ${R - 1}u) / ${R}u;
   let id = gid.x;
@@ -48,7 +49,7 @@ function rowsPrologue(): string {
   let tLast = min(tb + ${R - 1}u, p.T - 1u);`;
 }
 
-const eachRow = (f: (i: number) => string, sep = '\n  ') => Array.from({ length: QUERIES_PER_THREAD }, (_, i) => f(i)).join(sep);
+export const eachRow = (f: (i: number) => string, sep = '\n  ') => Array.from({ length: QUERIES_PER_THREAD }, (_, i) => f(i)).join(sep);
 
 // qkv [N, (H + 2·KVH)·hd] -> P [B, H, T, T], out [N, H·hd];
 // one thread per (b, h, QUERIES_PER_THREAD consecutive query positions)

@@ -1,6 +1,6 @@
-// Proofs 3–5 and the optimizer: finite differences, weight-0 label invariance, overfitting a
-// small batch, AdamW + clipping against a CPU reference, gradient accumulation, and several
-// arms sharing one workspace.
+// Proofs 3–5 (each in both attention modes) and the optimizer: finite differences, weight-0
+// label invariance, overfitting a small batch, AdamW + clipping against a CPU reference,
+// gradient accumulation, and several arms sharing one workspace.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
 import { createModel, initParams } from '../../../src/engine/model.ts';
@@ -26,68 +26,75 @@ function randomBatch(seed: number, B: number, T: number, V: number, zeroFraction
   return { inputIds: Int32Array.from({ length: n }, () => rng.int(V)), labels: Int32Array.from({ length: n }, () => rng.int(V)), weights, batch: B, seqLen: T };
 }
 
+/** Proofs 3–5 run in both attention modes (stored P and log-sum-exp recompute). */
+const ATTENTION_MODES = ['stored', 'recompute'] as const;
+
 const clone = (t: NamedTensors): NamedTensors => new Map([...t].map(([k, v]) => [k, v.slice()]));
 
 describe('finite differences (proof 3)', () => {
-  it('central differences of the GPU loss agree with the analytic gradient', async () => {
-    // Fixture weights (std 0.2) give gradients of order 1e-2..1e-1 on the largest entries.
-    // In f32 the loss (≈ 4) carries ~1e-6 absolute rounding noise, so with h = 1e-2 the
-    // central difference is accurate to ~1e-6 / 2e-2 = 5e-5 plus O(h²) truncation; we test
-    // the 16 largest-gradient sampled entries with |fd − g| ≤ 2e-4 + 2 %·|g|.
-    const fx = loadGradFixture('gqa_tied_T7_B2');
-    const model = await createModel(ctx, fx.config, fx.params);
-    const trainer = new Trainer(model, {}, { maxBatch: 2, maxSeqLen: 7 });
-    const { grads } = await trainer.gradients(fx.batch);
-    const rng = new Rng(5);
-    const candidates: Array<{ name: string; i: number; g: number }> = [];
-    for (const [name, g] of grads) for (let s = 0; s < 6; s++) { const i = rng.int(g.length); candidates.push({ name, i, g: g[i] }); }
-    candidates.sort((a, b) => Math.abs(b.g) - Math.abs(a.g));
-    const h = 1e-2;
-    const checked: string[] = [];
-    for (const { name, i, g } of candidates.slice(0, 16)) {
-      const p = clone(fx.params);
-      p.get(name)![i] += h;
-      model.writeParams(p);
-      const up = (await trainer.forwardLoss(fx.batch)).loss;
-      p.get(name)![i] -= 2 * h;
-      model.writeParams(p);
-      const down = (await trainer.forwardLoss(fx.batch)).loss;
-      const fd = (up - down) / (2 * h);
-      checked.push(`${name}[${i}] fd ${fd.toExponential(3)} vs ${g.toExponential(3)}`);
-      expect(Math.abs(fd - g), checked.at(-1)).toBeLessThanOrEqual(2e-4 + 0.02 * Math.abs(g));
-    }
-    expect(Math.abs(candidates[15].g)).toBeGreaterThan(1e-3); // the check is not vacuous
-    trainer.destroy();
-    model.destroy();
-  });
+  for (const attention of ATTENTION_MODES) {
+    it(`central differences of the GPU loss agree with the analytic gradient (${attention} attention)`, async () => {
+      // Fixture weights (std 0.2) give gradients of order 1e-2..1e-1 on the largest entries.
+      // In f32 the loss (≈ 4) carries ~1e-6 absolute rounding noise, so with h = 1e-2 the
+      // central difference is accurate to ~1e-6 / 2e-2 = 5e-5 plus O(h²) truncation; we test
+      // the 16 largest-gradient sampled entries with |fd − g| ≤ 2e-4 + 2 %·|g|.
+      const fx = loadGradFixture('gqa_tied_T7_B2');
+      const model = await createModel(ctx, fx.config, fx.params);
+      const trainer = new Trainer(model, {}, { maxBatch: 2, maxSeqLen: 7, attention });
+      const { grads } = await trainer.gradients(fx.batch);
+      const rng = new Rng(5);
+      const candidates: Array<{ name: string; i: number; g: number }> = [];
+      for (const [name, g] of grads) for (let s = 0; s < 6; s++) { const i = rng.int(g.length); candidates.push({ name, i, g: g[i] }); }
+      candidates.sort((a, b) => Math.abs(b.g) - Math.abs(a.g));
+      const h = 1e-2;
+      const checked: string[] = [];
+      for (const { name, i, g } of candidates.slice(0, 16)) {
+        const p = clone(fx.params);
+        p.get(name)![i] += h;
+        model.writeParams(p);
+        const up = (await trainer.forwardLoss(fx.batch)).loss;
+        p.get(name)![i] -= 2 * h;
+        model.writeParams(p);
+        const down = (await trainer.forwardLoss(fx.batch)).loss;
+        const fd = (up - down) / (2 * h);
+        checked.push(`${name}[${i}] fd ${fd.toExponential(3)} vs ${g.toExponential(3)}`);
+        expect(Math.abs(fd - g), checked.at(-1)).toBeLessThanOrEqual(2e-4 + 0.02 * Math.abs(g));
+      }
+      expect(Math.abs(candidates[15].g)).toBeGreaterThan(1e-3); // the check is not vacuous
+      trainer.destroy();
+      model.destroy();
+    });
+  }
 });
 
 describe('masking (proof 4)', () => {
-  it('changing labels where the weight is 0 leaves loss and all gradients bitwise unchanged', async () => {
-    const fx = loadGradFixture('mha_untied_T5_B3');
-    const model = await createModel(ctx, fx.config, fx.params);
-    const trainer = new Trainer(model, {}, { maxBatch: 3, maxSeqLen: 5 });
-    const a = await trainer.gradients(fx.batch);
-    const labels = fx.batch.labels.slice();
-    let changed = 0;
-    for (let i = 0; i < labels.length; i++) {
-      if (fx.batch.weights[i] === 0) {
-        labels[i] = (labels[i] + 7) % fx.config.vocabSize;
-        changed++;
+  for (const attention of ATTENTION_MODES) {
+    it(`changing labels where the weight is 0 leaves loss and all gradients bitwise unchanged (${attention} attention)`, async () => {
+      const fx = loadGradFixture('mha_untied_T5_B3');
+      const model = await createModel(ctx, fx.config, fx.params);
+      const trainer = new Trainer(model, {}, { maxBatch: 3, maxSeqLen: 5, attention });
+      const a = await trainer.gradients(fx.batch);
+      const labels = fx.batch.labels.slice();
+      let changed = 0;
+      for (let i = 0; i < labels.length; i++) {
+        if (fx.batch.weights[i] === 0) {
+          labels[i] = (labels[i] + 7) % fx.config.vocabSize;
+          changed++;
+        }
       }
-    }
-    expect(changed).toBeGreaterThan(2);
-    const b = await trainer.gradients({ ...fx.batch, labels });
-    expect(b.loss).toBe(a.loss);
-    for (const [name, g] of a.grads) expect(Array.from(b.grads.get(name)!), name).toEqual(Array.from(g));
-    // and the mask matters: changing a weighted label does change the loss
-    const labels2 = fx.batch.labels.slice();
-    const k = fx.batch.weights.findIndex((w, i) => w > 0 && labels2[i] >= 0);
-    labels2[k] = (labels2[k] + 7) % fx.config.vocabSize;
-    expect((await trainer.gradients({ ...fx.batch, labels: labels2 })).loss).not.toBe(a.loss);
-    trainer.destroy();
-    model.destroy();
-  });
+      expect(changed).toBeGreaterThan(2);
+      const b = await trainer.gradients({ ...fx.batch, labels });
+      expect(b.loss).toBe(a.loss);
+      for (const [name, g] of a.grads) expect(Array.from(b.grads.get(name)!), name).toEqual(Array.from(g));
+      // and the mask matters: changing a weighted label does change the loss
+      const labels2 = fx.batch.labels.slice();
+      const k = fx.batch.weights.findIndex((w, i) => w > 0 && labels2[i] >= 0);
+      labels2[k] = (labels2[k] + 7) % fx.config.vocabSize;
+      expect((await trainer.gradients({ ...fx.batch, labels: labels2 })).loss).not.toBe(a.loss);
+      trainer.destroy();
+      model.destroy();
+    });
+  }
 
   it('Σw = 0 gives loss 0 and all-zero gradients, not NaN', async () => {
     const fx = loadGradFixture('gqa_tied_T7_B2');
@@ -107,24 +114,26 @@ describe('masking (proof 4)', () => {
 });
 
 describe('training', () => {
-  it('overfits a small weighted batch: loss falls by ≥ 90 % (proof 5)', async () => {
-    const config = PRESETS.test.config;
-    const model = await createModel(ctx, config, { seed: 3 });
-    const trainer = new Trainer(model, { lr: 1e-2, warmupSteps: 5, totalSteps: 80, weightDecay: 0, gradClip: 1 }, { maxBatch: 2, maxSeqLen: 16 });
-    const batch = randomBatch(11, 2, 16, config.vocabSize);
-    const losses: number[] = [];
-    const pending = [];
-    for (let i = 0; i < 80; i++) pending.push(trainer.step([batch]));
-    for (const r of await Promise.all(pending)) losses.push(r.loss);
-    expect(losses.map((_, i) => i + 1)).toEqual((await Promise.all(pending)).map((r) => r.step));
-    const first = losses[0];
-    const last = losses.at(-1)!;
-    console.log(`overfit: loss ${first.toFixed(4)} → ${last.toFixed(4)} (${(100 * (1 - last / first)).toFixed(1)} % lower)`);
-    expect(first).toBeGreaterThan(3.5); // ≈ ln 64 at init
-    expect(last).toBeLessThan(0.1 * first);
-    trainer.destroy();
-    model.destroy();
-  });
+  for (const attention of ATTENTION_MODES) {
+    it(`overfits a small weighted batch: loss falls by ≥ 90 % (proof 5, ${attention} attention)`, async () => {
+      const config = PRESETS.test.config;
+      const model = await createModel(ctx, config, { seed: 3 });
+      const trainer = new Trainer(model, { lr: 1e-2, warmupSteps: 5, totalSteps: 80, weightDecay: 0, gradClip: 1 }, { maxBatch: 2, maxSeqLen: 16, attention });
+      const batch = randomBatch(11, 2, 16, config.vocabSize);
+      const losses: number[] = [];
+      const pending = [];
+      for (let i = 0; i < 80; i++) pending.push(trainer.step([batch]));
+      for (const r of await Promise.all(pending)) losses.push(r.loss);
+      expect(losses.map((_, i) => i + 1)).toEqual((await Promise.all(pending)).map((r) => r.step));
+      const first = losses[0];
+      const last = losses.at(-1)!;
+      console.log(`overfit (${attention}): loss ${first.toFixed(4)} → ${last.toFixed(4)} (${(100 * (1 - last / first)).toFixed(1)} % lower)`);
+      expect(first).toBeGreaterThan(3.5); // ≈ ln 64 at init
+      expect(last).toBeLessThan(0.1 * first);
+      trainer.destroy();
+      model.destroy();
+    });
+  }
 
   it('AdamW with clipping and schedule matches a CPU reference for two steps', async () => {
     const fx = loadGradFixture('mqa_untied_T13_B1');
