@@ -178,9 +178,13 @@ export function recordLabel(where: Where): string {
 }
 
 function transcriptRecord(text: string, where: Where, opts: RecordOptions, key?: string): RecordResult {
+  // A transcript needs a task and at least one agent turn; anything less is some other string
+  // (a package.json's "node": ">=20.19", a title) and is rejected, naming where it was found.
+  const notTranscript = (why: string): RecordResult => ({ trajectories: [], rejected: [{ ...where, reason: `${where.path ? `${where.path}: ` : ''}not a ReAct transcript (${why})` }] });
   const parsed = parseTranscript(text);
-  if (!parsed) return { trajectories: [], rejected: [{ ...where, reason: 'text has no agent turns: expected "> action" lines or "Action:" / "Think:" lines' }] };
-  if (parsed.steps.length === 0) return { trajectories: [], rejected: [{ ...where, reason: 'transcript has no agent turn after the instruction' }] };
+  if (!parsed) return notTranscript('no agent turns: expected "> action" lines or "Action:" / "Think:" lines');
+  if (parsed.instruction === '') return notTranscript('no task: expected the instruction before the first agent line');
+  if (parsed.steps.length === 0 || !parsed.steps.some((s) => (s.action ?? '').trim() !== '' || (s.thought ?? '').trim() !== '')) return notTranscript('no agent turn with an action or thought after the instruction');
   const variant = key ? /^(react|act)_([a-z]+)_\d+$/i.exec(key) : null;
   const t: Trajectory = {
     version: TRAJECTORY_VERSION,

@@ -15,7 +15,9 @@ export interface ParsedTranscript {
   style: 'prompt' | 'labelled';
 }
 
-const PROMPT_LINE = /^>[ \t]?(.*)$/;
+// "> go to desk 1" (ALFWorld also has ">go to …"): after ">", a space or a letter. A ">" followed
+// by anything else (">=20.19" in a package.json, "> " alone) is not an agent turn.
+const PROMPT_LINE = /^>(?:[ \t]+(\S.*)|(\p{L}.*))$/u;
 const THINK_PREFIX = /^think:[ \t]*/i;
 const LABEL_LINE = /^[ \t]*(thought|think|action|act|observation|obs)(?:[ \t]+\d+)?[ \t]*:[ \t]?(.*)$/i;
 const ACK = /^(ok\.?|okay\.?)?$/i;
@@ -86,7 +88,8 @@ function parsePromptStyle(lines: string[], notes: string[]): { instruction: stri
   const instruction = lines.slice(0, first).join('\n').trim();
   const turns: RawTurn[] = [];
   for (let i = first; i < lines.length; ) {
-    const agent = PROMPT_LINE.exec(lines[i])![1].trim();
+    const m = PROMPT_LINE.exec(lines[i])!;
+    const agent = (m[1] ?? m[2]).trim();
     const obs: string[] = [];
     for (i++; i < lines.length && !PROMPT_LINE.test(lines[i]); i++) obs.push(lines[i]);
     const observation = obs.join('\n').trim();

@@ -108,11 +108,36 @@ describe('file layouts and failures', () => {
   });
 
   it('a pretty-printed JSON object of records is read member by member', async () => {
-    const text = JSON.stringify({ first: agentgym, second: 'no actions here', third: '> go north\nYou are north.' }, null, 2);
+    const text = JSON.stringify({ first: agentgym, second: 'no actions here', third: 'You are in a field. Go north.\n> go north\nYou are north.' }, null, 2);
     const { trajectories, summary } = await importText(text, { file: 'obj.json' });
     expect(summary.layout).toBe('json-object');
     expect(trajectories.map((t) => t.id)).toEqual(['webshop_6', 'third']);
     expect(summary.rejected).toEqual([{ file: 'obj.json', line: 37, path: '$.second', reason: expect.stringMatching(/no agent turns/) }]);
+  });
+
+  it('a package.json-like object is not a collection of transcripts: every string is rejected by path', async () => {
+    const pkg = { name: 'atlas-playground', version: '0.1.0', engines: { node: '>=20.19' }, scripts: { start: 'vite' }, notes: '> go north\nYou are north.' };
+    const { trajectories, summary } = await importText(JSON.stringify(pkg, null, 2), { file: 'package.json' });
+    expect(trajectories).toEqual([]);
+    expect(summary.trajectories).toBe(0);
+    const byPath = Object.fromEntries(summary.rejected.map((r) => [r.path, r.reason]));
+    expect(Object.keys(byPath)).toEqual(['$.name', '$.version', '$.engines.node', '$.scripts.start', '$.notes']);
+    expect(byPath['$.engines.node']).toBe('$.engines.node: not a ReAct transcript (no agent turns: expected "> action" lines or "Action:" / "Think:" lines)');
+    // Agent lines without a task before them are not a transcript either.
+    expect(byPath['$.notes']).toBe('$.notes: not a ReAct transcript (no task: expected the instruction before the first agent line)');
+    // The same object on one line (JSONL layout) gives the same answer.
+    expect((await importText(JSON.stringify(pkg), { file: 'package.json' })).summary.rejected.map((r) => r.reason)).toEqual(Object.values(byPath));
+  });
+
+  it('a prompt-style agent line is ">" then a space or a letter; an action-less "Action:" is no agent turn', async () => {
+    const ok = await importText('Task: go.\n>go to desk 1\nYou arrive.\n> look\nNothing.', { file: 't.txt' });
+    expect(ok.trajectories[0].steps.map((s) => s.action)).toEqual(['go to desk 1', 'look']);
+    const noText = await importText(JSON.stringify({ a: 'Task: go.\n>= 3\n>\n', b: 'Task: go.\nAction:\nObservation: x' }));
+    expect(noText.trajectories).toEqual([]);
+    expect(noText.summary.rejected.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/^\$\.a: not a ReAct transcript \(no agent turns/),
+      '$.b: not a ReAct transcript (no agent turn with an action or thought after the instruction)',
+    ]);
   });
 
   it('JSONL: each bad line is reported with file:line and reason, good lines kept', async () => {
