@@ -1,7 +1,7 @@
 // atlas import <file> [--format NAME] --out <trajectories.jsonl>
 // Reads any supported trajectory file (streaming), writes canonical trajectories JSONL and
 // prints a JSON summary as its last line: trajectories, steps, rejected records with reasons.
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from '../main.ts';
 import { parseCommandArgs, requireOption } from '../args.ts';
@@ -69,12 +69,11 @@ export const command: Command = {
       labels = { file: values.labels, ...applyLabels(trajectories, text, values.labels) };
       for (const p of labels.problems) process.stderr.write(`import: ${p.file}:${p.line}: ${p.reason}\n`);
     }
-    const stream = createWriteStream(out);
-    for (const t of trajectories) {
-      if (!stream.write(serializeTrajectory(t) + '\n')) await once(stream, 'drain');
-    }
-    stream.end();
-    await once(stream, 'finish');
+    // Nothing usable: write nothing, so a failed run neither leaves an empty file nor clobbers
+    // an existing one. Otherwise write beside the target and rename, so a crash midway does not either.
+    if (trajectories.length > 0) await writeAtomically(out, (function* () {
+      for (const t of trajectories) yield serializeTrajectory(t) + '\n';
+    })());
     const rejectedTotal = summary.rejected.length;
     if (rejectedTotal > MAX_PRINTED_REJECTIONS) {
       const listFile = `${out}.rejected.jsonl`;
@@ -84,7 +83,8 @@ export const command: Command = {
       await once(w, 'finish');
       console.log(`import: ${rejectedTotal} rejected records; all of them are listed in ${listFile}`);
     }
-    console.log(`import: ${summary.trajectories} trajectories (${summary.steps} steps) → ${out}; ${rejectedTotal} rejected, ${summary.duplicates.length} duplicates reported`);
+    const target = summary.trajectories > 0 ? `→ ${out}` : `(nothing written to ${out})`;
+    console.log(`import: ${summary.trajectories} trajectories (${summary.steps} steps) ${target}; ${rejectedTotal} rejected, ${summary.duplicates.length} duplicates reported`);
     if (labels) console.log(`import: ${labels.applied} selections applied from ${labels.file}; ${labels.problems.length} label lines not applied`);
     console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal, ...(labels && { labels }) }));
     // Nothing usable came out: say so with a failing exit code, so scripts do not go on with an empty file.
@@ -95,3 +95,18 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** Writes lines to `<file>.<pid>.tmp`, then renames it over `file`; removes the temporary file on failure. */
+async function writeAtomically(file: string, lines: Iterable<string>): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const stream = createWriteStream(tmp);
+    for (const line of lines) if (!stream.write(line)) await once(stream, 'drain');
+    stream.end();
+    await once(stream, 'finish');
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}

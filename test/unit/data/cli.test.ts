@@ -1,6 +1,6 @@
 // `atlas import` / `atlas export` end to end on the hand-written fixtures (in-process).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { command as importCmd } from '../../../src/cli/commands/import.ts';
@@ -77,5 +77,25 @@ describe('atlas import / export', () => {
     expect(code).toBe(1);
     expect(last).toMatchObject({ trajectories: 0, rejected: [expect.objectContaining({ line: 1, reason: expect.stringMatching(/binary/) })] });
     expect(said).toMatch(/no trajectory could be imported from .*binary\.jsonl \(1 records rejected/);
+    expect(existsSync(path.join(dir, 'none.jsonl'))).toBe(false);
+  });
+  it('a failed import writes no --out file and leaves an existing one as it was', async () => {
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{"engines": {"node": ">=20.19"}}\n');
+    const out = path.join(dir, 'kept.jsonl');
+    writeFileSync(out, 'previous contents\n');
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { code, lines } = await run(importCmd, [bad, '--out', out]);
+    expect(code).toBe(1);
+    expect(lines[0]).toContain(`(nothing written to ${out})`);
+    expect(readFileSync(out, 'utf8')).toBe('previous contents\n');
+    const fresh = path.join(dir, 'fresh.jsonl');
+    await run(importCmd, [bad, '--out', fresh]);
+    err.mockRestore();
+    expect(existsSync(fresh)).toBe(false);
+    // A successful import replaces the file, and leaves no temporary file behind.
+    expect((await run(importCmd, ['test/fixtures/data/agentgym-sample.jsonl', '--out', out])).code).toBe(0);
+    expect(parseTrajectoriesJsonl(readFileSync(out, 'utf8'), out).trajectories.length).toBe(2);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
