@@ -147,11 +147,22 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
     }
   };
 
-  const { layout, text } = await peekLayout(decodeText(source, opts)[Symbol.asyncIterator](), maxLine);
+  const peeked = await peekLayout(decodeText(source, opts)[Symbol.asyncIterator](), maxLine);
+  const text = peeked.text;
+  let layout: string = peeked.layout;
   if (layout === 'empty') rejected.push({ file, reason: 'the file is empty: no records' });
   else if (layout === 'binary') rejected.push({ file, line: 1, reason: 'the file looks binary (NUL bytes): expected JSON, JSONL or a text transcript' });
   else if (layout === 'jsonl') {
+    // A file whose only line is one JSON object is a single JSON document: it is read line by
+    // line (the same records either way) but reported as 'json-object', like its pretty-printed
+    // or truncated copies.
+    let nonEmptyLines = 0;
+    let onlyLineIsObject = false;
     for await (const l of splitTextLines(text, maxLine)) {
+      if (l.tooLong !== undefined || l.text.trim() !== '') {
+        nonEmptyLines++;
+        onlyLineIsObject = l.tooLong === undefined && l.text.trimStart().startsWith('{');
+      }
       const where = { file, line: l.line };
       if (l.tooLong !== undefined) {
         rejected.push({ ...where, reason: `line is ${l.tooLong} characters long, over the ${maxLine}-character limit` });
@@ -165,6 +176,7 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
       const parsed = parseOrReject(l.text, where);
       if (parsed.ok) add(parsed.value, where, `${base}:${l.line}`);
     }
+    if (nonEmptyLines === 1 && onlyLineIsObject) layout = 'json-object';
   } else if (layout === 'json-array' || layout === 'json-object') {
     // Several top-level values may follow each other; each is numbered in paths after the first.
     let container: 'array' | 'object' = 'array';

@@ -28,6 +28,19 @@ describe.skipIf(!present)('ALFWorld ReAct transcripts', () => {
     for (const t of trajectories) expect(t.provenance?.notes?.some((n) => n.includes('without thoughts'))).toBe(true);
   });
 
+  it('the one-line file and a truncated copy are both reported as layout json-object', async () => {
+    const whole = await load();
+    expect(whole.summary.layout).toBe('json-object');
+    const text = readFileSync(FILE, 'utf8');
+    const cut = await importText(text.slice(0, Math.floor(text.length / 2)), { file: 'cut.json' });
+    expect(cut.summary.layout).toBe('json-object');
+    // The complete members before the cut are the same trajectories as in the whole file.
+    expect(cut.trajectories.length).toBeGreaterThan(0);
+    for (const t of cut.trajectories) expect(t.steps).toEqual(whole.trajectories.find((w) => w.id === t.id)?.steps ?? (await load('keep')).trajectories.find((w) => w.id === t.id)!.steps);
+    // Two such lines are JSONL.
+    expect((await importText(`${text.trim()}\n${text.trim()}\n`, { file: 'two.jsonl' })).summary.layout).toBe('jsonl');
+  });
+
   it('step count of each react_X equals the number of actions in act_X', async () => {
     const raw = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, string>;
     const { trajectories } = await load();
