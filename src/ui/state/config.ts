@@ -6,6 +6,7 @@ import { ARMS, type Arm } from '../../data/arms.ts';
 import type { DataSource, ExperimentConfig, Hyperparameters, ModelSource } from '../../experiment/protocol.ts';
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { normalizeHubMirror } from '../../select/judge.ts';
+import { PRESETS } from '../../../models/presets.ts';
 
 export type PresetName = ExperimentPresetName;
 export const PRESET_NAMES: readonly PresetName[] = EXPERIMENT_PRESET_NAMES;
@@ -96,19 +97,40 @@ export function configToHash(c: PlaygroundConfig): string {
   return '#' + p.toString();
 }
 
+/** Every key configFromHash reads (configToHash writes all but the API-key ones). */
+export const LINK_KEYS: readonly string[] = [
+  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels', 'budget', 'seed',
+  ...Object.values(HYPER_KEYS), 'evalEvery', 'rolloutEvery', 'rolloutEpisodes', 'nextAction', 'turnTokens', 'rolloutMaxSteps',
+  // Read only to report that a key in a link is ignored.
+  'key', 'apiKey', 'api_key',
+];
+
+/**
+ * Whether a hash is a link's configuration rather than an in-page anchor: it holds at least
+ * one `key=value` pair. `#main` or `#top` (no "=") is an anchor and is left alone; `#steps=7`
+ * or `#foo=1` is a link (a link with only unknown keys opens the Quick demo and says so).
+ */
+export function isConfigHash(hash: string): boolean {
+  return hash.replace(/^#/, '').includes('=');
+}
+
 export interface ParsedHash {
   config: PlaygroundConfig;
   /** What could not be read; each names the key and the problem. Those keys keep the preset's value. */
   problems: string[];
 }
 
-/** Reads a hash made by configToHash (or edited by hand). Unknown or bad values are reported, never guessed. */
+/**
+ * Reads a hash made by configToHash (or edited by hand). Null for an empty hash or an in-page
+ * anchor (isConfigHash). Keys the link leaves out keep the preset's values (the Quick demo
+ * without `preset=`). Unknown keys and bad values are reported, never guessed.
+ */
 export function configFromHash(hash: string, currentDatasetId?: string): ParsedHash | null {
-  const text = hash.replace(/^#/, '');
-  if (!text) return null;
-  const p = new URLSearchParams(text);
-  if (!p.has('preset') && !p.has('arms')) return null;
+  if (!isConfigHash(hash)) return null;
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
   const problems: string[] = [];
+  const unknown = [...new Set([...p.keys()].filter((k) => !LINK_KEYS.includes(k)))];
+  for (const k of unknown) problems.push(`unknown key "${k.slice(0, 40)}" (ignored; the keys are listed in docs/playground.md)`);
   const presetText = p.get('preset') ?? 'quick-demo';
   const preset = (PRESET_NAMES as readonly string[]).includes(presetText) ? (presetText as PresetName) : 'quick-demo';
   if (preset !== presetText) problems.push(`preset "${presetText}" is not one of ${PRESET_NAMES.join(', ')}`);
@@ -144,7 +166,10 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   if (model !== null) {
     const m = /^(preset|url|stored):(.+)$/.exec(model);
     if (!m) problems.push(`model=${model.slice(0, 80)} should be preset:NAME, url:URL or stored:KEY`);
-    else if (m[1] === 'preset') e.model = { kind: 'preset', name: m[2] };
+    else if (m[1] === 'preset') {
+      if (m[2] in PRESETS) e.model = { kind: 'preset', name: m[2] };
+      else problems.push(`model=${model.slice(0, 80)}: no preset model "${m[2].slice(0, 40)}" (presets are ${Object.keys(PRESETS).join(', ')})`);
+    }
     else if (m[1] === 'url') e.model = { kind: 'url', url: m[2] };
     else e.model = { kind: 'stored', key: m[2], label: m[2] };
   }
@@ -209,6 +234,20 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   if (turnTokens !== undefined) e.maxTurnTokens = turnTokens;
   const rolloutMaxSteps = num('rolloutMaxSteps', positiveInt, 'a positive whole number');
   if (rolloutMaxSteps !== undefined) e.rolloutMaxSteps = rolloutMaxSteps;
+  // Values that are readable alone but impossible together: clamped, and said so.
+  if (e.model.kind === 'preset' && e.model.name in PRESETS) {
+    const context = PRESETS[e.model.name].config.maxSeqLen;
+    if (h.seqLen > context) {
+      const from = p.has('seq') ? `seq=${h.seqLen}` : `the preset's seq (${h.seqLen})`;
+      problems.push(`${from} is longer than the context of preset model ${e.model.name} (${context} tokens): using ${context}`);
+      h.seqLen = context;
+    }
+  }
+  if (h.warmupSteps > h.steps) {
+    const from = p.has('warmup') ? `warmup=${h.warmupSteps}` : `the preset's warmup (${h.warmupSteps})`;
+    problems.push(`${from} is more than steps=${h.steps}: using ${h.steps}`);
+    h.warmupSteps = h.steps;
+  }
   if (p.has('key') || p.has('apiKey') || p.has('api_key')) problems.push('an API key in a link is ignored: enter it in the Select step instead');
   return { config, problems };
 }

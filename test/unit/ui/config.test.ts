@@ -1,7 +1,7 @@
 // The playground's URL form: every preset survives a round trip, hand-edited links are read
 // with their problems reported, and an API key in a link is never taken.
 import { describe, it, expect } from 'vitest';
-import { configFromHash, configToHash, presetConfig, PRESET_NAMES } from '../../../src/ui/state/config.ts';
+import { configFromHash, configToHash, isConfigHash, presetConfig, PRESET_NAMES } from '../../../src/ui/state/config.ts';
 
 describe('configuration in the URL hash', () => {
   it.each(PRESET_NAMES)('round-trips the %s preset exactly', (name) => {
@@ -51,8 +51,54 @@ describe('configuration in the URL hash', () => {
     expect(configFromHash(configToHash(c))?.problems).toEqual([]);
   });
 
-  it('ignores hashes that hold no configuration', () => {
+  it('ignores an empty hash and in-page anchors (no "=")', () => {
     expect(configFromHash('')).toBeNull();
+    expect(configFromHash('#')).toBeNull();
     expect(configFromHash('#main')).toBeNull();
+    expect(isConfigHash('#main')).toBe(false);
+    expect(isConfigHash('#a=1')).toBe(true);
+  });
+
+  it('reads a link without preset= or arms=: the given keys over the Quick demo', () => {
+    const parsed = configFromHash('#steps=70');
+    expect(parsed?.problems).toEqual([]);
+    const expected = presetConfig('quick-demo');
+    expected.experiment.hyper.steps = 70;
+    expect(parsed?.config).toEqual(expected);
+    const two = configFromHash('#steps=2&evalEvery=1')!.config.experiment;
+    expect([two.hyper.steps, two.evalEvery, two.hyper.warmupSteps]).toEqual([2, 1, 2]);
+    expect(configFromHash('#steps=2&evalEvery=1')?.problems).toEqual(["the preset's warmup (10) is more than steps=2: using 2"]);
+  });
+
+  it('reports unknown keys, alone or beside known ones', () => {
+    const alone = configFromHash('#a=1&b=2&a=3');
+    expect(alone?.config).toEqual(presetConfig('quick-demo'));
+    expect(alone?.problems).toEqual([
+      'unknown key "a" (ignored; the keys are listed in docs/playground.md)',
+      'unknown key "b" (ignored; the keys are listed in docs/playground.md)',
+    ]);
+    const typo = configFromHash('#step=7&batch=3');
+    expect(typo?.config.experiment.hyper.batchSize).toBe(3);
+    expect(typo?.config.experiment.hyper.steps).toBe(presetConfig('quick-demo').experiment.hyper.steps);
+    expect(typo?.problems).toEqual(['unknown key "step" (ignored; the keys are listed in docs/playground.md)']);
+  });
+
+  it('reports an unknown preset model and keeps the preset\'s', () => {
+    const parsed = configFromHash('#model=preset:nope');
+    expect(parsed?.config.experiment.model).toEqual(presetConfig('quick-demo').experiment.model);
+    expect(parsed?.problems).toEqual(['model=preset:nope: no preset model "nope" (presets are test, S, M, default, tiny)']);
+  });
+
+  it('clamps a sequence longer than the preset model\'s context, and warmup beyond steps, saying so', () => {
+    const parsed = configFromHash('#model=preset:tiny&seq=99999&steps=10&warmup=1000000000');
+    const h = parsed!.config.experiment.hyper;
+    expect([h.seqLen, h.steps, h.warmupSteps]).toEqual([512, 10, 10]);
+    expect(parsed?.problems).toEqual(['seq=99999 is longer than the context of preset model tiny (512 tokens): using 512', 'warmup=1000000000 is more than steps=10: using 10']);
+    // The preset's own sequence length is checked against a smaller model too.
+    const small = configFromHash('#model=preset:test');
+    expect(small?.config.experiment.hyper.seqLen).toBe(32);
+    expect(small?.problems).toEqual(["the preset's seq (512) is longer than the context of preset model test (32 tokens): using 32"]);
+    // A URL or stored model's context is unknown here: its sequence length is not judged.
+    expect(configFromHash('#model=url:https://x.test/m&seq=99999')?.problems).toEqual([]);
   });
 });
