@@ -26,15 +26,17 @@ export function requireOption(command: string, value: string | undefined, flag: 
   return value;
 }
 
+/** The number an option holds. Errors name the option only: main.ts prefixes "atlas <command>: ".
+ *  (`command` is kept in the signature for callers.) */
 export function numberOption(command: string, value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number (got "${value}") (atlas ${command})`);
+  if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number (got "${value}")`);
   return n;
 }
 
 export function intOption(command: string, value: string | undefined, flag: string, fallback: number): number {
   const n = numberOption(command, value, flag, fallback);
-  if (!Number.isInteger(n)) throw new Error(`--${flag} must be an integer (got "${value}") (atlas ${command})`);
+  if (!Number.isInteger(n)) throw new Error(`--${flag} must be an integer (got "${value}")`);
   return n;
 }

@@ -25,12 +25,14 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    console.log('usage: atlas <command> [options]\n\ncommands:');
+    // Asked for: usage on stdout, exit 0. No command at all is a usage error: stderr, exit 1.
+    const print = name ? console.log : console.error;
+    print('usage: atlas <command> [options]\n\ncommands:');
     for (const [key, load] of Object.entries(commands)) {
       const summary = await load().then((m) => m.command.summary, () => '(not available)');
-      console.log(`  ${key.padEnd(10)} ${summary}`);
+      print(`  ${key.padEnd(10)} ${summary}`);
     }
-    return 0;
+    return name ? 0 : 1;
   }
   const load = commands[name];
   if (!load) {

@@ -7,7 +7,7 @@
 // Every record that fails is reported with file, line and/or JSON path and a reason; nothing
 // good is dropped. See docs/data.md.
 import { recordToTrajectories, type ImportFormat, type Rejection, type Where } from './formats.ts';
-import { DEFAULT_MAX_LINE_CHARS, decodeText, splitTextLines, type ByteSource, type StreamOptions } from './lines.ts';
+import { BINARY_FILE_REASON, DEFAULT_MAX_LINE_CHARS, decodeText, looksBinary, splitTextLines, type ByteSource, type StreamOptions } from './lines.ts';
 import { splitJsonContainer } from './jsonValues.ts';
 import type { Trajectory } from './trajectory.ts';
 
@@ -86,7 +86,7 @@ async function peekLayout(chunks: AsyncIterator<string>, maxLine: number) {
   const first = head.search(/\S/);
   let layout: 'empty' | 'binary' | 'json-array' | 'jsonl' | 'json-object' | 'text';
   if (first < 0) layout = 'empty';
-  else if (head.slice(0, 8192).includes('\u0000')) layout = 'binary';
+  else if (looksBinary(head)) layout = 'binary';
   else if (head[first] === '[') {
     // One JSON list, unless its first line is complete and the next line starts another list (JSONL of lists).
     const lines = head.slice(first).split('\n');
@@ -151,7 +151,7 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
   const text = peeked.text;
   let layout: string = peeked.layout;
   if (layout === 'empty') rejected.push({ file, reason: 'the file is empty: no records' });
-  else if (layout === 'binary') rejected.push({ file, line: 1, reason: 'the file looks binary (NUL bytes): expected JSON, JSONL or a text transcript' });
+  else if (layout === 'binary') rejected.push({ file, line: 1, reason: `${BINARY_FILE_REASON}: expected JSON, JSONL or a text transcript` });
   else if (layout === 'jsonl') {
     // A file whose only line is one JSON object is a single JSON document: it is read line by
     // line (the same records either way) but reported as 'json-object', like its pretty-printed
@@ -270,7 +270,7 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
       if (size <= max) whole += chunk;
     }
     if (size > max) rejected.push({ file, reason: `a plain-text transcript of ${size} characters is over the ${max}-character limit; split it or convert it to JSONL` });
-    else if (whole.includes('\u0000')) rejected.push({ file, line: 1, reason: 'the file looks binary (NUL bytes): expected JSON, JSONL or a text transcript' });
+    else if (looksBinary(whole, whole.length)) rejected.push({ file, line: 1, reason: `${BINARY_FILE_REASON}: expected JSON, JSONL or a text transcript` });
     else add(whole, { file }, base.replace(/\.[^.]*$/, ''));
   }
 

@@ -16,6 +16,14 @@ export interface StreamOptions {
 
 export const DEFAULT_MAX_LINE_CHARS = 64 * 1024 * 1024;
 
+/** Text files hold no NUL characters; binary files (images, archives, executables) nearly always do. */
+export function looksBinary(text: string, within = 8192): boolean {
+  return text.slice(0, within).includes('\u0000');
+}
+
+/** The reason given for a binary file, by `atlas import` and every command that reads data files. */
+export const BINARY_FILE_REASON = 'the file looks binary (NUL bytes)';
+
 export class ImportCancelled extends Error {
   constructor() {
     super('import cancelled');

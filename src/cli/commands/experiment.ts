@@ -1,11 +1,14 @@
 // atlas experiment — trains several arms side by side (headless, in Node) and prints a
 // table shaped like the paper's: arm × held-out loss / next-action accuracy / success.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../main.ts';
 import { intOption, numberOption, parseCommandArgs } from '../args.ts';
 import { ARMS, type Arm } from '../../data/arms.ts';
-import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
+import { parseTrajectoriesJsonl, type JsonlIssue } from '../../data/jsonl.ts';
+import { BINARY_FILE_REASON, looksBinary } from '../../data/lines.ts';
+import type { Trajectory } from '../../data/trajectory.ts';
+import { getPreset } from '../../../models/presets.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { loadModelFromArg } from '../model-policy.ts';
 import type { DataSource, EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
@@ -104,6 +107,25 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
   };
 }
 
+/** Refuses a model argument that cannot load (an unknown preset name, a missing path) before any GPU work. */
+export function checkModelArg(arg: string): void {
+  if (arg.startsWith('preset:')) getPreset(arg.slice('preset:'.length));
+  else if (!existsSync(arg)) throw new Error(`model path ${arg} does not exist`);
+}
+
+/** The --data file's trajectories, read before any GPU work: a binary file, or one without a
+ *  single trajectory, is refused with one message instead of an error per line. */
+export function datasetFromText(text: string, file: string): { trajectories: Trajectory[]; issues: JsonlIssue[] } {
+  const convert = 'expected trajectories JSONL (convert other formats with "atlas import")';
+  if (looksBinary(text)) throw new Error(`--data ${file}: ${BINARY_FILE_REASON}: ${convert}`);
+  const parsed = parseTrajectoriesJsonl(text, file, false);
+  if (parsed.trajectories.length === 0) {
+    const first = parsed.issues[0];
+    throw new Error(`--data ${file}: no trajectory in the file (${first ? `line ${first.line}: ${first.reason}` : 'it is empty'}); ${convert}`);
+  }
+  return parsed;
+}
+
 export const command: Command = {
   summary: 'train several arms (critical, full, random, rejected, highest-loss) side by side and compare them',
   async run(argv) {
@@ -116,6 +138,10 @@ export const command: Command = {
     const modelArg = v.model ?? `preset:${(config.model as { name: string }).name}`;
     const seed = config.seed;
     const steps = config.hyper.steps;
+    // Everything that can be refused is checked before the GPU is opened.
+    checkModelArg(modelArg);
+    const dataset = v.data !== undefined ? datasetFromText(readFileSync(v.data, 'utf8'), v.data) : undefined;
+    for (const i of dataset?.issues ?? []) console.error(`warning: ${i.file}:${i.line}: ${i.reason}`);
     const ctx = await createGpuContext();
     const evals: EvalMetrics[] = [];
     const every = Math.max(1, Math.floor(steps / 10));
@@ -131,9 +157,8 @@ export const command: Command = {
       emit,
       resolveModel: () => loadModelFromArg(modelArg, seed),
       loadDataset: async (file) => {
-        const { trajectories, issues } = parseTrajectoriesJsonl(readFileSync(file, 'utf8'), file, false);
-        for (const i of issues) console.error(`warning: ${JSON.stringify(i)}`);
-        return trajectories;
+        if (dataset && file === path.resolve(v.data!)) return dataset.trajectories;
+        return datasetFromText(readFileSync(file, 'utf8'), file).trajectories;
       },
     });
     const results = await session.run();
