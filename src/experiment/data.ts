@@ -49,6 +49,27 @@ export function groundTruthSelection(t: Trajectory, budget: number, now: string)
   return { selector: 'ground-truth', createdAt: now, status: 'labelled', critical: kept, budget, repairs };
 }
 
+/** Selections the runner rebuilds from the built-in data's seed (applySelector computes them).
+ *  Any other selection (oracle, judge, hand edits, …) exists only on stored trajectories, so
+ *  training on it needs the stored dataset, not regenerated demonstrations. */
+export const SEED_REBUILT_SELECTORS: readonly string[] = ['heuristic', 'ground-truth'];
+
+export function rebuiltFromSeed(selector: string): boolean {
+  return SEED_REBUILT_SELECTORS.includes(selector);
+}
+
+/** The runner's error when an arm would train on nothing: for the critical arm it names the
+ *  selection, how many training trajectories lack it, and how to fix it. */
+export function noSupervisedStepMessage(arm: string, selector: string, dataKind: 'builtin' | 'dataset', trainCount: number, unlabelled: { id: string; reason: string }[]): string {
+  if (arm !== 'critical') return `the ${arm} arm has no supervised step in the training data`;
+  const why = unlabelled.length ? `; ${unlabelled.length} trajectories lack that selection, e.g. ${unlabelled[0].id}: ${unlabelled[0].reason}` : '';
+  const head = `the critical arm has no supervised step: none of the ${trainCount} training trajectories has a step selected by "${selector}"${why}`;
+  if (dataKind === 'builtin' && !rebuiltFromSeed(selector)) {
+    return `${head}. Built-in data is regenerated from its seed, which rebuilds only ${SEED_REBUILT_SELECTORS.map((s) => `"${s}"`).join(' and ')}: train on the stored demonstrations (Train step: "Train on the demonstrations as stored here"; CLI: a dataset file) or choose one of those selections`;
+  }
+  return `${head}. Run a selector on this data in step 2 (or label it by hand), or choose a selection it has`;
+}
+
 /** Marks each trajectory's critical steps with `selector` ("ground-truth", "heuristic", or
  *  the name of a selection the trajectories already carry) and makes it the active one. */
 export function applySelector(ts: Trajectory[], selector: string, budget: number, now = new Date().toISOString()): { id: string; reason: string }[] {
@@ -80,8 +101,15 @@ export function prepareBuiltinData(src: Extract<DataSource, { kind: 'builtin' }>
 }
 
 /** A user's dataset: a seeded share of it is held out for evaluation (at least one
- *  trajectory when there are two or more). */
+ *  trajectory when there are two or more). Stored built-in demonstrations (every trajectory
+ *  records its split) keep the environments' own held-in / held-out split instead. */
 export function prepareDatasetData(ts: Trajectory[], selector: string, budget: number, seed: number, heldOutFraction = 0.2): ExperimentData {
+  const train0 = ts.filter((t) => t.provenance?.split === 'held-in');
+  const held0 = ts.filter((t) => t.provenance?.split === 'held-out');
+  if (train0.length && train0.length + held0.length === ts.length) {
+    const unlabelled = [...applySelector(train0, selector, budget), ...applySelector(held0, selector, budget)];
+    return { train: train0, heldOut: held0, unlabelled, notes: [`the demonstrations' own split: ${train0.length} held-in for training, ${held0.length} held-out for evaluation`] };
+  }
   const order = new Rng(seed).shuffle(ts.map((_, i) => i));
   const nHeld = ts.length >= 2 ? Math.max(1, Math.round(ts.length * heldOutFraction)) : 0;
   const held = new Set(order.slice(0, nHeld));

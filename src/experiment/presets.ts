@@ -44,16 +44,21 @@ export function experimentPreset(name: ExperimentPresetName, datasetId?: string)
         rolloutEvery: 100,
         rolloutEpisodes: 16,
       };
+    // Sized like the Quick demo (tiny model, 120 steps of 2 × 512, light evaluation) so it runs
+    // on any WebGPU, SwiftShader included; a bigger model is a choice in the Train step and
+    // needs a real GPU. No rollouts: an imported dataset has no environment to act in.
     case 'byod':
       return {
         ...common,
         name: 'Your data: critical vs full',
         arms: ['critical', 'full'],
+        model: { kind: 'preset', name: 'tiny' },
         data: { kind: 'dataset', datasetId: datasetId ?? '' },
-        hyper: { ...baseHyper },
-        evalEvery: 25,
+        hyper: { ...baseHyper, steps: 120, batchSize: 2, lr: 5e-3 },
+        evalEvery: 30,
         rolloutEvery: 0,
         rolloutEpisodes: 0,
+        nextActionQueries: 8,
       };
   }
 }

@@ -22,7 +22,7 @@ import { runEpisodeSpecs, type EpisodeResult, type EpisodeSpec } from '../envs/r
 import { expertPolicy } from '../envs/policy.ts';
 import { parseReAct } from '../envs/react.ts';
 import { normalizeAction } from '../envs/text.ts';
-import type { ExperimentData } from './data.ts';
+import { noSupervisedStepMessage, type ExperimentData } from './data.ts';
 import { generateTurns, modelTurnPolicy } from './policy.ts';
 import type { EvalMetrics, ExperimentConfig, ExperimentEvent, RunStatus } from './protocol.ts';
 import { perStepLoss } from './step-loss.ts';
@@ -185,7 +185,7 @@ export class ExperimentRunner {
         }
       }
       const { examples, report } = buildTrainingExamples(data.train, { arm, tokenizer: tok, contextLength: hyper.seqLen, seed, budget, stepLoss });
-      if (!examples.length) throw new Error(`the ${arm} arm has no supervised step in the training data`);
+      if (!examples.length) throw new Error(noSupervisedStepMessage(arm, this.config.selector, this.config.data.kind, data.train.length, data.unlabelled));
       if (report.droppedTurns.length) this.log(`${arm}: ${report.droppedTurns.length} supervised turns do not fit a ${hyper.seqLen}-token window (e.g. ${report.droppedTurns[0].trajectoryId} step ${report.droppedTurns[0].step}: ${report.droppedTurns[0].reason})`);
       if (report.cutTokens) this.log(`${arm}: ${report.windowed} trajectories split into windows; ${report.cutTokens} history tokens cut from context`);
       // Same shuffled order of examples for every arm (seeded), so arms see the data alike.
@@ -291,7 +291,8 @@ export class ExperimentRunner {
   }
 
   private async evaluate(step: number, critical: TokenBatch[], all: TokenBatch[], rollouts: boolean): Promise<void> {
-    this.status('evaluating', { step, message: rollouts ? 'held-out loss, next action, rollouts' : 'held-out loss, next action' });
+    const withRollouts = rollouts && this.config.data.kind === 'builtin' && this.config.rolloutEpisodes > 0;
+    this.status('evaluating', { step, message: withRollouts ? 'held-out loss, next action, rollouts' : 'held-out loss, next action' });
     for (const a of this.arms) await Promise.all(a.inFlight.splice(0));
     const queries = this.nextActionQueries();
     const maxNewTokens = this.config.maxTurnTokens ?? 48;
