@@ -10,6 +10,7 @@ import { importTrajectories } from '../../data/importer.ts';
 import { nodeFileSource } from '../../data/sources/node.ts';
 import { serializeTrajectory } from '../../data/jsonl.ts';
 import { applyLabels } from '../../data/labels.ts';
+import { plural } from '../plural.ts';
 
 const HELP = `usage: atlas import <file> [--format ${IMPORT_FORMATS.join('|')}] --out <trajectories.jsonl>
        [--keep-variants] [--env NAME] [--labels <labels.jsonl>]
@@ -81,15 +82,15 @@ export const command: Command = {
       for (const r of summary.rejected) if (!w.write(JSON.stringify(r) + '\n')) await once(w, 'drain');
       w.end();
       await once(w, 'finish');
-      console.log(`import: ${rejectedTotal} rejected records; all of them are listed in ${listFile}`);
+      console.log(`import: ${plural(rejectedTotal, 'rejected record')}; all of them are listed in ${listFile}`);
     }
     const target = summary.trajectories > 0 ? `→ ${out}` : `(nothing written to ${out})`;
-    console.log(`import: ${summary.trajectories} trajectories (${summary.steps} steps) ${target}; ${rejectedTotal} rejected, ${summary.duplicates.length} duplicates reported`);
-    if (labels) console.log(`import: ${labels.applied} selections applied from ${labels.file}; ${labels.problems.length} label lines not applied`);
+    console.log(`import: ${plural(summary.trajectories, 'trajectory', 'trajectories')} (${plural(summary.steps, 'step')}) ${target}; ${rejectedTotal} rejected, ${plural(summary.duplicates.length, 'duplicate')} reported`);
+    if (labels) console.log(`import: ${plural(labels.applied, 'selection')} applied from ${labels.file}; ${plural(labels.problems.length, 'label line')} not applied`);
     console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal, ...(labels && { labels }) }));
     // Nothing usable came out: say so with a failing exit code, so scripts do not go on with an empty file.
     if (summary.trajectories === 0) {
-      console.error(`atlas import: no trajectory could be imported from ${file}${rejectedTotal ? ` (${rejectedTotal} records rejected, listed above)` : ' (the file holds no records)'}`);
+      console.error(`atlas import: no trajectory could be imported from ${file}${rejectedTotal ? ` (${plural(rejectedTotal, 'record')} rejected, listed above)` : ' (the file holds no records)'}`);
       return 1;
     }
     return 0;

@@ -76,8 +76,15 @@ describe('atlas import / export', () => {
     err.mockRestore();
     expect(code).toBe(1);
     expect(last).toMatchObject({ trajectories: 0, rejected: [expect.objectContaining({ line: 1, reason: expect.stringMatching(/binary/) })] });
-    expect(said).toMatch(/no trajectory could be imported from .*binary\.jsonl \(1 records rejected/);
+    expect(said).toMatch(/no trajectory could be imported from .*binary\.jsonl \(1 record rejected, listed above\)/);
     expect(existsSync(path.join(dir, 'none.jsonl'))).toBe(false);
+  });
+  it('counts of one are singular in the summary line', async () => {
+    const one = path.join(dir, 'one.txt');
+    writeFileSync(one, 'Open the door.\n> open door 1\nThe door opens.\n');
+    const { code, lines } = await run(importCmd, [one, '--out', path.join(dir, 'one.jsonl')]);
+    expect(code).toBe(0);
+    expect(lines[0]).toBe(`import: 1 trajectory (1 step) → ${path.join(dir, 'one.jsonl')}; 0 rejected, 0 duplicates reported`);
   });
   it('a failed import writes no --out file and leaves an existing one as it was', async () => {
     const bad = path.join(dir, 'bad.json');
