@@ -7,7 +7,7 @@ import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi, RunStatus 
 import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, emptyLog, logFromEvents, type MetricsLog } from '../charts/metrics.ts';
 import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './config.ts';
-import { saveRun, loadRun, getSetting, setSetting, type StoredRun } from './persist.ts';
+import { saveRun, loadRun, updateSession, type StoredRun } from './persist.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
 import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
 
@@ -31,6 +31,8 @@ class ExperimentState {
   /** The runner reported a lost GPU device: offer resuming from the last checkpoint. */
   deviceLost = $state(false);
   runId = $state('');
+  /** A reload stopped this run while it was training (cleared when it resumes or another starts). */
+  interruptedByReload = $state(false);
   /** Last status event (step, GPU memory, adapter). */
   status = $state.raw<RunStatus | null>(null);
   /** Steps every arm has finished (the slowest arm's last training step). */
@@ -48,6 +50,8 @@ class ExperimentState {
   private frame = 0;
   private lastSave = 0;
   private runner?: WorkerHandle<ExperimentWorkerApi>;
+  /** Set by a resume until the runner reports the checkpoint's step. */
+  private resuming = false;
 
   /**
    * The general error alert: every error except a lost device, whose own notice (RunControls'
@@ -95,6 +99,7 @@ class ExperimentState {
       addEvent(this.log, e);
       // The worker's device-lost report wins over the dying run's own failures (buffer maps
       // rejected by the lost device), whichever of them arrives first.
+      if (e.kind === 'status' && this.resuming && e.state === 'training' && e.step !== undefined) this.dropStepsAfter(e.step);
       if (e.kind === 'status') {
         this.status = e;
         this.phase = e.state;
@@ -105,10 +110,23 @@ class ExperimentState {
         if (DEVICE_LOST.test(e.message)) this.deviceLost = true;
       }
     }
-    this.stepsDone = this.log.arms.length ? Math.min(...this.log.arms.map((a) => this.log.train[a]?.at(-1)?.step ?? 0)) : 0;
+    this.stepsDone = stepsEveryArmDid(this.log);
     this.version++;
     const finished = this.phase === 'done' || this.phase === 'stopped' || this.phase === 'error';
     if (finished || performance.now() - this.lastSave > SAVE_EVERY_MS) void this.persist();
+  }
+
+  /**
+   * A resume restarts at the checkpoint's step: the points trained after it (before the reload or
+   * the lost device) are dropped, so cards, status and charts all count from the checkpoint.
+   */
+  private dropStepsAfter(step: number): void {
+    this.resuming = false;
+    const later = (e: ExperimentEvent) => (e.kind === 'train' || e.kind === 'eval') && e.step > step;
+    this.events = this.events.filter((e) => !later(e));
+    for (const rows of [...Object.values(this.log.train), ...Object.values(this.log.eval)]) {
+      while (rows?.length && rows[rows.length - 1].step > step) rows.pop();
+    }
   }
 
   private async persist(): Promise<void> {
@@ -117,7 +135,7 @@ class ExperimentState {
     const now = new Date().toISOString();
     const run: StoredRun = { id: this.runId, createdAt: new Date(this.startedAt).toISOString(), updatedAt: now, config: this.runConfig, events: this.events, state: this.phase, checkpoint: experimentKey(this.runConfig) };
     await saveRun(run);
-    await setSetting('session', { ...((await getSetting<Record<string, unknown>>('session')) ?? {}), runId: this.runId });
+    await updateSession({ runId: this.runId });
   }
 
   /** Restores a stored run's charts (after a reload). */
@@ -129,12 +147,13 @@ class ExperimentState {
     this.events = run.events;
     this.log = logFromEvents(run.config.arms, run.events);
     this.status = this.log.status;
-    this.stepsDone = run.config.arms.length ? Math.min(...run.config.arms.map((a) => this.log.train[a]?.at(-1)?.step ?? 0)) : 0;
+    this.stepsDone = stepsEveryArmDid(this.log);
     this.startedAt = Date.parse(run.createdAt);
     // A run that was going when the page closed is now stopped; it can resume from its checkpoint.
     const live = ['preparing', 'training', 'evaluating', 'paused', 'starting'].includes(run.state);
     this.phase = live ? 'stopped' : (run.state as RunPhase);
     this.statusMessage = live ? 'The page was reloaded while this run was training.' : '';
+    this.interruptedByReload = live;
     // A run that ended on a lost device still offers to resume from its checkpoint after a reload.
     const lostReport = run.state === 'error' ? run.events.findLast((e) => e.kind === 'error' && LOST_REPORT.test(e.message)) : undefined;
     this.deviceLost = lostReport !== undefined;
@@ -147,6 +166,8 @@ class ExperimentState {
     if (this.running) return;
     this.error = '';
     this.deviceLost = false;
+    this.interruptedByReload = false;
+    this.resuming = resumeFrom !== undefined;
     const cfg = $state.snapshot(this.config.experiment) as ExperimentConfig;
     if (cfg.arms.length === 0) {
       this.error = 'Pick at least one arm to train.';
@@ -216,6 +237,11 @@ class ExperimentState {
   get hasRunner(): boolean {
     return this.runner !== undefined;
   }
+}
+
+/** The last step every arm finished: the run's progress (arms train interleaved, so one may be a step ahead). */
+function stepsEveryArmDid(log: MetricsLog): number {
+  return log.arms.length ? Math.min(...log.arms.map((a) => log.train[a]?.at(-1)?.step ?? 0)) : 0;
 }
 
 export const experiment = new ExperimentState();
