@@ -3,9 +3,9 @@
 // blocked for more than 50 ms; export an arm's weights and the metrics; reload and find the
 // run restored. Screenshots under test-results/screenshots.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startHarness, SCREENSHOT_DIR, type BrowserHarness } from './harness.ts';
 import { JANK_MONITOR, startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 
@@ -35,6 +35,8 @@ describe('quick demo', () => {
   let page: Page;
   beforeAll(async () => {
     h = await startHarness();
+    // Other work in this tree must not reload the page mid-run (an edited module → Vite HMR full reload).
+    await h.server.watcher.close();
     page = await h.newPage();
     await page.addInitScript(JANK_MONITOR);
     page.on('console', (m) => {
@@ -95,20 +97,28 @@ describe('quick demo', () => {
     expect(trace.maxCpuMs).toBeLessThanOrEqual(50);
   }, 240_000);
 
-  it('exports an arm’s weights (HF safetensors) and the metrics CSV', async () => {
+  it('exports an arm’s weights (HF safetensors + the tokenizer) and the metrics CSV', async () => {
     await page.click('#tab-export');
-    // Two downloads: config.json and model.safetensors.
+    // Four downloads: config.json, model.safetensors and the preset's tokenizer (tokenizer.json, tokenizer_config.json).
     const got: { name: string; bytes: Buffer }[] = [];
     const onDownload = async (d: import('playwright-core').Download) => got.push({ name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) });
     page.on('download', onDownload);
     await page.click('[data-testid="export-weights-critical"]');
-    await expect.poll(() => got.length, { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => got.length, { timeout: 30_000 }).toBe(4);
     page.off('download', onDownload);
     const names = got.map((g) => g.name);
+    const prefix = 'quick-demo-critical-vs-full.critical.';
+    // The folder the message describes (prefix dropped): `npx atlas generate --model test-results/exported-critical` loads it.
+    const folder = resolve('test-results/exported-critical');
+    mkdirSync(folder, { recursive: true });
+    for (const g of got) writeFileSync(join(folder, g.name.slice(prefix.length)), g.bytes);
+    expect(got.find((g) => g.name === `${prefix}tokenizer.json`)!.bytes.equals(readFileSync('models/default-tokenizer/tokenizer.json'))).toBe(true);
+    expect(got.find((g) => g.name === `${prefix}tokenizer_config.json`)!.bytes.equals(readFileSync('models/default-tokenizer/tokenizer_config.json'))).toBe(true);
+    expect(await page.textContent('[data-testid="export-message"]')).toContain('(config.json, model.safetensors, tokenizer.json, tokenizer_config.json)');
     const st = got.find((g) => g.name.endsWith('.safetensors'))!;
     const cfg = got.find((g) => g.name.endsWith('.json'))!;
     expect(JSON.parse(cfg.bytes.toString('utf8')).hidden_size).toBe(32);
-    expect(names.sort()).toEqual(['quick-demo-critical-vs-full.critical.config.json', 'quick-demo-critical-vs-full.critical.model.safetensors']);
+    expect(names.sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => prefix + n));
     const headerLen = Number(st.bytes.readBigUInt64LE(0));
     const header = JSON.parse(st.bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
     expect(header['model.embed_tokens.weight'].shape).toEqual([1024, 32]);

@@ -10,6 +10,8 @@ import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type
 import { saveRun, loadRun, updateSession, type StoredRun } from './persist.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
 import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
+import { fileListSource, urlSource, type FileSource } from '../../engine/weights/file-source.ts';
+import { loadModelFiles } from './persist.ts';
 
 export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
 
@@ -223,6 +225,41 @@ class ExperimentState {
   async exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
     if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
     return this.runner.api.exportWeights(arm);
+  }
+
+  /**
+   * The tokenizer files the run's model trained with, to save beside exported weights so the
+   * folder loads on its own (`atlas generate --model <folder>`): the bundled default tokenizer
+   * for a preset model; for a picked folder or a URL the same files the runner's loader read
+   * (src/experiment/model-source.ts tokenizerFromFiles: tokenizer.json (+ tokenizer_config.json),
+   * else tok<vocab>.bin or tokenizer.bin; a llama2.c checkpoint's own tok*.bin first).
+   */
+  async tokenizerFiles(vocabSize: number): Promise<{ name: string; blob: Blob }[]> {
+    const model = this.runConfig?.model;
+    if (!model) throw new Error('no run: train first');
+    if (model.kind === 'preset') {
+      const [tok, cfg] = await Promise.all([import('../../../models/default-tokenizer/tokenizer.json?raw'), import('../../../models/default-tokenizer/tokenizer_config.json?raw')]);
+      return [
+        { name: 'tokenizer.json', blob: new Blob([tok.default], { type: 'application/json' }) },
+        { name: 'tokenizer_config.json', blob: new Blob([cfg.default], { type: 'application/json' }) },
+      ];
+    }
+    let src: FileSource;
+    let llama2c = false;
+    if (model.kind === 'url') src = urlSource(model.url);
+    else {
+      const stored = await loadModelFiles(model.key);
+      if (!stored) throw new Error(`the stored model "${model.label}" is no longer in this browser's storage: its tokenizer cannot be saved`);
+      const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));
+      llama2c = files.some((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name));
+      src = fileListSource(files, model.label);
+    }
+    const read = async (name: string) => ({ name, blob: new Blob([await src.read(name)]) });
+    if (!llama2c && (await src.exists('tokenizer.json'))) {
+      return [await read('tokenizer.json'), ...((await src.exists('tokenizer_config.json')) ? [await read('tokenizer_config.json')] : [])];
+    }
+    for (const name of [`tok${vocabSize}.bin`, 'tokenizer.bin']) if (await src.exists(name)) return [await read(name)];
+    throw new Error(`${src.label}: no tokenizer found to save beside the weights (looked for tokenizer.json, tok${vocabSize}.bin and tokenizer.bin)`);
   }
 
   /**
