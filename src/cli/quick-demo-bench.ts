@@ -13,6 +13,8 @@ export interface QuickDemoTiming {
   /** Milliseconds from the Start click until the run ended. */
   totalMs: number;
   finalStatus: string;
+  /** What the page could not read in the link (its problems notice), e.g. a bad value. */
+  linkProblems: string[];
   /** Wall time per run phase (preparing, training, evaluating, …), sampled every 100 ms. */
   phaseMs: Record<string, number>;
   steps: Record<string, number>;
@@ -43,6 +45,7 @@ export async function benchQuickDemo(opts: { hash?: string; screenshot?: string;
     await page.click('#tab-train');
     // The first visit compiles the app and its workers in the dev server: not part of the run.
     await page.waitForSelector('[data-testid="start"]:not([disabled])', { timeout: 300_000 });
+    const linkProblems = (await page.locator('[data-testid="url-problems"] li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
     const adapter = await page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
       return a ? [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' ') + (a.info.isFallbackAdapter ? ' (fallback)' : '') : 'no WebGPU adapter';
@@ -77,6 +80,7 @@ export async function benchQuickDemo(opts: { hash?: string; screenshot?: string;
       firstPointsMs,
       totalMs,
       finalStatus: status,
+      linkProblems,
       phaseMs,
       steps,
       resultsTable,
@@ -94,6 +98,7 @@ export function formatQuickDemoTiming(t: QuickDemoTiming): string {
     .join(', ');
   return [
     `Quick demo in headless Chromium, page ${t.url || '/'} (the playground's defaults unless a hash is given)`,
+    ...t.linkProblems.map((p) => `  link problem (the page says): ${p}`),
     `  adapter: ${t.adapter}`,
     `  both arms' first points ${s(t.firstPointsMs)} after Start`,
     `  ended "${t.finalStatus}" ${s(t.totalMs)} after Start (${phases})`,

@@ -12,6 +12,7 @@ describe('atlas bench --quick-demo', () => {
     console.log(formatQuickDemoTiming(t));
     expect(t.finalStatus).toMatch(/^done · step 8 \/ 8/);
     expect(t.steps).toEqual({ critical: 8, full: 8 });
+    expect(t.linkProblems).toEqual([]);
     expect(t.adapter).toMatch(/swiftshader/i);
     expect(t.firstPointsMs).toBeGreaterThan(0);
     expect(t.firstPointsMs).toBeLessThanOrEqual(t.totalMs);
