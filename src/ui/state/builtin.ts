@@ -2,7 +2,8 @@
 // fast: a few ms for dozens of episodes). Held-in episodes are the training data; held-out
 // ones (unseen task types and the environment kept out of training) are for evaluation.
 import { ENVIRONMENTS } from '../../envs/registry.ts';
-import { builtinTrajectories } from '../../experiment/data.ts';
+import { applySelector, builtinTrajectories, rebuiltFromSeed } from '../../experiment/data.ts';
+import { DEFAULT_BUDGET } from '../../data/arms.ts';
 import type { Trajectory } from '../../data/trajectory.ts';
 import type { DataSource } from '../../experiment/protocol.ts';
 
@@ -16,10 +17,23 @@ export function envSummary(name: string): { summary: string; splitNote: string; 
 }
 
 /** Exactly the demonstrations the experiment runner trains and evaluates on for this source
- *  (src/experiment/data.ts): held-in episodes first, then the held-out ones. */
-export function builtinDemos(src: BuiltinSource): Trajectory[] {
+ *  (src/experiment/data.ts): held-in episodes first, then the held-out ones — labelled as the
+ *  runner labels them: the heuristic selection always (the presets' default), and `selector`
+ *  on top when it is another one the runner rebuilds from the seed (ground truth). So the
+ *  token view, the trajectory detail and the exports show what the critical arm trains on. */
+export function builtinDemos(src: BuiltinSource, budget: number = DEFAULT_BUDGET, selector = 'heuristic'): Trajectory[] {
   const { train, heldOut } = builtinTrajectories(src);
-  return [...train, ...heldOut];
+  const all = [...train, ...heldOut];
+  labelLikeTheRunner(all, budget, selector);
+  return all;
+}
+
+/** Applies the runner's own selections (applySelector) to built-in demonstrations; returns how many got none. */
+export function labelLikeTheRunner(ts: Trajectory[], budget: number, selector = 'heuristic'): number {
+  const now = new Date().toISOString();
+  let failed = applySelector(ts, 'heuristic', budget, now).length;
+  if (selector !== 'heuristic' && rebuiltFromSeed(selector)) failed = applySelector(ts, selector, budget, now).length;
+  return failed;
 }
 
 export function splitOf(t: Trajectory): 'held-in' | 'held-out' | undefined {
