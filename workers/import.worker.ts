@@ -33,6 +33,20 @@ function hold(r: ImportResult): ImportDone {
   return { summary: r.summary, count: r.trajectories.length };
 }
 
+/** An absolute http(s) URL, or a path on this site ("/data/x.json"); anything else is refused with a reason. */
+function importUrlTarget(url: string): string {
+  const text = url.trim();
+  if (text.startsWith('/') && !text.startsWith('//')) return new URL(text, self.location.origin).href;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not a valid http(s) URL: write it as https://host/path/file.jsonl (or /path on this site)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`"${text}" is not an http(s) URL (scheme ${parsed.protocol}): only http:// and https:// can be fetched`);
+  return parsed.href;
+}
+
 const api = {
   async importFile(file: Blob, name: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
     current?.abort();
@@ -44,11 +58,19 @@ const api = {
   async importUrl(url: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
     current?.abort();
     const abort = (current = new AbortController());
-    const response = await fetch(url, { signal: abort.signal });
-    if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status} ${response.statusText}`);
+    const target = importUrlTarget(url);
+    let response: Response;
+    try {
+      response = await fetch(target, { signal: abort.signal });
+    } catch (err) {
+      if (abort.signal.aborted) throw err;
+      // The browser hides why (a TypeError "Failed to fetch"): name the usual causes.
+      throw new Error(`could not fetch ${url}: no answer from ${new URL(target).host} — the server is down or unreachable, or it refused this page's cross-origin request (CORS: it must send Access-Control-Allow-Origin). Browser said: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd());
     if (!response.body) throw new Error(`could not fetch ${url}: the response has no body`);
     const length = Number(response.headers.get('content-length'));
-    const name = decodeURIComponent(new URL(url, self.location.href).pathname.split('/').pop() || url);
+    const name = decodeURIComponent(new URL(target).pathname.split('/').pop() || url);
     return hold(
       await importTrajectories(response.body, {
         file: name,
@@ -61,8 +83,8 @@ const api = {
   },
 
   /** Generates the built-in environments' demonstrations (held here like an import). */
-  builtin(src: BuiltinSource): number {
-    held = builtinDemos(src);
+  builtin(src: BuiltinSource, budget?: number, selector?: string): number {
+    held = builtinDemos(src, budget, selector);
     return held.length;
   },
 

@@ -5,7 +5,8 @@ import type { Trajectory, CriticalCategory, Selection } from '../../data/traject
 import { activeSelection } from '../../data/trajectory.ts';
 import type { ImportSummary } from '../../data/importer.ts';
 import type { ImportWorkerApi, ImportDone } from '../../../workers/import.worker.ts';
-import type { BuiltinSource } from './builtin.ts';
+import { labelLikeTheRunner, type BuiltinSource } from './builtin.ts';
+import { DEFAULT_BUDGET } from '../../data/arms.ts';
 import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
@@ -27,6 +28,8 @@ class DatasetState {
   origin = $state.raw<DatasetOrigin | null>(null);
   trajectories = $state.raw<Trajectory[]>([]);
   report = $state.raw<ImportSummary | null>(null);
+  /** The report of the last import when it kept nothing (the dataset above stayed as it was). */
+  failedImport = $state.raw<ImportSummary | null>(null);
   createdAt = '';
   /** Id of the trajectory open in the detail view. */
   currentId = $state<string | null>(null);
@@ -68,17 +71,30 @@ class DatasetState {
     return true;
   }
 
-  async loadBuiltin(source: BuiltinSource): Promise<void> {
+  /** Built-in demonstrations labelled as the runner labels them (heuristic, plus `selector`
+   *  when it is ground truth), so every step shows what the critical arm trains on. */
+  async loadBuiltin(source: BuiltinSource, budget: number = DEFAULT_BUDGET, selector = 'heuristic'): Promise<void> {
     // The source may be a $state proxy (the experiment config): store a plain copy.
     const src = JSON.parse(JSON.stringify(source)) as BuiltinSource;
     const id = builtinDatasetId(src);
     // Keep selections made earlier on the same demonstrations.
-    if (this.id !== id && (await this.restore(id))) return;
+    if (this.id !== id && (await this.restore(id))) {
+      // Stored before built-in data carried the runner's heuristic selection: add it now.
+      if (!this.trajectories.some((t) => t.selections.some((x) => x.selector === 'heuristic'))) {
+        const copy = this.trajectories.map((t) => ({ ...t, selections: [...t.selections] }));
+        const active = copy.map((t) => t.activeSelection);
+        labelLikeTheRunner(copy, budget);
+        // Selections made before (by a selector or by hand) stay the active ones.
+        copy.forEach((t, i) => active[i] && t.selections.some((x) => x.selector === active[i]) && (t.activeSelection = active[i]));
+        await this.replace(copy);
+      }
+      return;
+    }
     const now = new Date().toISOString();
     const { kind: _k, ...params } = src;
     // Generated in the data worker (hundreds of episodes would block the page) and taken in slices.
     const api = await this.worker();
-    const count = await api.builtin(src);
+    const count = await api.builtin(src, budget, selector);
     const trajectories: Trajectory[] = [];
     for (let i = 0; i < count; i += SLICE) {
       trajectories.push(...(await api.take(i, SLICE)));
@@ -94,12 +110,14 @@ class DatasetState {
       trajectories,
     });
     this.error = '';
+    this.failedImport = null;
     await this.save();
   }
 
   private async runImport(origin: DatasetOrigin, name: string, go: (api: Comlink.Remote<ImportWorkerApi>, onProgress: (r: number, t?: number) => void) => Promise<ImportDone>) {
     this.importing = true;
     this.error = '';
+    this.failedImport = null;
     this.progress = { read: 0 };
     try {
       const api = await this.worker();
@@ -111,11 +129,18 @@ class DatasetState {
         await yieldToBrowser();
       }
       void api.release();
+      if (trajectories.length === 0) {
+        // Nothing usable: keep the current dataset and show why, as an error.
+        this.failedImport = done.summary;
+        this.error = `${name}: no trajectory could be imported (0 kept, ${done.summary.rejected.length} rejected), so ${this.name ? `“${this.name}” stays loaded` : 'nothing was loaded'}. See the report below for the reasons.`;
+        return;
+      }
       const now = new Date().toISOString();
       this.set({ id: `import:${name}:${now}`, name, createdAt: now, updatedAt: now, origin, trajectories, report: done.summary });
       await this.save();
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : String(err);
+      this.error = message.includes(name) ? message : `${name}: ${message}`;
     } finally {
       this.importing = false;
       this.progress = null;
@@ -153,9 +178,22 @@ class DatasetState {
     await this.save();
   }
 
-  /** Manual override: a "manual" selection that starts as a copy of the active one. */
+  /** Manual override: a "manual" selection that starts as a copy of the active one. The first
+   *  edit copies every trajectory's active selection into "manual" (so "manual" means "the
+   *  active selection plus your edits" across the whole dataset, and training on it keeps every
+   *  trajectory's labels, not just the edited one's). */
   private async editManual(id: string, edit: (sel: Selection) => Selection): Promise<void> {
     const index = this.trajectories.findIndex((t) => t.id === id);
+    const firstEdit = !this.trajectories.some((t) => t.activeSelection === MANUAL_SELECTOR);
+    if (firstEdit) {
+      const now = new Date().toISOString();
+      this.trajectories = this.trajectories.map((t) => {
+        const base = activeSelection(t);
+        if (!base || base.selector === MANUAL_SELECTOR) return t;
+        const copy: Selection = { ...base, selector: MANUAL_SELECTOR, createdAt: now, critical: base.critical.map((c) => ({ ...c })), repairs: [`started from "${base.selector}"`] };
+        return { ...t, selections: [...t.selections.filter((s) => s.selector !== MANUAL_SELECTOR), copy], activeSelection: MANUAL_SELECTOR };
+      });
+    }
     this.trajectories = this.trajectories.map((t) => {
       if (t.id !== id) return t;
       const base = activeSelection(t);
@@ -171,7 +209,7 @@ class DatasetState {
       const next = edit({ ...start, critical: start.critical.map((c) => ({ ...c })), createdAt: new Date().toISOString() });
       return { ...t, selections: [...t.selections.filter((s) => s !== existing), next], activeSelection: MANUAL_SELECTOR };
     });
-    await this.save([index]);
+    await this.save(firstEdit ? undefined : [index]);
   }
 
   toggleCritical(id: string, step: number): Promise<void> {

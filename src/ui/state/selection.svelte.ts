@@ -3,7 +3,7 @@
 // the user ticks "remember on this device" (then IndexedDB, settings store). It is never put
 // in the URL, exports, logs or the selection cache (the worker passes it straight to fetch).
 import type { Trajectory } from '../../data/trajectory.ts';
-import { groundTruthSelection } from '../../experiment/data.ts';
+import { groundTruthSelection, rebuiltFromSeed } from '../../experiment/data.ts';
 import type { RunProgress, RunSummary } from '../../select/run.ts';
 import { DEFAULT_HUB_MIRROR } from '../../select/judge.ts';
 import type { SelectWorkerApi, WorkerRunOptions } from '../../../workers/select.worker.ts';
@@ -47,6 +47,23 @@ export function judgeFolderPath(folder: string, base = location.href): string {
   return url.origin === new URL(base).origin ? url.pathname + url.search : url.href;
 }
 
+/** How many trajectories carry a labelled selection by `name`. */
+export function selectionCoverage(ts: readonly Trajectory[], name: string): number {
+  return ts.reduce((n, t) => n + (t.selections.some((s) => s.selector === name && s.status === 'labelled') ? 1 : 0), 0);
+}
+
+/**
+ * Makes `name` the selection the critical arm trains on. The runner regenerates built-in data
+ * from its seed and rebuilds only the heuristic and ground-truth selections there; any other
+ * (oracle, judge, hand edits) exists only on the stored demonstrations, so the run then trains
+ * on those (the Train step says so).
+ */
+export function trainCriticalOn(name: string): void {
+  const e = experiment.config.experiment;
+  e.selector = name;
+  if (!rebuiltFromSeed(name) && e.data.kind === 'builtin' && dataset.origin?.kind === 'builtin' && dataset.id) e.data = { kind: 'dataset', datasetId: dataset.id };
+}
+
 class SelectionState {
   apiKey = $state('');
   rememberKey = $state(false);
@@ -66,6 +83,8 @@ class SelectionState {
   progress = $state<{ done: number; total: number } | null>(null);
   summary = $state.raw<RunSummary | null>(null);
   error = $state('');
+  /** After a run that labelled only some trajectories: why the critical arm did not switch to it. */
+  notice = $state('');
   private cancelRequested = false;
   private worker?: WorkerHandle<SelectWorkerApi>;
 
@@ -137,6 +156,7 @@ class SelectionState {
   async run(): Promise<void> {
     if (this.running) return;
     this.error = '';
+    this.notice = '';
     this.summary = null;
     const kind = experiment.config.selector.kind;
     const input = dataset.trajectories;
@@ -160,7 +180,7 @@ class SelectionState {
         return;
       }
       await dataset.replace(out);
-      experiment.config.experiment.selector = GROUND_TRUTH_SELECTOR;
+      trainCriticalOn(GROUND_TRUTH_SELECTOR);
       this.summary = { selector: GROUND_TRUTH_SELECTOR, total: input.length, labelled, failed: input.length - labelled ? [{ id: '(several)', reason: `${input.length - labelled} trajectories have no ground truth` }] : [], requests: 0, retries: 0, cacheHits: 0, tokens: { prompt: 0, completion: 0 }, cost: null, repaired: 0, cancelled: false, elapsedMs: 0 };
       return;
     }
@@ -196,9 +216,20 @@ class SelectionState {
         await yieldToBrowser();
       }
       const name = merged!.selector;
-      // The new selection becomes the one the critical arm trains on.
-      await dataset.replace(out.map((t) => (t.selections.some((s) => s.selector === name && s.status === 'labelled') ? { ...t, activeSelection: name } : t)));
-      if (merged!.labelled > 0) experiment.config.experiment.selector = name;
+      const labelled = selectionCoverage(out, name);
+      if (labelled === out.length) {
+        // Every trajectory labelled: the new selection becomes the one the critical arm trains on.
+        await dataset.replace(out.map((t) => ({ ...t, activeSelection: name })));
+        trainCriticalOn(name);
+      } else {
+        // Partly labelled: training on it would silently drop the rest from the critical arm,
+        // so nothing switches; the dropdown offers it with its coverage.
+        await dataset.replace(out);
+        const current = experiment.config.experiment.selector;
+        this.notice = labelled
+          ? `"${name}" labelled ${labelled} of ${out.length} trajectories, so the critical arm still trains on "${current}". Choose "${name}" below to train on it anyway: the critical arm then learns from those ${labelled} trajectories only.`
+          : `"${name}" labelled none of the ${out.length} trajectories; the critical arm still trains on "${current}".`;
+      }
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     } finally {
