@@ -184,6 +184,8 @@ describe('playground', () => {
     await openTab(page, 'select');
     const before = await page.locator('[data-testid="panel-select"] [data-testid="step"][data-critical="true"]').count();
     await page.reload();
+    // A reload reopens the step that was open (Select); the dataset size is on the Data step.
+    await openTab(page, 'data');
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('18 trajectories');
     await openTab(page, 'select');
     const after = await page.locator('[data-testid="panel-select"] [data-testid="step"][data-critical="true"]').count();
