@@ -38,8 +38,10 @@ describe('the page agrees with the run', () => {
       const req = route.request();
       const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
       if (req.method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors });
-      const body = req.postDataJSON() as { messages: { role: string; content: string }[] };
+      const body = req.postDataJSON() as { model: string; messages: { role: string; content: string }[] };
       const user = body.messages.find((m) => m.role === 'user')?.content ?? '';
+      // "half-model" refuses the grid trajectories: a partly failed run.
+      if (body.model === 'half-model' && /door|key|grid/i.test(user)) return route.fulfill({ status: 400, headers: { ...cors, 'content-type': 'application/json' }, body: JSON.stringify({ error: { message: 'refused by the test' } }) });
       const nSteps = (user.match(/^Step \d+$/gm) ?? []).length;
       return route.fulfill({
         status: 200,
@@ -107,6 +109,29 @@ describe('the page agrees with the run', () => {
     await page.click('[data-testid="stop"]').catch(() => undefined);
     await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 60_000 }).toBe(true);
   }, 180_000);
+
+  it('a partly failed selector run does not switch the critical arm and says how many it labelled', async () => {
+    await page.goto(h.baseUrl + '/?partial' + TINY);
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    await page.click('#tab-select');
+    await page.check('input[name="selector"][value="oracle"]');
+    await page.fill('[data-testid="oracle-url"]', ENDPOINT);
+    await page.fill('[data-testid="oracle-model"]', 'half-model');
+    await page.click('[data-testid="run-selector"]');
+    await expect.poll(() => page.textContent('[data-testid="selection-summary"]'), { timeout: 45_000 }).toMatch(/oracle:half-model: \d+ labelled, [1-9]\d* failed/);
+    const labelled = Number((await page.textContent('[data-testid="selection-summary"]'))!.match(/(\d+) labelled/)![1]);
+    expect(labelled).toBeGreaterThan(0);
+    expect(labelled).toBeLessThan(10);
+    await expect.poll(() => page.textContent('[data-testid="selection-notice"]'), { timeout: 10_000 }).toContain(`"oracle:half-model" labelled ${labelled} of 10 trajectories, so the critical arm still trains on "heuristic"`);
+    expect(await page.inputValue('[data-testid="active-selection"]')).toBe('heuristic');
+    expect(page.url()).toMatch(/labels=heuristic/);
+    expect(await page.locator(`[data-testid="active-selection"] option`, { hasText: `oracle:half-model (on ${labelled} of 10 trajectories)` }).count()).toBe(1);
+    // Chosen anyway: the Train step says how many trajectories carry it.
+    await page.selectOption('[data-testid="active-selection"]', 'oracle:half-model');
+    await page.click('#tab-train');
+    expect(await page.textContent('[data-testid="critical-selection"]')).toMatch(new RegExp(`present on ${labelled} of 10 trajectories — the others give the critical arm no loss`));
+    await h.screenshot(page, 'consistency-partial');
+  }, 90_000);
 
   it('a hand edit becomes the selection the run trains on', async () => {
     await page.goto(h.baseUrl + '/?edit' + TINY);
