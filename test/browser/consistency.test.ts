@@ -76,6 +76,19 @@ describe('the page agrees with the run', () => {
     await h.screenshot(page, 'consistency-fresh-export');
   }, 90_000);
 
+  it('a budget change relabels the built-in demonstrations as the runner will', async () => {
+    await page.goto(h.baseUrl + '/?budget' + TINY);
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    await page.click('#tab-select');
+    await expect.poll(() => page.textContent('[data-testid="detail-selection"]'), { timeout: 30_000 }).toMatch(/budget 30 %/);
+    await page.fill('[data-testid="budget"]', '0.5');
+    await page.press('[data-testid="budget"]', 'Tab');
+    await expect.poll(() => page.textContent('[data-testid="detail-selection"]'), { timeout: 10_000 }).toMatch(/Selection heuristic: .*budget 50 %.*The critical arm trains on it/s);
+    await page.fill('[data-testid="budget"]', '0.3');
+    await page.press('[data-testid="budget"]', 'Tab');
+    await expect.poll(() => page.textContent('[data-testid="detail-selection"]'), { timeout: 10_000 }).toMatch(/budget 30 %/);
+  }, 60_000);
+
   it('an oracle selection on built-in data trains on the stored demonstrations and says so', async () => {
     await page.click('#tab-select');
     await page.check('input[name="selector"][value="oracle"]');

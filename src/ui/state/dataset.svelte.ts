@@ -7,6 +7,7 @@ import type { ImportSummary } from '../../data/importer.ts';
 import type { ImportWorkerApi, ImportDone } from '../../../workers/import.worker.ts';
 import { labelLikeTheRunner, type BuiltinSource } from './builtin.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
+import { applySelector } from '../../experiment/data.ts';
 import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
@@ -170,6 +171,23 @@ class DatasetState {
   async replace(trajectories: Trajectory[]): Promise<void> {
     this.trajectories = trajectories;
     await this.save();
+  }
+
+  /** Built-in data after a budget change: recomputes the selections the runner rebuilds
+   *  (heuristic; ground truth where it was made) for the new budget, so the page keeps showing
+   *  what the critical arm trains on. Each trajectory keeps its active selection. */
+  async relabelForBudget(budget: number): Promise<void> {
+    if (this.origin?.kind !== 'builtin' || !(budget > 0 && budget <= 1)) return;
+    const copy = this.trajectories.map((t) => ({ ...t, selections: [...t.selections] }));
+    const active = copy.map((t) => t.activeSelection);
+    const now = new Date().toISOString();
+    applySelector(copy, 'heuristic', budget, now);
+    applySelector(copy.filter((t) => t.selections.some((x) => x.selector === 'ground-truth')), 'ground-truth', budget, now);
+    copy.forEach((t, i) => {
+      const a = active[i];
+      if (a && t.selections.some((x) => x.selector === a)) t.activeSelection = a;
+    });
+    await this.replace(copy);
   }
 
   /** Sets which selection the critical arm trains on, for every trajectory that has it. */
