@@ -76,6 +76,15 @@ describe('the page agrees with the run', () => {
     await h.screenshot(page, 'consistency-fresh-export');
   }, 90_000);
 
+  it('a link with labels=ground-truth shows the ground-truth selection the run will rebuild', async () => {
+    // Another seed: built-in data the page has not stored yet, labelled as it is opened.
+    await page.goto(h.baseUrl + '/?gt' + TINY.replace('labels=heuristic', 'labels=ground-truth').replace(':s1:', ':s2:'));
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    await page.click('#tab-select');
+    await expect.poll(() => page.textContent('[data-testid="detail-selection"]'), { timeout: 30_000 }).toMatch(/Selection ground-truth: [1-9]\d* of \d+ steps/);
+    expect(await page.textContent('[data-testid="detail-selection"]')).toMatch(/The critical arm trains on it/);
+  }, 90_000);
+
   it('a budget change relabels the built-in demonstrations as the runner will', async () => {
     await page.goto(h.baseUrl + '/?budget' + TINY);
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
