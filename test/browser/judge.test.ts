@@ -184,7 +184,7 @@ describe.skipIf(!haveModel)('local judge in the browser (stories260K, score and 
 
       // Each failure is listed by trajectory, as text, with the validator's reason and the prompt cut.
       await gen.getByText('Why 2 failed').click();
-      const items = gen.locator('[data-testid="panel-select"] details li');
+      const items = gen.locator('[data-testid="panel-select"] [data-testid="selection-failures"] li');
       expect(await items.count()).toBe(failed);
       const reasons = (await items.allTextContents()).map((r) => r.replace(/\s+/g, ' ').trim());
       expect(reasons.map((r) => r.slice(0, r.indexOf(':'))).sort()).toEqual([...ids].sort());
