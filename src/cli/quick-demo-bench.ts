@@ -36,8 +36,6 @@ export async function benchQuickDemo(opts: { hash?: string; screenshot?: string;
   const { startHarness } = await import('../../test/browser/harness.ts');
   const loadBefore = loadavg()[0];
   const h = await startHarness();
-  // An edit in the tree must not make the dev server reload the page in the middle of the run.
-  await h.server.watcher.close();
   try {
     const page = await h.newPage();
     const url = `${h.baseUrl}/${opts.hash ?? ''}`;

@@ -29,8 +29,6 @@ describe('the page agrees with the run', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    // Other work in this tree must not reload the page mid-test (Vite HMR full reload).
-    await h.server.watcher.close();
     page = await h.newPage();
     page.on('pageerror', (err) => console.error('[page error]', err.message));
     // An OpenAI-compatible endpoint answered here (CORS preflight + chat completions).

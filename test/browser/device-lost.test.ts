@@ -28,9 +28,6 @@ describe('lost GPU device', () => {
   let page: Page;
   beforeAll(async () => {
     h = await startHarness();
-    // Other work in this tree must not reload the page mid-test (an edited module → Vite HMR
-    // full reload): this server serves the files as they are now.
-    await h.server.watcher.close();
     page = await h.newPage();
   }, 120_000);
   afterAll(async () => {

@@ -32,6 +32,10 @@ export async function startHarness(): Promise<BrowserHarness> {
   if (!existsSync(CHROMIUM)) throw new Error(`Browser tests need Chromium at ${CHROMIUM} (apt-get install chromium), or set CHROMIUM_PATH.`);
   const server = await createServer({ configFile: resolve('vite.config.ts'), server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
   await server.listen();
+  // No file watching: an edit elsewhere in the tree (another test run, an editor) must not make
+  // Vite reload the page in the middle of a test or a benchmark; this server serves the files
+  // as they are when it starts.
+  await server.watcher.close();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('Vite dev server did not report a port');
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -34,7 +34,6 @@ describe.skipIf(!haveModel)('local judge from a hub mirror in the browser (mock 
 
   beforeAll(async () => {
     h = await startHarness();
-    await h.server.watcher.close(); // edits elsewhere in the tree must not reload the page mid-test
     proxy = await startRefusingProxy();
     hub = await startMockHub(REPO, MODEL_DIR);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, `--proxy-server=http://127.0.0.1:${proxy.port}`] });

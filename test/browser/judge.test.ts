@@ -37,9 +37,6 @@ describe.skipIf(!haveModel)('local judge in the browser (stories260K, score and 
 
   beforeAll(async () => {
     h = await startHarness();
-    // Other work in this tree must not reload the page mid-test (an edited module → Vite HMR
-    // full reload): this server serves the files as they are now.
-    await h.server.watcher.close();
     proxy = await startRefusingProxy();
     // The harness's Chromium plus the proxy (loopback, i.e. the dev server, bypasses it).
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, `--proxy-server=http://127.0.0.1:${proxy.port}`] });

@@ -19,8 +19,6 @@ describe('links and reloads', () => {
   let page: Page;
   beforeAll(async () => {
     h = await startHarness();
-    // Other work in this tree must not reload the page mid-test (Vite HMR full reload).
-    await h.server.watcher.close();
     page = await h.newPage();
   }, 120_000);
   afterAll(async () => {

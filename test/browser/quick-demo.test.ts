@@ -35,8 +35,6 @@ describe('quick demo', () => {
   let page: Page;
   beforeAll(async () => {
     h = await startHarness();
-    // Other work in this tree must not reload the page mid-run (an edited module → Vite HMR full reload).
-    await h.server.watcher.close();
     page = await h.newPage();
     await page.addInitScript(JANK_MONITOR);
     page.on('console', (m) => {

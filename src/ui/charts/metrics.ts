@@ -176,22 +176,12 @@ export function alignedData(log: MetricsLog, spec: ChartSpec): Aligned {
 }
 
 /** Latest value of every figure per arm, for the summary cards and the results table. */
-export interface ArmSummary {
+export interface ArmSummary
+  extends Partial<Pick<TrainMetrics, 'loss' | 'supervisedTokens' | 'tokensPerSecond' | 'elapsedMs'>>,
+    Partial<Omit<EvalMetrics, 'kind' | 'arm' | 'step'>> {
   arm: Arm;
+  /** The later of the arm's last training step and last evaluation. */
   step: number;
-  loss?: number;
-  supervisedTokens?: number;
-  tokensPerSecond?: number;
-  elapsedMs?: number;
-  heldOutLossCritical?: number;
-  heldOutLossAll?: number;
-  nextActionAccuracy?: number;
-  successHeldIn?: number;
-  successHeldOut?: number;
-  rolloutSeeds?: number[];
-  /** The expert on the same rollout episodes and cap (the ceiling of the two rates above). */
-  expertSuccessHeldIn?: number;
-  expertSuccessHeldOut?: number;
 }
 
 export function armSummaries(log: MetricsLog): ArmSummary[] {
