@@ -9,6 +9,17 @@ export const EXPERIMENT_PRESET_NAMES: readonly ExperimentPresetName[] = ['quick-
 // Sequence length 512: the built-in instructions alone take 220–340 tokens of the default tokenizer.
 const baseHyper: Hyperparameters = { steps: 150, batchSize: 4, seqLen: 512, lr: 2e-3, warmupSteps: 10, minLrRatio: 0.1, weightDecay: 0.01, gradClip: 1, accumSteps: 1 };
 
+// The Quick demo's size, shared by Bring your own data: the 45k-parameter "tiny" model,
+// 120 steps of 2 × 512 tokens, held-out evaluation every 30 steps with 8 next-action queries.
+// A function: callers edit the configs they get (the link, the Train step's fields).
+const small = () => ({
+  model: { kind: 'preset', name: 'tiny' } as const,
+  hyper: { ...baseHyper, steps: 120, batchSize: 2, lr: 5e-3 },
+  evalEvery: 30,
+  rolloutEvery: 0,
+  nextActionQueries: 8,
+});
+
 const builtin = (envs: string[], trainEpisodes: number, heldOutEpisodes: number): DataSource => ({ kind: 'builtin', envs, trainEpisodes, heldOutEpisodes, seed: 1, mistakeRate: 0.15 });
 
 export function experimentPreset(name: ExperimentPresetName, datasetId?: string): ExperimentConfig {
@@ -24,14 +35,10 @@ export function experimentPreset(name: ExperimentPresetName, datasetId?: string)
         ...common,
         name: 'Quick demo: critical vs full',
         arms: ['critical', 'full'],
-        model: { kind: 'preset', name: 'tiny' },
+        ...small(),
         data: builtin(['household', 'grid'], 32, 4),
-        hyper: { ...baseHyper, steps: 120, batchSize: 2, lr: 5e-3 },
-        evalEvery: 30,
-        rolloutEvery: 0,
         rolloutEpisodes: 2,
         rolloutMaxSteps: 16,
-        nextActionQueries: 8,
       };
     case 'paper-arms':
       return {
@@ -44,21 +51,16 @@ export function experimentPreset(name: ExperimentPresetName, datasetId?: string)
         rolloutEvery: 100,
         rolloutEpisodes: 16,
       };
-    // Sized like the Quick demo (tiny model, 120 steps of 2 × 512, light evaluation) so it runs
-    // on any WebGPU, SwiftShader included; a bigger model is a choice in the Train step and
-    // needs a real GPU. No rollouts: an imported dataset has no environment to act in.
+    // Sized like the Quick demo so it runs on any WebGPU, SwiftShader included; a bigger model
+    // is a choice in the Train step and needs a real GPU. No rollouts: an imported dataset has no environment to act in.
     case 'byod':
       return {
         ...common,
         name: 'Your data: critical vs full',
         arms: ['critical', 'full'],
-        model: { kind: 'preset', name: 'tiny' },
+        ...small(),
         data: { kind: 'dataset', datasetId: datasetId ?? '' },
-        hyper: { ...baseHyper, steps: 120, batchSize: 2, lr: 5e-3 },
-        evalEvery: 30,
-        rolloutEvery: 0,
         rolloutEpisodes: 0,
-        nextActionQueries: 8,
       };
   }
 }

@@ -272,9 +272,7 @@ export class ExperimentRunner {
     if (a.generator) return Promise.resolve(a.generator);
     // Rows generated together: next-action queries, or every rollout episode of every
     // environment and split at once (runEpisodeSpecs), capped at 16.
-    const src = this.config.data;
-    const rolloutGroups = src.kind === 'builtin' ? src.envs.reduce((n, e) => n + (['held-in', 'held-out'] as const).filter((s) => getEnv(e).taskTypes[s].length).length, 0) : 0;
-    const rows = Math.max(this.config.hyper.batchSize, this.config.rolloutEpisodes * rolloutGroups, this.config.nextActionQueries ?? 32);
+    const rows = Math.max(this.config.hyper.batchSize, this.rolloutSpecs().length, this.config.nextActionQueries ?? 32);
     const maxBatch = Math.min(16, rows);
     return createGenerator(this.deps.ctx, this.deps.model.config, a.model.params, { maxBatch, maxSeq: this.config.hyper.seqLen }).then((g) => (a.generator = g));
   }
@@ -291,7 +289,7 @@ export class ExperimentRunner {
   }
 
   private async evaluate(step: number, critical: TokenBatch[], all: TokenBatch[], rollouts: boolean): Promise<void> {
-    const withRollouts = rollouts && this.config.data.kind === 'builtin' && this.config.rolloutEpisodes > 0;
+    const withRollouts = rollouts && this.rolloutSpecs().length > 0;
     this.status('evaluating', { step, message: withRollouts ? 'held-out loss, next action, rollouts' : 'held-out loss, next action' });
     for (const a of this.arms) await Promise.all(a.inFlight.splice(0));
     const queries = this.nextActionQueries();
@@ -315,28 +313,33 @@ export class ExperimentRunner {
         }).length;
         m.nextActionAccuracy = hits / queries.length;
       }
-      if (rollouts && this.config.data.kind === 'builtin' && this.config.rolloutEpisodes > 0) Object.assign(m, await this.rollouts(a, maxNewTokens));
+      if (withRollouts) Object.assign(m, await this.rollouts(a, maxNewTokens));
       this.lastEval.set(a.arm, m);
       this.deps.emit(m);
     }
   }
 
-  /** Success rates over held-in and held-out episodes of every environment (fixed seeds,
-   *  disjoint from the training demonstrations'). */
-  private async rollouts(a: ArmRun, maxNewTokens: number): Promise<Pick<EvalMetrics, 'successHeldIn' | 'successHeldOut' | 'rolloutSeeds' | 'expertSuccessHeldIn' | 'expertSuccessHeldOut'>> {
+  /** The evaluation's rollout episodes: rolloutEpisodes fixed seeds (disjoint from the
+   *  training demonstrations') in every environment and split that has tasks. Built-in data only. */
+  private rolloutSpecs(): EpisodeSpec[] {
     const src = this.config.data;
-    if (src.kind !== 'builtin') return {};
-    const gen = await this.generatorFor(a);
-    const policy = modelTurnPolicy(gen, this.deps.tokenizer, { maxNewTokens, name: a.arm });
-    const seeds = Array.from({ length: this.config.rolloutEpisodes }, (_, i) => src.seed + 900_000 + i);
-    // Every environment and split in shared batches: one generation call per turn for all of them.
+    if (src.kind !== 'builtin') return [];
     const specs: EpisodeSpec[] = [];
     for (const split of ['held-in', 'held-out'] as const) {
       for (const name of src.envs) {
         const def = getEnv(name);
-        if (def.taskTypes[split].length) for (const seed of seeds) specs.push({ def, seed, split });
+        if (def.taskTypes[split].length) for (let i = 0; i < this.config.rolloutEpisodes; i++) specs.push({ def, seed: src.seed + 900_000 + i, split });
       }
     }
+    return specs;
+  }
+
+  /** Success rates over the rollout episodes, all environments and splits in shared batches
+   *  (one generation call per turn for all of them), and the expert's on the same episodes. */
+  private async rollouts(a: ArmRun, maxNewTokens: number): Promise<Pick<EvalMetrics, 'successHeldIn' | 'successHeldOut' | 'rolloutSeeds' | 'expertSuccessHeldIn' | 'expertSuccessHeldOut'>> {
+    const specs = this.rolloutSpecs();
+    const gen = await this.generatorFor(a);
+    const policy = modelTurnPolicy(gen, this.deps.tokenizer, { maxNewTokens, name: a.arm });
     const maxSteps = this.config.rolloutMaxSteps;
     const results = await runEpisodeSpecs(specs, policy, { batchSize: gen.maxBatch, maxSteps });
     // The expert on the same episodes and cap (CPU only, once per run): the ceiling.
@@ -348,7 +351,7 @@ export class ExperimentRunner {
     return {
       successHeldIn: rate(results, 'held-in'),
       successHeldOut: rate(results, 'held-out'),
-      rolloutSeeds: seeds,
+      rolloutSeeds: [...new Set(specs.map((s) => s.seed))],
       expertSuccessHeldIn: rate(this.expertResults, 'held-in'),
       expertSuccessHeldOut: rate(this.expertResults, 'held-out'),
     };

@@ -24,4 +24,13 @@ describe('atlas experiment options', () => {
     expect(() => experimentConfigFromOptions({ arms: 'critical,bogus' })).toThrow(/unknown arm "bogus"/);
     expect(() => experimentConfigFromOptions({ steps: '0' })).toThrow(/--steps must be at least 1/);
   });
+
+  it('every preset call returns fresh objects: editing one config changes no other', () => {
+    const a = experimentPreset('quick-demo');
+    a.hyper.steps = 1;
+    a.arms.push('random');
+    expect(experimentPreset('quick-demo').hyper.steps).toBe(120);
+    expect(experimentPreset('byod').hyper.steps).toBe(120);
+    expect(experimentPreset('quick-demo').arms).toEqual(['critical', 'full']);
+  });
 });
