@@ -9,6 +9,7 @@ import { Llama2cTokenizer } from '../data/tokenizer/llama2c.ts';
 import type { FileSource } from '../engine/weights/file-source.ts';
 import { loadHfModel } from '../engine/weights/hf.ts';
 import { parseLlama2c } from '../engine/weights/llama2c.ts';
+import { tokenizerFileNames } from './tokenizer-files.ts';
 import type { ResolvedModel } from './runner.ts';
 
 export interface ModelWithTokenizer {
@@ -37,22 +38,12 @@ export async function modelFromFiles(src: FileSource, binName?: string): Promise
   return { model: { config, tensors, label: `llama2.c checkpoint ${binName}` }, tokenizer };
 }
 
-/** The tokenizer beside a model: for a Hugging Face folder its tokenizer.json (+
- *  tokenizer_config.json), else the llama2.c tokenizer (`atlas convert` copies one into the
- *  folder when the checkpoint had no tokenizer.json); for the llama2.c checkpoint `binName`,
- *  tok<vocab>.bin or tokenizer.bin. */
+/** The tokenizer beside a model (the files tokenizerFileNames names). */
 export async function tokenizerFromFiles(src: FileSource, vocabSize: number, binName?: string): Promise<TextTokenizer> {
-  if (!binName && (await src.exists('tokenizer.json'))) {
-    const tokConfig = (await src.exists('tokenizer_config.json')) ? await readJson(src, 'tokenizer_config.json') : {};
-    return hfTokenizer(await readJson(src, 'tokenizer.json'), tokConfig, `${src.label} tokenizer`);
+  const [file, configFile] = await tokenizerFileNames(src, vocabSize, binName);
+  if (file === 'tokenizer.json') {
+    const tokConfig = configFile ? await readJson(src, configFile) : {};
+    return hfTokenizer(await readJson(src, file), tokConfig, `${src.label} tokenizer`);
   }
-  const tokName = [`tok${vocabSize}.bin`, 'tokenizer.bin'];
-  let tokFile: string | undefined;
-  for (const n of tokName) if (await src.exists(n)) tokFile = tokFile ?? n;
-  if (!tokFile) {
-    throw new Error(binName
-      ? `${src.label}: the llama2.c checkpoint ${binName} needs its tokenizer (${tokName.join(' or ')}) beside it`
-      : `${src.label}: no tokenizer beside config.json (looked for tokenizer.json, ${tokName.join(' and ')})`);
-  }
-  return llama2cTokenizer(Llama2cTokenizer.fromBytes(await src.read(tokFile), vocabSize, `${src.label}/${tokFile}`), tokFile);
+  return llama2cTokenizer(Llama2cTokenizer.fromBytes(await src.read(file), vocabSize, `${src.label}/${file}`), file);
 }

@@ -7,11 +7,11 @@ import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi, RunStatus 
 import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, emptyLog, logFromEvents, type MetricsLog } from '../charts/metrics.ts';
 import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './config.ts';
-import { saveRun, loadRun, updateSession, type StoredRun } from './persist.ts';
+import { saveRun, loadRun, loadModelFiles, updateSession, type StoredRun } from './persist.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
 import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
 import { fileListSource, urlSource, type FileSource } from '../../engine/weights/file-source.ts';
-import { loadModelFiles } from './persist.ts';
+import { tokenizerFileNames } from '../../experiment/tokenizer-files.ts';
 
 export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
 
@@ -230,9 +230,8 @@ class ExperimentState {
   /**
    * The tokenizer files the run's model trained with, to save beside exported weights so the
    * folder loads on its own (`atlas generate --model <folder>`): the bundled default tokenizer
-   * for a preset model; for a picked folder or a URL the same files the runner's loader read
-   * (src/experiment/model-source.ts tokenizerFromFiles: tokenizer.json (+ tokenizer_config.json),
-   * else tok<vocab>.bin or tokenizer.bin; a llama2.c checkpoint's own tok*.bin first).
+   * for a preset model; for a picked folder or a URL the files the runner's loader read
+   * (tokenizerFileNames, src/experiment/tokenizer-files.ts).
    */
   async tokenizerFiles(vocabSize: number): Promise<{ name: string; blob: Blob }[]> {
     const model = this.runConfig?.model;
@@ -245,21 +244,17 @@ class ExperimentState {
       ];
     }
     let src: FileSource;
-    let llama2c = false;
+    let binName: string | undefined;
     if (model.kind === 'url') src = urlSource(model.url);
     else {
       const stored = await loadModelFiles(model.key);
       if (!stored) throw new Error(`the stored model "${model.label}" is no longer in this browser's storage: its tokenizer cannot be saved`);
       const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));
-      llama2c = files.some((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name));
+      binName = files.find((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name))?.name;
       src = fileListSource(files, model.label);
     }
-    const read = async (name: string) => ({ name, blob: new Blob([await src.read(name)]) });
-    if (!llama2c && (await src.exists('tokenizer.json'))) {
-      return [await read('tokenizer.json'), ...((await src.exists('tokenizer_config.json')) ? [await read('tokenizer_config.json')] : [])];
-    }
-    for (const name of [`tok${vocabSize}.bin`, 'tokenizer.bin']) if (await src.exists(name)) return [await read(name)];
-    throw new Error(`${src.label}: no tokenizer found to save beside the weights (looked for tokenizer.json, tok${vocabSize}.bin and tokenizer.bin)`);
+    const names = await tokenizerFileNames(src, vocabSize, binName);
+    return Promise.all(names.map(async (name) => ({ name, blob: new Blob([await src.read(name)]) })));
   }
 
   /**
