@@ -28,12 +28,26 @@ export function builtinDemos(src: BuiltinSource, budget: number = DEFAULT_BUDGET
   return all;
 }
 
-/** Applies the runner's own selections (applySelector) to built-in demonstrations; returns how many got none. */
-export function labelLikeTheRunner(ts: Trajectory[], budget: number, selector = 'heuristic'): number {
+/** Applies the runner's own selections (applySelector) to built-in demonstrations, in place:
+ *  the heuristic always, then `selector` when it is another one the runner rebuilds. */
+function labelLikeTheRunner(ts: Trajectory[], budget: number, selector = 'heuristic'): void {
   const now = new Date().toISOString();
-  let failed = applySelector(ts, 'heuristic', budget, now).length;
-  if (selector !== 'heuristic' && rebuiltFromSeed(selector)) failed = applySelector(ts, selector, budget, now).length;
-  return failed;
+  applySelector(ts, 'heuristic', budget, now);
+  if (selector !== 'heuristic' && rebuiltFromSeed(selector)) applySelector(ts, selector, budget, now);
+}
+
+/** Copies of stored built-in demonstrations with the runner's selections recomputed (after a
+ *  budget change, or on data stored before it carried them); every trajectory keeps the
+ *  selection that was active (a selector run or hand edits stay the ones the run uses). */
+export function relabelledLikeTheRunner(ts: readonly Trajectory[], budget: number, selector = 'heuristic'): Trajectory[] {
+  const copy = ts.map((t) => ({ ...t, selections: [...t.selections] }));
+  const active = copy.map((t) => t.activeSelection);
+  labelLikeTheRunner(copy, budget, selector);
+  copy.forEach((t, i) => {
+    const a = active[i];
+    if (a && t.selections.some((x) => x.selector === a)) t.activeSelection = a;
+  });
+  return copy;
 }
 
 export function splitOf(t: Trajectory): 'held-in' | 'held-out' | undefined {

@@ -5,9 +5,8 @@ import type { Trajectory, CriticalCategory, Selection } from '../../data/traject
 import { activeSelection } from '../../data/trajectory.ts';
 import type { ImportSummary } from '../../data/importer.ts';
 import type { ImportWorkerApi, ImportDone } from '../../../workers/import.worker.ts';
-import { labelLikeTheRunner, type BuiltinSource } from './builtin.ts';
+import { relabelledLikeTheRunner, type BuiltinSource } from './builtin.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
-import { applySelector } from '../../experiment/data.ts';
 import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
@@ -82,12 +81,7 @@ class DatasetState {
     if (this.id !== id && (await this.restore(id))) {
       // Stored before built-in data carried the runner's heuristic selection: add it now.
       if (!this.trajectories.some((t) => t.selections.some((x) => x.selector === 'heuristic'))) {
-        const copy = this.trajectories.map((t) => ({ ...t, selections: [...t.selections] }));
-        const active = copy.map((t) => t.activeSelection);
-        labelLikeTheRunner(copy, budget);
-        // Selections made before (by a selector or by hand) stay the active ones.
-        copy.forEach((t, i) => active[i] && t.selections.some((x) => x.selector === active[i]) && (t.activeSelection = active[i]));
-        await this.replace(copy);
+        await this.replace(relabelledLikeTheRunner(this.trajectories, budget));
       }
       return;
     }
@@ -174,20 +168,12 @@ class DatasetState {
   }
 
   /** Built-in data after a budget change: recomputes the selections the runner rebuilds
-   *  (heuristic; ground truth where it was made) for the new budget, so the page keeps showing
+   *  (heuristic; ground truth when it was made) for the new budget, so the page keeps showing
    *  what the critical arm trains on. Each trajectory keeps its active selection. */
   async relabelForBudget(budget: number): Promise<void> {
     if (this.origin?.kind !== 'builtin' || !(budget > 0 && budget <= 1)) return;
-    const copy = this.trajectories.map((t) => ({ ...t, selections: [...t.selections] }));
-    const active = copy.map((t) => t.activeSelection);
-    const now = new Date().toISOString();
-    applySelector(copy, 'heuristic', budget, now);
-    applySelector(copy.filter((t) => t.selections.some((x) => x.selector === 'ground-truth')), 'ground-truth', budget, now);
-    copy.forEach((t, i) => {
-      const a = active[i];
-      if (a && t.selections.some((x) => x.selector === a)) t.activeSelection = a;
-    });
-    await this.replace(copy);
+    const groundTruth = this.trajectories.some((t) => t.selections.some((x) => x.selector === 'ground-truth'));
+    await this.replace(relabelledLikeTheRunner(this.trajectories, budget, groundTruth ? 'ground-truth' : 'heuristic'));
   }
 
   /** Sets which selection the critical arm trains on, for every trajectory that has it. */
