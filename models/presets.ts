@@ -10,6 +10,9 @@ export interface ModelPreset {
   config: LlamaConfig;
   /** Sequences per step used by `atlas bench` and as a default batch. */
   batch: number;
+  /** Pretrained weights shipped with the app: a Hugging Face folder under models/ (config,
+   *  safetensors, tokenizer, provenance). Absent = seeded random weights. */
+  weights?: string;
 }
 
 export function swigluHidden(dModel: number): number {
@@ -43,6 +46,21 @@ export const PRESETS: Record<string, ModelPreset> = {
     description: 'playground default: vocab 1024, d_model 128, 4 layers, 4 heads, context 512 (≈ 0.92M parameters; trains in a laptop browser)',
     config: llama(1024, 128, 4, 4, 512),
     batch: 4,
+  },
+  // The base agent's shape: context 512 holds an instruction and a few turns; d_model 64 with
+  // 2 heads of 32 keeps a training step of 4 × 512 tokens near 3 s on SwiftShader.
+  small: {
+    name: 'small',
+    description: 'random weights in the base agent\'s shape: vocab 1024, d_model 64, 4 layers, 2 heads, context 512 (≈ 0.26M parameters)',
+    config: llama(1024, 64, 4, 2, 512),
+    batch: 4,
+  },
+  base: {
+    name: 'base',
+    description: 'the base agent: the small shape pretrained on an explorer\'s episodes in the built-in environments (models/base, docs/base-agent.md)',
+    config: llama(1024, 64, 4, 2, 512),
+    batch: 4,
+    weights: 'base',
   },
   tiny: {
     name: 'tiny',

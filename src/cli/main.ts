@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   generate: () => import('./commands/generate.ts'),
   grad: () => import('./commands/grad.ts'),
   train: () => import('./commands/train.ts'),
+  pretrain: () => import('./commands/pretrain.ts'),
   bench: () => import('./commands/bench.ts'),
   convert: () => import('./commands/convert.ts'),
   import: () => import('./commands/import.ts'),

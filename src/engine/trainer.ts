@@ -339,6 +339,31 @@ export class Trainer {
     return s;
   }
 
+  /** AdamW's moments (flat, in the parameter layout) — with the parameters and the step
+   *  count, everything a resumed run needs to continue exactly as an uninterrupted one. */
+  async readOptimizerState(): Promise<{ m: Float32Array; v: Float32Array }> {
+    await this.flush();
+    const read = async (src: GPUBuffer) => {
+      const staging = this.device.createBuffer({ size: src.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const enc = this.device.createCommandEncoder();
+      enc.copyBufferToBuffer(src, 0, staging, 0, src.size);
+      this.device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      staging.destroy();
+      return out;
+    };
+    return { m: await read(this.m), v: await read(this.v) };
+  }
+
+  writeOptimizerState(state: { m: Float32Array; v: Float32Array }): void {
+    const total = this.model.layout.totalFloats;
+    if (state.m.length !== total || state.v.length !== total) throw new Error(`optimizer state has ${state.m.length}/${state.v.length} values; this model's layout has ${total}`);
+    upload(this.device.queue, this.m, 0, state.m);
+    upload(this.device.queue, this.v, 0, state.v);
+  }
+
   /** Resolves when every submitted step has finished on the GPU. */
   async flush(): Promise<void> {
     await this.tail;

@@ -2,13 +2,17 @@
 // episode as a canonical Trajectory with the ground-truth role of every step.
 import { TRAJECTORY_VERSION, type StepRole, type Step, type Trajectory } from '../data/trajectory.ts';
 import { formatReAct } from './react.ts';
-import type { EnvDefinition, Split } from './types.ts';
+import type { DemonstratorStyle, EnvDefinition, Split } from './types.ts';
 
 export const DEMO_GENERATOR = 'atlas-envs/expert@1';
+/** The weaker, exploratory demonstrator the base agent is pretrained on (docs/base-agent.md). */
+export const EXPLORER_GENERATOR = 'atlas-envs/explorer@1';
 
 export interface DemoOptions {
   /** Probability of a mistake (followed by a self-correction) at each opportunity; default 0.15. */
   mistakeRate?: number;
+  /** The demonstrator: the expert (default) or the explorer. */
+  style?: DemonstratorStyle;
 }
 
 export function demoId(env: string, split: Split, taskType: string, seed: number): string {
@@ -20,7 +24,7 @@ export function generateDemo(def: EnvDefinition, seed: number, split: Split, opt
   const task = def.sampleTask(seed, split);
   const env = def.create();
   const start = env.reset(task);
-  const expert = def.createExpert(env, task, { mistakeRate: opts.mistakeRate ?? 0.15, seed });
+  const expert = def.createExpert(env, task, { mistakeRate: opts.mistakeRate ?? 0.15, seed, style: opts.style });
   const steps: Step[] = [];
   const roles: StepRole[] = [];
   let observation = start.observation;
@@ -48,7 +52,7 @@ export function generateDemo(def: EnvDefinition, seed: number, split: Split, opt
     selections: [],
     groundTruth: roles,
     outcome: { success: result.success, reward: result.reward },
-    provenance: { generator: DEMO_GENERATOR, seed, split, note: `task: ${start.task}; mistakeRate ${opts.mistakeRate ?? 0.15}` },
+    provenance: { generator: opts.style === 'explorer' ? EXPLORER_GENERATOR : DEMO_GENERATOR, seed, split, note: `task: ${start.task}; mistakeRate ${opts.mistakeRate ?? 0.15}` },
   };
 }
 

@@ -64,6 +64,19 @@ export interface ExpertOptions {
   mistakeRate?: number;
   /** Seed of the expert's own choices (phrasing, search order, mistakes). */
   seed?: number;
+  /** 'expert' (default): the demonstrator the arms learn from. 'explorer': a weaker, more
+   *  exploratory demonstrator without the expert's priors (the base agent's pretraining data,
+   *  docs/base-agent.md): household searches every receptacle in the order the room lists
+   *  them, grid looks all around before it moves, and every explorer may make up to four
+   *  mistakes (each followed by a self-correction) instead of two. */
+  style?: DemonstratorStyle;
+}
+
+export type DemonstratorStyle = 'expert' | 'explorer';
+
+/** Most deliberate mistakes per episode: the expert's, and the explorer's. */
+export function maxMistakes(opts: ExpertOptions): number {
+  return opts.style === 'explorer' ? 4 : 2;
 }
 
 /** An expert bound to one live episode. It may read the environment's internal state (it is

@@ -3,16 +3,15 @@
 // critical actions; fetching materials and one-ingredient conversions are routine.
 import { Rng, hashSeed } from '../../data/rng.ts';
 import type { StepRole } from '../../data/trajectory.ts';
-import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
+import { maxMistakes, type Expert, type ExpertOptions, type ExpertTurn, type TaskSpec } from '../types.ts';
 import type { CraftingEnv } from './env.ts';
 import { RECIPE_BY_OUTPUT, isBase, recipeCommand } from './recipes.ts';
 import { ExpertTurns } from '../expert-turns.ts';
 
 type Script = Generator<ExpertTurn, void, string>;
-const MAX_MISTAKES = 2;
 
 export function createCraftingExpert(env: CraftingEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
-  const script = craftingScript(env, new Rng(hashSeed(`crafting-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0);
+  const script = craftingScript(env, new Rng(hashSeed(`crafting-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0, maxMistakes(opts));
   let started = false;
   return {
     next(observation: string): ExpertTurn {
@@ -24,9 +23,9 @@ export function createCraftingExpert(env: CraftingEnv, task: TaskSpec, opts: Exp
   };
 }
 
-function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number): Script {
+function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number, mistakeCap: number): Script {
   const goal = env.goal;
-  const turns = new ExpertTurns(rng, mistakeRate, MAX_MISTAKES);
+  const turns = new ExpertTurns(rng, mistakeRate, mistakeCap);
   // No mistake while the plan or a correction is still to be written.
   const maybeMistake = () => !turns.hasPending && turns.maybeMistake();
   const turn = (thought: string, action: string, role: StepRole) => turns.turn(thought, action, role);

@@ -3,17 +3,16 @@
 // BabyAI ReAct agent; each turn records its ground-truth role.
 import { Rng, hashSeed } from '../../data/rng.ts';
 import type { StepRole } from '../../data/trajectory.ts';
-import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
+import { maxMistakes, type Expert, type ExpertOptions, type ExpertTurn, type TaskSpec } from '../types.ts';
 import type { GridEnv, Sighting } from './env.ts';
 import { DIR_VEC, objName, passable } from './world.ts';
 import { ExpertTurns } from '../expert-turns.ts';
 
 type Script = Generator<ExpertTurn, void, string>;
 type Move = 'turn left' | 'turn right' | 'move forward';
-const MAX_MISTAKES = 2;
 
 export function createGridExpert(env: GridEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
-  const script = gridScript(env, new Rng(hashSeed(`grid-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0);
+  const script = gridScript(env, new Rng(hashSeed(`grid-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0, maxMistakes(opts), opts.style === 'explorer');
   let started = false;
   return {
     next(observation: string): ExpertTurn {
@@ -57,10 +56,10 @@ export function planPath(env: GridEnv, tx: number, ty: number, arrive = false): 
   return null;
 }
 
-function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number): Script {
+function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number, mistakeCap: number, explorer: boolean): Script {
   const w = env.world;
   const g = w.goal;
-  const turns = new ExpertTurns(rng, mistakeRate, MAX_MISTAKES);
+  const turns = new ExpertTurns(rng, mistakeRate, mistakeCap);
   const maybeMistake = () => turns.maybeMistake();
   const turn = (thought: string, action: string, role: StepRole) => turns.turn(thought, action, role);
   const side = (s: Sighting) => (s.right > 0 ? 'right' : 'left');
@@ -127,6 +126,8 @@ function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number): Script {
     unlock: `My goal is to open the ${doorLabel}. I need to find the door, walk up to it and toggle it.`,
   };
   turns.prefixNext(plans[g.type], 'plan');
+  // The explorer looks all around before it decides anything (four turns back to its heading).
+  if (explorer) for (let i = 0; i < 4; i++) yield turn('I turn to look all around the room before I move.', 'turn right', 'routine');
 
   /** Finds a named thing in the current room; the turn after it first comes into view is the critical observation. */
   function* findAndFace(label: string, pred: (s: Sighting) => boolean, finalAction: string, interpret: (s: Sighting) => string): Generator<ExpertTurn, boolean, string> {

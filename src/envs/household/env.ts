@@ -74,7 +74,7 @@ export class HouseholdEnv implements Env {
   }
 
   /** Receptacles as the room lists them: by type name, highest number first (ALFWorld's order). */
-  private roomListing(): string[] {
+  roomListing(): string[] {
     return this.w.receptacles
       .slice()
       .sort((a, b) => (a.type === b.type ? Number(b.id.split(' ')[1]) - Number(a.id.split(' ')[1]) : a.type < b.type ? -1 : 1))

@@ -3,7 +3,7 @@
 // ALFWorld expert transcripts and recording each turn's ground-truth role.
 import { Rng, hashSeed } from '../../data/rng.ts';
 import type { StepRole } from '../../data/trajectory.ts';
-import type { Expert, ExpertOptions, ExpertTurn, TaskSpec } from '../types.ts';
+import { maxMistakes, type Expert, type ExpertOptions, type ExpertTurn, type TaskSpec } from '../types.ts';
 import { article, rangeText } from '../text.ts';
 import type { HouseholdEnv } from './env.ts';
 import { OBJECT_PLACES } from './world.ts';
@@ -12,10 +12,9 @@ import { ExpertTurns } from '../expert-turns.ts';
 type Script = Generator<ExpertTurn, void, string>;
 const APPLIANCE: Record<string, string> = { clean: 'sinkbasin', heat: 'microwave', cool: 'fridge' };
 const LAMP_PLACES = ['desk', 'sidetable', 'dresser', 'shelf'];
-const MAX_MISTAKES = 2;
 
 export function createHouseholdExpert(env: HouseholdEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
-  const script = householdScript(env, new Rng(hashSeed(`household-expert/${task.taskType}/${task.split}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0);
+  const script = householdScript(env, new Rng(hashSeed(`household-expert/${task.taskType}/${task.split}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0, maxMistakes(opts), opts.style === 'explorer');
   let started = false;
   return {
     next(observation: string): ExpertTurn {
@@ -27,7 +26,7 @@ export function createHouseholdExpert(env: HouseholdEnv, task: TaskSpec, opts: E
   };
 }
 
-function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Script {
+function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number, mistakeCap: number, explorer: boolean): Script {
   const w = env.world;
   const g = w.goal;
   const present = new Set(w.receptacles.map((r) => r.type));
@@ -37,7 +36,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
   const known = new Map<string, string>();
   const used = new Set<string>();
   let lampSeenAt: string | null = null;
-  const turns = new ExpertTurns(rng, mistakeRate, MAX_MISTAKES);
+  const turns = new ExpertTurns(rng, mistakeRate, mistakeCap);
   const maybeMistake = () => turns.maybeMistake();
   /** Wraps a turn; the first turn of the episode carries the opening plan. */
   const turn = (thought: string, action: string, role: StepRole) => turns.turn(thought, action, role);
@@ -58,9 +57,20 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
   };
   /** Receptacles of the given types in search order (type by likelihood, then by number). */
   const visitOrder = (types: readonly string[]) =>
-    w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || Number(num(a.id)) - Number(num(b.id)));
-  const firstUnchecked = (types: readonly string[]) => visitOrder(types).find((r) => !checked.has(r.id))?.id ?? 'the first of them';
+    w.receptacles.filter((r) => types.includes(r.type)).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type) || Number(num(a.id)) - Number(num(b.id))).map((r) => r.id);
+  const firstUnchecked = (order: readonly string[]) => order.find((id) => !checked.has(id)) ?? 'the first of them';
   const likelyText = (types: string[]) => types.map((t) => `${t} (${rangeText(countOf(t))})`).join(', ');
+  /** Where to look for `what`, and the sentence that opens the search. The expert knows where
+   *  such things usually are; the explorer does not and walks the room's list in order. */
+  const searchPlan = (what: string, likely: readonly string[]) => {
+    if (explorer) {
+      const order = env.roomListing();
+      return { order, thought: (opening: string) => `${opening} I do not know where ${article(what)} would be, so I check every receptacle in the order I see them, starting with ${firstUnchecked(order)}.` };
+    }
+    const types = searchOrder(likely);
+    const order = visitOrder(types);
+    return { order, thought: (opening: string) => `${opening} ${capital(article(what))} is more likely to appear in ${likelyText(types)}. I can check one by one, starting with ${firstUnchecked(order)}.` };
+  };
 
   /** Goes to a receptacle, opening it when closed (unless it is an appliance used closed). */
   function* goTo(rid: string, thought: string, role: StepRole, open = true): Script {
@@ -73,32 +83,31 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
   }
 
   /** Searches until an unused instance of `cls` (or a lamp) is visible; returns where. */
-  function* search(what: string, types: string[], firstThought: string, found: () => string | null): Generator<ExpertTurn, { at: string; fresh: boolean }, string> {
+  function* search(what: string, order: readonly string[], firstThought: string, found: () => string | null): Generator<ExpertTurn, { at: string; fresh: boolean }, string> {
     const already = found();
     if (already) return { at: already, fresh: false };
-    const order = visitOrder(types);
     let thought = firstThought;
     let role: StepRole = 'routine';
-    for (const r of order) {
-      if (checked.has(r.id)) continue;
+    for (const rid of order) {
+      if (checked.has(rid)) continue;
       const lampBefore = lampSeenAt;
-      yield* goTo(r.id, thought, role);
-      checked.add(r.id);
+      yield* goTo(rid, thought, role);
+      checked.add(rid);
       role = 'routine';
       const hit = found();
       if (hit) return { at: hit, fresh: true };
-      const seen = env.visibleAt(r.id);
-      if (g.type === 'examine' && g.lamp === 'desklamp' && what !== 'desklamp' && lampBefore === null && lampSeenAt === r.id) {
+      const seen = env.visibleAt(rid);
+      if (g.type === 'examine' && g.lamp === 'desklamp' && what !== 'desklamp' && lampBefore === null && lampSeenAt === rid) {
         // Noticing the lamp early changes the plan for later: a critical observation.
         const lamp = seen.find((o) => o.startsWith('desklamp'))!;
-        thought = `There is no ${what} here, but I notice a ${lamp} ${onIn(r.id)} the ${r.id}. I will come back to use it once I have the ${what}. Next, I keep looking for the ${what}.`;
+        thought = `There is no ${what} here, but I notice a ${lamp} ${onIn(rid)} the ${rid}. I will come back to use it once I have the ${what}. Next, I keep looking for the ${what}.`;
         role = 'observation';
         continue;
       }
       thought = rng.pick([
-        seen.length === 0 ? `The ${r.id} is empty.` : `There is no ${what} ${onIn(r.id)} the ${r.id}.`,
+        seen.length === 0 ? `The ${rid} is empty.` : `There is no ${what} ${onIn(rid)} the ${rid}.`,
         `No ${what} here.`,
-        `The ${what} is not ${onIn(r.id)} the ${r.id}.`,
+        `The ${what} is not ${onIn(rid)} the ${rid}.`,
       ]);
       thought += rng.pick([' Next, I check the next place.', ' I keep looking.', ' Let me try another place.', '']);
     }
@@ -113,11 +122,10 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
 
   /** Finds and takes one target instance. */
   function* fetch(ordinal: string): Script {
-    const types = searchOrder(OBJECT_PLACES[g.cls]);
+    const plan = searchPlan(g.cls, OBJECT_PLACES[g.cls]);
     const remembered = unusedTarget();
     const start = rng.pick([`First I need to find ${ordinal} ${g.cls}.`, `I need to find ${ordinal} ${g.cls} first.`]);
-    const firstThought = `${start} ${capital(article(g.cls))} is more likely to appear in ${likelyText(types)}. I can check one by one, starting with ${firstUnchecked(types)}.`;
-    const { at, fresh } = yield* search(g.cls, types, firstThought, unusedTarget);
+    const { at, fresh } = yield* search(g.cls, plan.order, plan.thought(start), unusedTarget);
     const obj = nextTargetAt(at);
     if (!fresh && remembered) {
       if (env.location !== at) yield* goTo(at, `I saw ${article(g.cls)} (${num(obj)}) ${onIn(at)} the ${at} earlier, so I go straight there.`, 'routine');
@@ -200,8 +208,8 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number): Scr
     yield turn(`I am at the ${lampSeenAt} with the ${obj}. I turn on the ${lampId()}.`, `use ${lampId()}`, 'action');
     return;
   }
-  const lampTypes = searchOrder(LAMP_PLACES);
-  const { at } = yield* search('desklamp', lampTypes, `Now I take ${article(g.cls)} (${num(obj)}). Next, I need to find a desklamp. A desklamp is more likely to appear in ${likelyText(lampTypes)}. I can check one by one, starting with ${firstUnchecked(lampTypes)}.`, () => lampSeenAt);
+  const lampPlan = searchPlan('desklamp', LAMP_PLACES);
+  const { at } = yield* search('desklamp', lampPlan.order, lampPlan.thought(`Now I take ${article(g.cls)} (${num(obj)}). Next, I need to find a desklamp.`), () => lampSeenAt);
   yield turn(`Now I find a desklamp (${num(lampId())}) on the ${at}. Next, I need to use it.`, `use ${lampId()}`, 'observation');
 }
 

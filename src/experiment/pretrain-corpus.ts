@@ -1,0 +1,96 @@
+// The base agent's pretraining corpus (docs/base-agent.md): an endless, seeded stream of
+// episodes played by the *explorer* — a weaker demonstrator without the expert's priors —
+// in every built-in environment and task type, rendered and masked exactly like the arms'
+// training data (loss on every agent turn, the "full" arm's mask). Episode seeds start at
+// PRETRAIN_SEED_BASE, far from the seeds the experiments train and evaluate on (< 1,000,000),
+// so no pretraining episode is one the arms fine-tune on or are scored on.
+//
+// The stream is cut into chunks of EPISODES_PER_CHUNK episodes; a chunk is a pure function of
+// (seed, chunk index), so a position (chunk, batch) is all a resumed run needs to continue
+// with exactly the batches an uninterrupted run would have seen.
+import type { TokenBatch } from '../engine/batch.ts';
+import { buildTrainingExamples, packBatches } from '../data/masks.ts';
+import { Rng, hashSeed } from '../data/rng.ts';
+import type { TextTokenizer } from '../data/tokenize.ts';
+import type { Trajectory } from '../data/trajectory.ts';
+import { generateDemo } from '../envs/demo.ts';
+import { ENVIRONMENTS } from '../envs/registry.ts';
+import { SPLITS, type EnvDefinition, type Split } from '../envs/types.ts';
+
+export const PRETRAIN_SEED_BASE = 10_000_000;
+/** Validation episodes come from their own seed range, disjoint from the stream's. */
+export const VALIDATION_SEED_BASE = 9_000_000;
+export const EPISODES_PER_CHUNK = 32;
+/** The explorer's mistake rate (each mistake is followed by a self-correction). */
+export const EXPLORER_MISTAKE_RATE = 0.3;
+
+export interface CorpusOptions {
+  seed: number;
+  tokenizer: TextTokenizer;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface CorpusPosition {
+  chunk: number;
+  /** Index of the next batch within the chunk. */
+  batch: number;
+}
+
+/** Every (environment, split) that has tasks, drawn uniformly: household and grid in both
+ *  splits, crafting (held out from the arms' training) in its only one. */
+function sources(): { def: EnvDefinition; split: Split }[] {
+  return ENVIRONMENTS.flatMap((def) => SPLITS.filter((split) => def.taskTypes[split].length > 0).map((split) => ({ def, split })));
+}
+
+/** The explorer's episodes of one chunk. */
+export function corpusEpisodes(seed: number, chunk: number, n = EPISODES_PER_CHUNK, seedBase = PRETRAIN_SEED_BASE): Trajectory[] {
+  const all = sources();
+  const rng = new Rng(hashSeed(`atlas-pretrain/${seed}`, chunk));
+  return Array.from({ length: n }, (_, i) => {
+    const { def, split } = all[rng.int(all.length)];
+    return generateDemo(def, seedBase + chunk * n + i, split, { style: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE });
+  });
+}
+
+/** One chunk's training batches: full-arm examples (every agent turn supervised) in a
+ *  seeded order, one example per row. */
+export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
+  const episodes = corpusEpisodes(opts.seed, chunk);
+  const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed });
+  const order = new Rng(hashSeed(`atlas-pretrain-order/${opts.seed}`, chunk)).shuffle(examples.map((_, i) => i));
+  return packBatches(order.map((i) => examples[i]), { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
+}
+
+/** The endless stream of batches from a position; `position` is where the next batch comes from. */
+export class CorpusStream {
+  private batches: TokenBatch[] = [];
+  private loaded = -1;
+
+  constructor(
+    private readonly opts: CorpusOptions,
+    public position: CorpusPosition = { chunk: 0, batch: 0 },
+  ) {}
+
+  next(): TokenBatch {
+    for (;;) {
+      if (this.loaded !== this.position.chunk) {
+        this.batches = corpusChunk(this.opts, this.position.chunk);
+        this.loaded = this.position.chunk;
+      }
+      const b = this.batches[this.position.batch];
+      if (b) {
+        this.position = { chunk: this.position.chunk, batch: this.position.batch + 1 };
+        return b;
+      }
+      this.position = { chunk: this.position.chunk + 1, batch: 0 };
+    }
+  }
+}
+
+/** A fixed held-back set of explorer episodes for the validation loss. */
+export function validationBatches(opts: CorpusOptions, episodes = 16): TokenBatch[] {
+  const ts = corpusEpisodes(opts.seed, 0, episodes, VALIDATION_SEED_BASE);
+  const { examples } = buildTrainingExamples(ts, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed });
+  return packBatches(examples, { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
+}
