@@ -7,6 +7,7 @@ import { hfFolderFiles } from '../src/engine/weights/hf.ts';
 import { fileListSource, urlSource } from '../src/engine/weights/file-source.ts';
 import { idbCheckpointStore } from '../src/experiment/checkpoint-idb.ts';
 import { modelFromFiles, presetModel } from '../src/experiment/model-source.ts';
+import { bundledModelBrowser } from '../src/experiment/bundled-models-browser.ts';
 import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi } from '../src/experiment/protocol.ts';
 import { ExperimentSession } from '../src/experiment/session.ts';
 import { loadDataset, loadModelFiles } from '../src/ui/state/persist.ts';
@@ -17,7 +18,7 @@ const checkpoints = idbCheckpointStore();
 
 async function resolveModel(config: ExperimentConfig) {
   const src = config.model;
-  if (src.kind === 'preset') return presetModel(src.name);
+  if (src.kind === 'preset') return presetModel(src.name, bundledModelBrowser);
   if (src.kind === 'url') return modelFromFiles(urlSource(src.url));
   const stored = await loadModelFiles(src.key);
   if (!stored) throw new Error(`the stored model "${src.label}" is no longer in this browser's storage`);
@@ -75,10 +76,10 @@ const api: ExperimentWorkerApi & ExperimentWorkerExtras = {
   async stop() {
     session?.runner?.stop();
   },
-  async exportWeights(arm: Arm) {
+  async exportWeights(arm: Arm, trainSeed?: number) {
     const runner = session?.runner;
     if (!runner) throw new Error('no run to export weights from');
-    const files = hfFolderFiles(runner.modelConfig, await runner.armWeights(arm));
+    const files = hfFolderFiles(runner.modelConfig, await runner.armWeights(arm, trainSeed));
     const st = files.get('model.safetensors') as Uint8Array;
     const buf = st.buffer.slice(st.byteOffset, st.byteOffset + st.byteLength) as ArrayBuffer;
     return Comlink.transfer({ configJson: files.get('config.json') as string, safetensors: buf }, [buf]);

@@ -3,6 +3,7 @@
 // trajectories (src/experiment/policy.ts).
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createGpuContext } from '../engine/device.ts';
 import { createGenerator, uploadParams } from '../engine/generate/generator.ts';
 import { createModel, initParams } from '../engine/model.ts';
@@ -14,11 +15,17 @@ import { modelFromFiles, presetModel, type ModelWithTokenizer } from '../experim
 import { modelTurnPolicy } from '../experiment/policy.ts';
 import type { Policy } from '../envs/policy.ts';
 
-/** `preset:NAME` (random init, for a baseline), an HF folder, or a llama2.c `.bin`. */
+/** The app's shipped model folders (models/<folder>/) on disk. */
+export function bundledModelNode(folder: string) {
+  return dirSource(fileURLToPath(new URL(`../../models/${folder}/`, import.meta.url)));
+}
+
+/** `preset:NAME` (the shipped base agent, or random init in a preset's shape), an HF folder,
+ *  or a llama2.c `.bin`. */
 export async function loadModelFromArg(arg: string, seed = 0): Promise<ModelWithTokenizer> {
   if (arg.startsWith('preset:')) {
-    const m = presetModel(arg.slice('preset:'.length));
-    return { ...m, model: { ...m.model, tensors: initParams(m.model.config, seed) } };
+    const m = await presetModel(arg.slice('preset:'.length), bundledModelNode);
+    return { ...m, model: { ...m.model, tensors: m.model.tensors ?? initParams(m.model.config, seed) } };
   }
   let isDir: boolean;
   try {

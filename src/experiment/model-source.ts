@@ -17,9 +17,20 @@ export interface ModelWithTokenizer {
   tokenizer: TextTokenizer;
 }
 
-export function presetModel(name: string): ModelWithTokenizer {
+/** Where the app's bundled model folders (models/<folder>/) are read from: the file system in
+ *  Node, the bundler's asset URLs in a browser. */
+export type BundledModels = (folder: string) => FileSource;
+
+/** A named preset: seeded random weights (left to the runner) with the bundled default
+ *  tokenizer, or — for a preset with shipped weights (preset:base) — those weights and the
+ *  tokenizer beside them. */
+export async function presetModel(name: string, bundled: BundledModels): Promise<ModelWithTokenizer> {
   const p = getPreset(name);
-  return { model: { config: p.config, label: `preset ${p.name} (${p.description})` }, tokenizer: defaultTokenizer() };
+  if (!p.weights) return { model: { config: p.config, label: `preset ${p.name}: random weights (${p.description})` }, tokenizer: defaultTokenizer() };
+  const loaded = await modelFromFiles(bundled(p.weights));
+  const mismatch = (['vocabSize', 'dModel', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen'] as const).filter((k) => loaded.model.config[k] !== p.config[k]);
+  if (mismatch.length) throw new Error(`preset ${p.name}: the shipped weights in models/${p.weights} do not have the preset's shape (${mismatch.map((k) => `${k} ${loaded.model.config[k]} ≠ ${p.config[k]}`).join(', ')})`);
+  return { model: { ...loaded.model, label: `preset ${p.name}: ${p.description}` }, tokenizer: loaded.tokenizer };
 }
 
 const readJson = async (src: FileSource, name: string) => JSON.parse(new TextDecoder().decode(await src.read(name))) as Record<string, unknown>;

@@ -88,9 +88,12 @@ export class CorpusStream {
   }
 }
 
-/** A fixed held-back set of explorer episodes for the validation loss. */
-export function validationBatches(opts: CorpusOptions, episodes = 16): TokenBatch[] {
+/** A fixed held-back set of explorer episodes for the validation loss, and the share of
+ *  their agent turns a window of seqLen cannot hold (an instruction longer than the window
+ *  leaves no room: such turns are never trained on, so the caller should say so). */
+export function validationBatches(opts: CorpusOptions, episodes = 16): { batches: TokenBatch[]; droppedTurns: number; turns: number } {
   const ts = corpusEpisodes(opts.seed, 0, episodes, VALIDATION_SEED_BASE);
-  const { examples } = buildTrainingExamples(ts, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed });
-  return packBatches(examples, { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
+  const { examples, report } = buildTrainingExamples(ts, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed });
+  const batches = packBatches(examples, { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
+  return { batches, droppedTurns: report.droppedTurns.length, turns: report.supervisedTurns + report.droppedTurns.length };
 }

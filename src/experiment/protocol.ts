@@ -49,12 +49,24 @@ export interface ExperimentConfig {
   rolloutMaxSteps?: number;
   /** New tokens a model may write per agent turn in evaluation (default 48). */
   maxTurnTokens?: number;
+  /** Training seeds per arm (default 1): seed, seed + 1, … Each changes the order of the
+   *  training examples and the random arm's choice of steps; the starting weights, the data
+   *  and the evaluation episodes stay the same, so the spread across seeds is the run-to-run
+   *  noise a difference between arms must beat. */
+  seeds?: number;
+}
+
+/** The training seeds of a run: config.seed, config.seed + 1, … (config.seeds of them). */
+export function trainingSeeds(config: Pick<ExperimentConfig, 'seed' | 'seeds'>): number[] {
+  return Array.from({ length: Math.max(1, config.seeds ?? 1) }, (_, k) => config.seed + k);
 }
 
 /** One training step of one arm. */
 export interface TrainMetrics {
   kind: 'train';
   arm: Arm;
+  /** The training seed of this arm's run (absent in runs recorded before seeds existed: config.seed). */
+  trainSeed?: number;
   step: number;
   /** Weighted CE on the arm's supervised tokens (Σw·CE / Σw). */
   loss: number;
@@ -69,6 +81,8 @@ export interface TrainMetrics {
 export interface EvalMetrics {
   kind: 'eval';
   arm: Arm;
+  /** The training seed of this arm's run (absent in runs recorded before seeds existed: config.seed). */
+  trainSeed?: number;
   step: number;
   /** Held-out loss on the critical steps' agent turns and on all agent turns. */
   heldOutLossCritical: number;
@@ -85,6 +99,15 @@ export interface EvalMetrics {
   expertSuccessHeldOut?: number;
 }
 
+/** The starting weights — the untuned base every arm fine-tunes — measured once, before any
+ *  training step, on the same held-out data, next-action queries and rollout episodes as the
+ *  arms' evaluations: the reference every arm's line is read against. */
+export interface BaselineMetrics extends Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed'> {
+  kind: 'baseline';
+  /** Always 0. */
+  step: number;
+}
+
 export interface RunStatus {
   kind: 'status';
   state: 'idle' | 'preparing' | 'training' | 'paused' | 'evaluating' | 'done' | 'stopped' | 'error';
@@ -96,7 +119,7 @@ export interface RunStatus {
   totalSteps?: number;
 }
 
-export type ExperimentEvent = TrainMetrics | EvalMetrics | RunStatus | { kind: 'error'; message: string } | { kind: 'log'; message: string };
+export type ExperimentEvent = TrainMetrics | EvalMetrics | BaselineMetrics | RunStatus | { kind: 'error'; message: string } | { kind: 'log'; message: string };
 
 /** What the experiment worker exposes (through comlink). */
 export interface ExperimentWorkerApi {
@@ -105,6 +128,7 @@ export interface ExperimentWorkerApi {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
-  /** Weights of one arm in Hugging Face layout (config.json text + model.safetensors bytes). */
-  exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }>;
+  /** Weights of one arm in Hugging Face layout (config.json text + model.safetensors bytes);
+   *  with several training seeds, the run of `trainSeed` (default: the first seed). */
+  exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }>;
 }

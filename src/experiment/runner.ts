@@ -24,7 +24,7 @@ import { parseReAct } from '../envs/react.ts';
 import { normalizeAction } from '../envs/text.ts';
 import { noSupervisedStepMessage, type ExperimentData } from './data.ts';
 import { generateTurns, modelTurnPolicy } from './policy.ts';
-import type { EvalMetrics, ExperimentConfig, ExperimentEvent, RunStatus } from './protocol.ts';
+import { trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type ExperimentEvent, type RunStatus } from './protocol.ts';
 import { perStepLoss } from './step-loss.ts';
 
 export interface ResolvedModel {
@@ -38,10 +38,17 @@ export interface Checkpoint {
   key: string;
   step: number;
   savedAt: string;
-  /** Flat parameters (params.ts layout) per arm. */
-  arms: Partial<Record<Arm, Float32Array>>;
+  /** Flat parameters (params.ts layout) per run, keyed by runKey(arm, trainSeed); checkpoints
+   *  saved before training seeds existed key them by arm alone (the first seed). */
+  arms: Record<string, Float32Array>;
   /** Counters the charts continue from after a resume (absent in older checkpoints). */
-  progress?: { supervisedTokens: Partial<Record<Arm, number>>; tokensDone: number; trainMs: number };
+  progress?: { supervisedTokens: Record<string, number>; tokensDone: number; trainMs: number };
+}
+
+/** A run of one arm with one training seed. The first seed's key is the arm alone, as in
+ *  checkpoints saved before seeds existed. */
+export function runKey(arm: Arm, trainSeed: number, firstSeed: number): string {
+  return trainSeed === firstSeed ? arm : `${arm}#${trainSeed}`;
 }
 
 export interface CheckpointStore {
@@ -62,6 +69,8 @@ export interface RunnerDeps {
 
 interface ArmRun {
   arm: Arm;
+  trainSeed: number;
+  key: string;
   model: Model;
   trainer: Trainer;
   batches: TokenBatch[];
@@ -73,6 +82,7 @@ interface ArmRun {
 
 export interface ArmResult {
   arm: Arm;
+  trainSeed: number;
   finalLoss?: number;
   eval?: EvalMetrics;
 }
@@ -89,8 +99,8 @@ export class ExperimentRunner {
   private tokensDone = 0;
   /** Time spent evaluating, left out of tokens/s. */
   private evalMs = 0;
-  private lastLoss = new Map<Arm, number>();
-  private lastEval = new Map<Arm, EvalMetrics>();
+  private lastLoss = new Map<string, number>();
+  private lastEval = new Map<string, EvalMetrics>();
   /** The expert's rollouts on the evaluation episodes (the same at every evaluation). */
   private expertResults?: EpisodeResult[];
 
@@ -115,10 +125,10 @@ export class ExperimentRunner {
     this.wake?.();
   }
 
-  /** Current weights of one arm. */
-  async armWeights(arm: Arm): Promise<NamedTensors> {
-    const run = this.arms.find((a) => a.arm === arm);
-    if (!run) throw new Error(`arm "${arm}" is not part of this run`);
+  /** Current weights of one arm (of its run with `trainSeed`; default the first seed). */
+  async armWeights(arm: Arm, trainSeed?: number): Promise<NamedTensors> {
+    const run = this.arms.find((a) => a.arm === arm && (trainSeed === undefined || a.trainSeed === trainSeed));
+    if (!run) throw new Error(trainSeed === undefined ? `arm "${arm}" is not part of this run` : `arm "${arm}" has no run with training seed ${trainSeed} (seeds: ${trainingSeeds(this.config).join(', ')})`);
     await run.trainer.flush();
     return run.model.readParams();
   }
@@ -170,8 +180,11 @@ export class ExperimentRunner {
     };
     const layout = buildParamLayout(mc);
     let stepLoss: Record<string, number[]> | undefined;
-    for (const arm of this.config.arms) {
-      const saved = resumeFrom?.arms[arm];
+    const seeds = trainingSeeds(this.config);
+    for (const trainSeed of seeds) for (const arm of this.config.arms) {
+      const key = runKey(arm, trainSeed, seeds[0]);
+      const name = seeds.length > 1 ? `${arm} (seed ${trainSeed})` : arm;
+      const saved = resumeFrom?.arms[key];
       const model = await createModel(ctx, mc, saved ? unpackParams(layout, saved) : start);
       const trainer = new Trainer(model, trainerHyper, { workspace: this.workspace });
       if (arm === 'highest-loss' && !stepLoss) {
@@ -184,16 +197,16 @@ export class ExperimentRunner {
           base.destroy();
         }
       }
-      const { examples, report } = buildTrainingExamples(data.train, { arm, tokenizer: tok, contextLength: hyper.seqLen, seed, budget, stepLoss });
+      const { examples, report } = buildTrainingExamples(data.train, { arm, tokenizer: tok, contextLength: hyper.seqLen, seed: trainSeed, budget, stepLoss });
       if (!examples.length) throw new Error(noSupervisedStepMessage(arm, this.config.selector, this.config.data.kind, data.train.length, data.unlabelled));
-      if (report.droppedTurns.length) this.log(`${arm}: ${report.droppedTurns.length} supervised turns do not fit a ${hyper.seqLen}-token window (e.g. ${report.droppedTurns[0].trajectoryId} step ${report.droppedTurns[0].step}: ${report.droppedTurns[0].reason})`);
-      if (report.cutTokens) this.log(`${arm}: ${report.windowed} trajectories split into windows; ${report.cutTokens} history tokens cut from context`);
-      // Same shuffled order of examples for every arm (seeded), so arms see the data alike.
-      const order = new Rng(seed).shuffle(examples.map((_, i) => i));
+      if (report.droppedTurns.length && trainSeed === seeds[0]) this.log(`${arm}: ${report.droppedTurns.length} supervised turns do not fit a ${hyper.seqLen}-token window (e.g. ${report.droppedTurns[0].trajectoryId} step ${report.droppedTurns[0].step}: ${report.droppedTurns[0].reason})`);
+      if (report.cutTokens && trainSeed === seeds[0]) this.log(`${arm}: ${report.windowed} trajectories split into windows; ${report.cutTokens} history tokens cut from context`);
+      // Same shuffled order of examples for every arm of a seed, so arms see the data alike.
+      const order = new Rng(trainSeed).shuffle(examples.map((_, i) => i));
       const batches = packBatches(order.map((i) => examples[i]), { batchSize: hyper.batchSize, seqLen: hyper.seqLen, padId: tok.padId });
       if (resumeFrom) trainer.stepCount = resumeFrom.step;
-      this.arms.push({ arm, model, trainer, batches, report, supervisedTokens: resumeFrom?.progress?.supervisedTokens[arm] ?? 0, inFlight: [] });
-      this.log(`${arm}: ${report.examples} examples, ${report.supervisedTurns} supervised turns, ${report.supervisedTokens} supervised tokens`);
+      this.arms.push({ arm, trainSeed, key, model, trainer, batches, report, supervisedTokens: resumeFrom?.progress?.supervisedTokens[key] ?? 0, inFlight: [] });
+      this.log(`${name}: ${report.examples} examples, ${report.supervisedTurns} supervised turns, ${report.supervisedTokens} supervised tokens`);
     }
     if (resumeFrom) this.log(`resumed from the checkpoint at step ${resumeFrom.step} (AdamW moments restart from zero)`);
 
@@ -203,6 +216,8 @@ export class ExperimentRunner {
     this.tokensDone = resumeFrom?.progress?.tokensDone ?? 0;
     this.started = performance.now() - (resumeFrom?.progress?.trainMs ?? 0);
     const firstStep = resumeFrom?.step ?? 0;
+    // The untuned start, once, before any step: the base row and the charts' reference line.
+    if (!resumeFrom && !this.stopped) await this.measureBaseline(heldOutCritical, heldOutAll);
     this.status('training', { step: firstStep });
     for (let step = firstStep + 1; step <= hyper.steps && !this.stopped; step++) {
       await this.gate();
@@ -223,7 +238,7 @@ export class ExperimentRunner {
     }
     for (const a of this.arms) await Promise.all(a.inFlight);
     this.status(this.stopped ? 'stopped' : 'done', { step: this.arms[0]?.trainer.stepCount });
-    return this.arms.map((a) => ({ arm: a.arm, finalLoss: this.lastLoss.get(a.arm), eval: this.lastEval.get(a.arm) }));
+    return this.arms.map((a) => ({ arm: a.arm, trainSeed: a.trainSeed, finalLoss: this.lastLoss.get(a.key), eval: this.lastEval.get(a.key) }));
   }
 
   private async gate(): Promise<void> {
@@ -239,9 +254,9 @@ export class ExperimentRunner {
     const p = a.trainer.step(micro).then((r) => {
       a.supervisedTokens += supervised;
       this.tokensDone += tokens;
-      this.lastLoss.set(a.arm, r.loss);
+      this.lastLoss.set(a.key, r.loss);
       const elapsedMs = performance.now() - this.started;
-      this.deps.emit({ kind: 'train', arm: a.arm, step: r.step, loss: r.loss, lr: r.lr, supervisedTokens: a.supervisedTokens, tokensPerSecond: (this.tokensDone / Math.max(1, elapsedMs - this.evalMs)) * 1000, elapsedMs });
+      this.deps.emit({ kind: 'train', arm: a.arm, trainSeed: a.trainSeed, step: r.step, loss: r.loss, lr: r.lr, supervisedTokens: a.supervisedTokens, tokensPerSecond: (this.tokensDone / Math.max(1, elapsedMs - this.evalMs)) * 1000, elapsedMs });
     });
     // Marks the rejection handled here; whoever awaits `p` still sees it. Without this, steps
     // left in flight when a run fails (e.g. a lost device) raise unhandled rejections.
@@ -292,31 +307,56 @@ export class ExperimentRunner {
     const withRollouts = rollouts && this.rolloutSpecs().length > 0;
     this.status('evaluating', { step, message: withRollouts ? 'held-out loss, next action, rollouts' : 'held-out loss, next action' });
     for (const a of this.arms) await Promise.all(a.inFlight.splice(0));
-    const queries = this.nextActionQueries();
-    const maxNewTokens = this.config.maxTurnTokens ?? 48;
+    // Training changed the weights since the last evaluation: the generators' cached K/V are stale.
+    for (const a of this.arms) a.generator?.reset();
     for (const a of this.arms) {
       if (this.stopped) return;
-      this.log(`evaluating ${a.arm} at step ${step}: held-out loss${queries.length ? `, next action (${queries.length} queries)` : ''}${rollouts && this.config.rolloutEpisodes > 0 ? `, rollouts (${this.config.rolloutEpisodes} episodes per environment and split)` : ''}`);
-      const m: EvalMetrics = {
-        kind: 'eval',
-        arm: a.arm,
-        step,
-        heldOutLossCritical: await this.heldOutLoss(a, critical),
-        heldOutLossAll: await this.heldOutLoss(a, all),
-      };
-      if (queries.length) {
-        const gen = await this.generatorFor(a);
-        const turns = await generateTurns(gen, this.deps.tokenizer, queries, { maxNewTokens });
-        const hits = turns.filter((text, i) => {
-          const action = parseReAct(text).action;
-          return action !== null && normalizeAction(action) === normalizeAction(queries[i].expected);
-        }).length;
-        m.nextActionAccuracy = hits / queries.length;
-      }
-      if (withRollouts) Object.assign(m, await this.rollouts(a, maxNewTokens));
-      this.lastEval.set(a.arm, m);
+      const name = trainingSeeds(this.config).length > 1 ? `${a.arm} (seed ${a.trainSeed})` : a.arm;
+      this.log(`evaluating ${name} at step ${step}: ${this.measuresText(withRollouts)}`);
+      const m: EvalMetrics = { kind: 'eval', arm: a.arm, trainSeed: a.trainSeed, step, ...(await this.measure(a, critical, all, withRollouts)) };
+      this.lastEval.set(a.key, m);
       this.deps.emit(m);
     }
+  }
+
+  /** The starting weights (every arm's, before its first step) measured like an arm: emitted
+   *  once as the baseline. Uses the first run's model, which has not trained yet. */
+  private async measureBaseline(critical: TokenBatch[], all: TokenBatch[]): Promise<void> {
+    const first = this.arms[0];
+    if (!first || (this.config.evalEvery <= 0 && this.rolloutSpecs().length === 0)) return;
+    const withRollouts = this.config.rolloutEpisodes > 0 && this.rolloutSpecs().length > 0;
+    this.status('evaluating', { step: 0, message: `the untuned base: ${this.measuresText(withRollouts)}` });
+    this.log(`evaluating the untuned base (the starting weights) at step 0: ${this.measuresText(withRollouts)}`);
+    const t0 = performance.now();
+    const m: BaselineMetrics = { kind: 'baseline', step: 0, ...(await this.measure(first, critical, all, withRollouts)) };
+    this.evalMs += performance.now() - t0;
+    if (!this.stopped) this.deps.emit(m);
+  }
+
+  private measuresText(withRollouts: boolean): string {
+    const n = this.config.nextActionQueries ?? 32;
+    return `held-out loss${n ? `, next action (${n} queries)` : ''}${withRollouts ? `, rollouts (${this.config.rolloutEpisodes} episodes per environment and split)` : ''}`;
+  }
+
+  /** Held-out losses, next-action accuracy and (optionally) rollout success of one model. */
+  private async measure(a: ArmRun, critical: TokenBatch[], all: TokenBatch[], withRollouts: boolean): Promise<Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'>> {
+    const queries = this.nextActionQueries();
+    const maxNewTokens = this.config.maxTurnTokens ?? 48;
+    const m: Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'> = {
+      heldOutLossCritical: await this.heldOutLoss(a, critical),
+      heldOutLossAll: await this.heldOutLoss(a, all),
+    };
+    if (queries.length) {
+      const gen = await this.generatorFor(a);
+      const turns = await generateTurns(gen, this.deps.tokenizer, queries, { maxNewTokens });
+      const hits = turns.filter((text, i) => {
+        const action = parseReAct(text).action;
+        return action !== null && normalizeAction(action) === normalizeAction(queries[i].expected);
+      }).length;
+      m.nextActionAccuracy = hits / queries.length;
+    }
+    if (withRollouts) Object.assign(m, await this.rollouts(a, maxNewTokens));
+    return m;
   }
 
   /** The evaluation's rollout episodes: rolloutEpisodes fixed seeds (disjoint from the
@@ -362,9 +402,9 @@ export class ExperimentRunner {
     if (!store || !this.deps.checkpointKey) return;
     const layout = buildParamLayout(this.deps.model.config);
     const arms: Checkpoint['arms'] = {};
-    for (const a of this.arms) arms[a.arm] = packParams(layout, await a.model.readParams());
-    const supervisedTokens: Partial<Record<Arm, number>> = {};
-    for (const a of this.arms) supervisedTokens[a.arm] = a.supervisedTokens;
+    for (const a of this.arms) arms[a.key] = packParams(layout, await a.model.readParams());
+    const supervisedTokens: Record<string, number> = {};
+    for (const a of this.arms) supervisedTokens[a.key] = a.supervisedTokens;
     const progress = { supervisedTokens, tokensDone: this.tokensDone, trainMs: performance.now() - this.started - this.evalMs };
     await store.save({ key: this.deps.checkpointKey, step, savedAt: new Date().toISOString(), arms, progress });
     this.log(`checkpoint saved at step ${step}`);

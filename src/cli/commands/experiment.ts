@@ -11,26 +11,30 @@ import type { Trajectory } from '../../data/trajectory.ts';
 import { getPreset } from '../../../models/presets.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { loadModelFromArg } from '../model-policy.ts';
-import type { DataSource, EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
-import { experimentPreset } from '../../experiment/presets.ts';
+import type { BaselineMetrics, DataSource, EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
+import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
+import { MEASURES, bestAndTies, formatSpread, resultsTable, spreadOf, type ResultsTable } from '../../experiment/results.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
 
-const HELP = `usage: atlas experiment [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
+const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--seeds K] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
        [--budget 0.3] [--steps N] [--batch B] [--seq T] [--lr LR] [--warmup N] [--accum N] [--seed S]
        [--train-episodes N] [--heldout-episodes N] [--eval-every N] [--rollout-every N] [--rollout-episodes N]
        [--next-action N] [--rollout-max-steps N] [--turn-tokens N] [--json] [--out results.json]
   All arms start from the same weights and see the same examples in the same order; only the
-  loss weights differ. --json prints every event as a JSON line. Every default is the
-  playground's Quick demo (src/experiment/presets.ts): arms critical,full; model preset:tiny;
-  household + grid, 32 training and 4 held-out episodes per environment, seed 1; heuristic
-  labels, budget 0.3; 120 steps of batch 2 × 512, lr 5e-3; evaluation every 30 steps with 8
-  next-action queries; at the end 2 rollout episodes per environment and split, at most 16
-  turns each (within 16 turns the built-in expert solves ≈ 94 % held-in and 62 % held-out;
-  the table prints its rate on the same episodes). Larger evaluations (--next-action,
-  --rollout-episodes, --rollout-max-steps) take minutes on a software adapter.`;
+  loss weights differ. --json prints every event as a JSON line. Every default comes from
+  --preset (src/experiment/presets.ts; default quick-demo, the playground's Quick demo; byod
+  needs --data); any option overrides it. --seeds K trains every arm with K training seeds
+  (seed, seed+1, …: the order of the examples and the random arm's steps) and prints each
+  measure as the mean and min–max over them; "≈" marks an arm whose seeds' range overlaps the
+  best arm's (a difference smaller than run-to-run noise). The table also has the untuned
+  base (the starting weights, measured before training) and the built-in expert on the same
+  episodes and turn cap. Larger evaluations (--next-action, --rollout-episodes,
+  --rollout-max-steps) take minutes on a software adapter.`;
 
 const OPTIONS = {
+  preset: { type: 'string' },
+  seeds: { type: 'string' },
   arms: { type: 'string' },
   model: { type: 'string' },
   envs: { type: 'string' },
@@ -59,12 +63,18 @@ const OPTIONS = {
 
 type Options = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
-/** The run the options describe: every option left out keeps the playground's Quick demo value. */
+/** The run the options describe: every option left out keeps the --preset's value (default the Quick demo). */
 export function experimentConfigFromOptions(v: Options): ExperimentConfig {
   const c = 'experiment';
-  // Every default is the playground's Quick demo (src/experiment/presets.ts).
-  const quick = experimentPreset('quick-demo');
-  const quickData = quick.data as Extract<DataSource, { kind: 'builtin' }>;
+  const presetName = (v.preset ?? 'quick-demo') as ExperimentPresetName;
+  if (!EXPERIMENT_PRESET_NAMES.includes(presetName)) throw new Error(`--preset must be one of ${EXPERIMENT_PRESET_NAMES.join(', ')} (got "${v.preset}")`);
+  if (presetName === 'byod' && v.data === undefined) throw new Error('--preset byod trains on your own data: give it with --data <trajectories.jsonl>');
+  // Every default is the preset's (src/experiment/presets.ts); built-in data defaults come from
+  // the Quick demo when the preset has none (byod with --envs instead of --data never happens).
+  const quick = experimentPreset(presetName);
+  const quickData = (quick.data.kind === 'builtin' ? quick.data : experimentPreset('quick-demo').data) as Extract<DataSource, { kind: 'builtin' }>;
+  const seeds = intOption(c, v.seeds, 'seeds', quick.seeds ?? 1);
+  if (seeds < 1 || seeds > 10) throw new Error(`--seeds must be between 1 and 10 (got ${seeds})`);
   const arms = (v.arms ?? quick.arms.join(',')).split(',').map((s) => s.trim()) as Arm[];
   for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
   const modelArg = v.model ?? `preset:${(quick.model as { name: string }).name}`;
@@ -73,7 +83,7 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
   if (steps < 1) throw new Error(`--steps must be at least 1 (got ${steps})`);
   const rolloutMaxSteps = v['rollout-max-steps'] !== undefined ? intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) : quick.rolloutMaxSteps;
   return {
-    name: 'cli',
+    name: v.preset ? quick.name : 'cli',
     arms,
     model: modelArg.startsWith('preset:') ? { kind: 'preset', name: modelArg.slice(7) } : { kind: 'url', url: path.resolve(modelArg) },
     data: v.data
@@ -104,6 +114,7 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
     nextActionQueries: intOption(c, v['next-action'], 'next-action', quick.nextActionQueries ?? 32),
     ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', 48) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
     ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
+    ...(seeds > 1 ? { seeds } : {}),
   };
 }
 
@@ -144,11 +155,15 @@ export const command: Command = {
     for (const i of dataset?.issues ?? []) console.error(`warning: ${i.file}:${i.line}: ${i.reason}`);
     const ctx = await createGpuContext();
     const evals: EvalMetrics[] = [];
+    let baseline: BaselineMetrics | undefined;
     const every = Math.max(1, Math.floor(steps / 10));
+    const started = performance.now();
     const emit = (e: ExperimentEvent) => {
       if (e.kind === 'eval') evals.push(e);
+      if (e.kind === 'baseline') baseline = e;
       if (v.json) console.log(JSON.stringify(e));
-      else if (e.kind === 'train' && (e.step % every === 0 || e.step === steps)) console.log(`step ${e.step}  ${e.arm.padEnd(12)} loss ${e.loss.toFixed(4)}  ${e.tokensPerSecond.toFixed(0)} tokens/s`);
+      else if (e.kind === 'train' && (e.step % every === 0 || e.step === steps)) console.log(`step ${e.step}  ${runName(e.arm, e.trainSeed, config)} loss ${e.loss.toFixed(4)}  ${e.tokensPerSecond.toFixed(0)} tokens/s`);
+      else if (e.kind === 'eval' || e.kind === 'baseline') console.log(`eval step ${e.step}  ${e.kind === 'baseline' ? 'base'.padEnd(12) : runName(e.arm, e.trainSeed, config)} ${evalLine(e)}`);
       else if (e.kind === 'log' || e.kind === 'error') console.error(`${e.kind}: ${e.message}`);
       else if (e.kind === 'status' && e.state !== 'training') console.error(`status: ${e.state}${e.message ? ` (${e.message})` : ''}`);
     };
@@ -164,18 +179,47 @@ export const command: Command = {
     const results = await session.run();
     session.dispose();
     ctx.device.destroy();
-    const fmt = (x: number | undefined, pct = false) => (x === undefined || Number.isNaN(x) ? '—' : pct ? `${(x * 100).toFixed(1)}%` : x.toFixed(4));
+    const table = resultsTable(evals, baseline, config.arms);
+    const trainLoss = (arm: string) => spreadOf(results.filter((r) => r.arm === arm).map((r) => r.finalLoss));
     if (!v.json) {
-      console.log(`\n${'arm'.padEnd(13)}${'train loss'.padStart(11)}${'held-out crit'.padStart(15)}${'held-out all'.padStart(14)}${'next action'.padStart(13)}${'held-in succ'.padStart(14)}${'held-out succ'.padStart(15)}`);
-      for (const r of results) {
-        const e = r.eval;
-        console.log(`${r.arm.padEnd(13)}${fmt(r.finalLoss).padStart(11)}${fmt(e?.heldOutLossCritical).padStart(15)}${fmt(e?.heldOutLossAll).padStart(14)}${fmt(e?.nextActionAccuracy, true).padStart(13)}${fmt(e?.successHeldIn, true).padStart(14)}${fmt(e?.successHeldOut, true).padStart(15)}`);
-      }
-      const expert = results.find((r) => r.eval?.expertSuccessHeldIn !== undefined || r.eval?.expertSuccessHeldOut !== undefined)?.eval;
-      if (expert) console.log(`${'expert'.padEnd(13)}${''.padStart(11)}${''.padStart(15)}${''.padStart(14)}${''.padStart(13)}${fmt(expert.expertSuccessHeldIn, true).padStart(14)}${fmt(expert.expertSuccessHeldOut, true).padStart(15)}   (the built-in expert on the same episodes and turn cap)`);
-      if (results[0]?.eval?.rolloutSeeds) console.log(`rollout seeds: ${results[0].eval.rolloutSeeds.join(', ')}`);
+      console.log('');
+      for (const line of formatResultsTable(table, trainLoss)) console.log(line);
+      console.log(`wall time ${((performance.now() - started) / 1000).toFixed(0)} s on ${ctx.description}`);
     }
-    if (v.out) writeFileSync(v.out, JSON.stringify({ config, results, evals }, null, 2) + '\n');
+    if (v.out) writeFileSync(v.out, JSON.stringify({ config, results, evals, baseline, table }, null, 2) + '\n');
     return 0;
   },
 };
+
+function runName(arm: string, trainSeed: number | undefined, config: ExperimentConfig): string {
+  return ((config.seeds ?? 1) > 1 && trainSeed !== undefined ? `${arm} s${trainSeed}` : arm).padEnd(12);
+}
+
+function evalLine(e: Omit<EvalMetrics, 'kind' | 'arm'>): string {
+  const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
+  const parts = [`held-out loss ${e.heldOutLossCritical.toFixed(3)} / ${e.heldOutLossAll.toFixed(3)}`];
+  if (e.nextActionAccuracy !== undefined) parts.push(`next action ${pct(e.nextActionAccuracy)}`);
+  if (e.successHeldIn !== undefined || e.successHeldOut !== undefined) parts.push(`success ${pct(e.successHeldIn)} / ${pct(e.successHeldOut)}`);
+  return parts.join('  ');
+}
+
+/** The paper-shaped table: mean (min–max) over seeds; "≈" = within the best arm's spread. */
+export function formatResultsTable(table: ResultsTable, trainLoss: (arm: string) => ReturnType<typeof spreadOf>): string[] {
+  const cols = [{ label: 'train loss', percent: false }, ...MEASURES.map((m) => ({ label: m.label, percent: m.percent }))];
+  const marks = MEASURES.map((m) => bestAndTies(table, m));
+  const header = ['arm'.padEnd(14), 'seeds'.padEnd(8), ...cols.map((c) => c.label.padStart(26))].join('');
+  const lines = [header];
+  for (const r of table.rows) {
+    const cells = MEASURES.map((m, i) => {
+      const mark = marks[i].best === r.arm ? ' *' : marks[i].tied.has(r.arm) ? ' ≈' : '  ';
+      return (formatSpread(r.cells[m.key], m.percent) + mark).padStart(26);
+    });
+    lines.push([r.arm.padEnd(14), String(r.seeds.length || 1).padEnd(8), formatSpread(trainLoss(r.arm), false).padStart(26), ...cells].join(''));
+  }
+  const fixed = (x: number | undefined, percent: boolean) => (x === undefined ? '—' : percent ? (100 * x).toFixed(1) : x.toFixed(3));
+  if (table.base) lines.push(['base'.padEnd(14), '—'.padEnd(8), ''.padStart(26), ...MEASURES.map((m) => (fixed(table.base![m.key], m.percent) + '  ').padStart(26))].join('') + '   (the untuned starting weights, same episodes)');
+  if (table.expert) lines.push(['expert'.padEnd(14), '—'.padEnd(8), ''.padStart(26), ...MEASURES.map((m) => ((m.key === 'successHeldIn' ? fixed(table.expert!.successHeldIn, true) : m.key === 'successHeldOut' ? fixed(table.expert!.successHeldOut, true) : '—') + '  ').padStart(26))].join('') + '   (the built-in expert, same episodes and turn cap)');
+  lines.push('success and accuracy in %; * best mean; ≈ within the best arm\'s min–max over seeds (the difference is smaller than run-to-run noise)' + (table.rows.every((r) => r.seeds.length < 2) ? '; one seed: no spread to judge differences by' : ''));
+  if (table.rolloutSeeds) lines.push(`rollout episode seeds: ${table.rolloutSeeds.join(', ')}`);
+  return lines;
+}

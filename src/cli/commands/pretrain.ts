@@ -25,7 +25,7 @@ import { pretrainLoop, type PretrainCheckpoint, type PretrainMetrics, type Pretr
 
 const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 4000000] [--seed 0] [--resume]
   [--batch 4] [--seq <context>] [--lr 0.003] [--warmup 100] [--min-lr-ratio 0.1] [--weight-decay 0.1] [--grad-clip 1]
-  [--log-every 10] [--checkpoint-every 100] [--stop-after STEP]
+  [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP]
   Trains a preset's shape from seeded random weights on the explorer's episodes in every built-in
   environment (docs/base-agent.md), loss on every agent turn. --tokens counts token positions
   (steps = ceil(tokens / (batch × seq))). Writes <out>/config.json, model.safetensors, the
@@ -88,6 +88,7 @@ export const command: Command = {
       'log-every': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       'stop-after': { type: 'string' },
+      'validation-episodes': { type: 'string' },
       resume: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     });
@@ -166,7 +167,10 @@ export const command: Command = {
     if (saved) trainer.writeOptimizerState(saved);
     const corpus = { seed: settings.seed, tokenizer, batchSize: settings.batch, seqLen: settings.seq };
     const stream = new CorpusStream(corpus);
-    const validation = validationBatches(corpus);
+    const held = validationBatches(corpus, positive('validation-episodes', intOption('pretrain', values['validation-episodes'], 'validation-episodes', 16)));
+    if (!held.batches.length) throw new Error(`--seq ${settings.seq} is too short: no agent turn of the validation episodes fits a window after its instruction (the built-in instructions take 220–340 tokens)`);
+    if (held.droppedTurns) console.error(`warning: ${held.droppedTurns} of ${held.turns} agent turns of the validation episodes do not fit a ${settings.seq}-token window after their instruction; the corpus loses such turns as well (a longer --seq keeps them)`);
+    const validation = held.batches;
     const from: PretrainProgress = state?.progress ?? { step: 0, position: { chunk: 0, batch: 0 }, tokens: 0, supervisedTokens: 0, trainMs: 0 };
     console.error(`pretraining ${modelArg} (${model.layout.paramCount} parameters) on ${ctx.description}: ${steps} steps of ${settings.batch} × ${settings.seq} tokens${from.step ? `, resuming at step ${from.step}` : ''}`);
 

@@ -9,11 +9,18 @@
 // writes the row's next decode slot. Decode steps then run one slot per row, several
 // steps per submit; the only readback is a small copy of the rows' states and chosen ids
 // every `stepsPerSync` steps, to stop early once every row is finished.
+//
+// Prefix reuse: the generator remembers which tokens' K/V each cache row holds after a
+// call, and a later prompt that extends them (a rollout's next turn) prefills only its new
+// tokens (prefix-cache.ts picks the rows). The per-token kernels compute a slot the same way
+// whatever else is in the submit, so the results are bit-identical to a full prefill. The
+// cache cannot see writes to the parameter buffer: call reset() after changing the weights.
 import type { GpuContext } from '../device.ts';
 import type { LlamaConfig } from '../config.ts';
 import { validateConfig } from '../config.ts';
 import { buildParamLayout, packParams, type NamedTensors, type ParamLayout } from '../params.ts';
 import { Rng } from '../../data/rng.ts';
+import { freshPlan, planRows, type RowPlan } from './prefix-cache.ts';
 import {
   attentionSerialWgsl,
   attentionWgsl,
@@ -43,6 +50,9 @@ export interface GeneratorOptions {
    *  barriers are slow). Also picks the sampler (workgroup per row vs thread per row).
    *  Default: 'thread' on a fallback/software adapter, else 'workgroup'. */
   kernels?: 'workgroup' | 'thread';
+  /** Reuse K/V of earlier calls for prompts that extend what a cache row holds (default
+   *  true). Assumes the parameters are unchanged since the last call or reset(). */
+  reusePrefix?: boolean;
 }
 
 export interface GenerateOptions {
@@ -64,12 +74,28 @@ export interface GenerateResult {
   logits?: Float32Array[][];
 }
 
+/** Counters over the generator's life (reset() does not clear them). */
+export interface GeneratorStats {
+  /** Prompt tokens run through the model (prefill slots). */
+  prefilledTokens: number;
+  /** Prompt tokens whose K/V were reused from the cache instead. */
+  reusedTokens: number;
+  /** Cached prefixes copied from another row into the row their prompt runs in (their
+   *  tokens count as reused). */
+  prefixCopies: number;
+}
+
 export interface Generator {
   readonly config: LlamaConfig;
   readonly maxBatch: number;
   readonly maxSeq: number;
+  readonly stats: GeneratorStats;
   generate(prompts: number[][], opts: GenerateOptions): Promise<number[][]>;
   generateDetailed(prompts: number[][], opts: GenerateOptions & { collectLogits?: boolean }): Promise<GenerateResult>;
+  /** Forgets the cached K/V, so the next call prefills from scratch. Required after the
+   *  parameter buffer changes (a training step, loaded weights): the cache was computed
+   *  with the old weights. */
+  reset(): void;
   /** Frees the generator's own buffers (not the parameter buffer). */
   destroy(): void;
 }
@@ -88,6 +114,24 @@ export function uploadParams(ctx: GpuContext, config: LlamaConfig, tensors: Name
   });
   ctx.device.queue.writeBuffer(buf, 0, flat as Float32Array<ArrayBuffer>);
   return buf;
+}
+
+/** Prefill slots (id, row, pos, isLast) of every prompt's uncached tokens, prompt by prompt. */
+function prefillSlots(prompts: number[][], plan: RowPlan): number[] {
+  const slots: number[] = [];
+  prompts.forEach((p, i) => {
+    for (let pos = plan.starts[i]; pos < p.length; pos++) slots.push(p[pos], plan.rows[i], pos, pos === p.length - 1 ? 1 : 0);
+  });
+  return slots;
+}
+
+/** How many of a row's `count` new tokens went back through the model, so their K/V are in
+ *  the cache, after `decodeSteps` decode steps. Decode step s feeds every row's token s−1;
+ *  a finished row's slot keeps its last token at the same position, so later steps rewrite
+ *  that token's K/V with the same values. Only a row's last token may be missing: it is fed
+ *  iff a decode step ran after it was sampled. */
+function fedTokens(count: number, decodeSteps: number): number {
+  return Math.min(count, decodeSteps);
 }
 
 type BindingKind = 'uniform' | 'read' | 'rw';
@@ -147,8 +191,9 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
   const slabFloats = maxBatch * c.nKvHeads * maxSeq * HD;
   if (slabFloats * 4 > maxBinding) throw new Error(`createGenerator: one layer's KV cache (${slabFloats * 4} bytes) exceeds maxStorageBufferBindingSize ${maxBinding}; lower maxBatch or maxSeq`);
   const slabBytes = Math.ceil((slabFloats * 4) / 256) * 256;
-  const kCache = buffer('kCache', slabBytes * c.nLayers, S);
-  const vCache = buffer('vCache', slabBytes * c.nLayers, S);
+  const kCache = buffer('kCache', slabBytes * c.nLayers, S | SRC | DST);
+  const vCache = buffer('vCache', slabBytes * c.nLayers, S | SRC | DST);
+  let headScratch: GPUBuffer | undefined; // one kv head's positions, for prefix copies
   const ropeTab = buffer('rope', maxSeq * HD * 4, S | DST);
   const stateBuf = buffer('state', maxBatch * 16, S | DST | SRC);
   const outIds = buffer('outIds', maxBatch * maxSeq * 4, S | SRC);
@@ -327,6 +372,29 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     if (withLogits) enc.copyBufferToBuffer(logits, 0, logitsStaging!, 0, nRows * c.vocabSize * 4);
   };
 
+  /** Copies cached prefixes between rows (K and V, every layer and kv head) through a
+   *  scratch buffer, as WebGPU cannot copy within one buffer. */
+  const encodePrefixCopies = (enc: GPUCommandEncoder, copies: RowPlan['copies']) => {
+    if (copies.length && !headScratch) headScratch = buffer('prefixScratch', maxSeq * HD * 4, SRC | DST);
+    const at = (l: number, row: number, h: number) => l * slabBytes + ((row * c.nKvHeads + h) * maxSeq * HD) * 4;
+    for (const { from, to, length } of copies) {
+      for (let l = 0; l < c.nLayers; l++) {
+        for (let h = 0; h < c.nKvHeads; h++) {
+          for (const cache of [kCache, vCache]) {
+            enc.copyBufferToBuffer(cache, at(l, from, h), headScratch!, 0, length * HD * 4);
+            enc.copyBufferToBuffer(headScratch!, 0, cache, at(l, to, h), length * HD * 4);
+          }
+        }
+      }
+    }
+  };
+
+  // Tokens whose K/V each cache row holds at positions 0..n-1 (prefix reuse).
+  const reuse = opts.reusePrefix ?? true;
+  const cached: number[][] = Array.from({ length: maxBatch }, () => []);
+  let epoch = 0; // bumped by reset(), so a call in flight does not record stale rows
+  const stats: GeneratorStats = { prefilledTokens: 0, reusedTokens: 0, prefixCopies: 0 };
+
   const generateOnce = async (prompts: number[][], o: GenerateOptions & { collectLogits?: boolean }): Promise<GenerateResult> => {
     const B = prompts.length;
     if (B < 1 || B > maxBatch) throw new Error(`generate: ${B} prompts; this generator takes 1..${maxBatch}`);
@@ -351,29 +419,38 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     if (collect && !logitsStaging) logitsStaging = buffer('logitsStaging', maxBatch * c.vocabSize * 4, GPUBufferUsage.MAP_READ | DST);
     const opt = { maxNewTokens: maxNew, temperature, topK };
 
-    // Row state, random numbers, stop list.
+    // Rows: prompt i runs in cache row plan.rows[i], from position plan.starts[i].
+    const plan = reuse ? planRows(prompts, cached) : freshPlan(B);
+    const rowOf = plan.rows;
+    const callEpoch = epoch;
+    for (const r of rowOf) cached[r] = []; // being rewritten; valid again only if the call completes
+
+    // Row state, random numbers (drawn in prompt order, so sampling ignores the row choice), stop list.
     const state = new Uint32Array(maxBatch * 4);
-    prompts.forEach((p, r) => (state[r * 4] = p.length));
+    prompts.forEach((p, i) => (state[rowOf[i] * 4] = p.length));
     device.queue.writeBuffer(stateBuf, 0, state);
     if (temperature > 0 && topK !== 1) {
       const rng = new Rng(o.seed ?? 0);
       const rand = new Float32Array(maxSeq * maxBatch);
-      for (let s = 0; s < maxNew; s++) for (let r = 0; r < B; r++) rand[s * maxBatch + r] = rng.next();
+      for (let s = 0; s < maxNew; s++) for (let i = 0; i < B; i++) rand[s * maxBatch + rowOf[i]] = rng.next();
       device.queue.writeBuffer(randBuf, 0, rand);
     }
     if (stops.length) device.queue.writeBuffer(stopBuf, 0, Uint32Array.from(stops));
 
-    // Prefill: all prompt tokens as slots, in chunks of `cap`.
-    const slots: number[] = [];
-    prompts.forEach((p, r) => p.forEach((id, pos) => slots.push(id, r, pos, pos === p.length - 1 ? 1 : 0)));
+    // Prefill: the prompt tokens not already cached, as slots, in chunks of `cap`.
+    const slots = prefillSlots(prompts, plan);
     const nSlots = slots.length / 4;
-    const logitRows: Float32Array[][] = prompts.map(() => []);
+    stats.prefilledTokens += nSlots;
+    stats.reusedTokens += plan.starts.reduce((a, b) => a + b, 0);
+    stats.prefixCopies += plan.copies.length;
+    const logitRows: Float32Array[][] = Array.from({ length: B }, () => []);
     for (let start = 0; start < nSlots; start += cap) {
       const n = Math.min(cap, nSlots - start);
       const isLast = start + n >= nSlots;
       writeDims(n, B, opt, stops.length);
       device.queue.writeBuffer(metaBuf, 0, Uint32Array.from(slots.slice(start * 4, (start + n) * 4)));
       const enc = device.createCommandEncoder({ label: 'gen.prefill' });
+      if (start === 0) encodePrefixCopies(enc, plan.copies);
       const pass = enc.beginComputePass();
       encodeLayers(pass, n);
       if (isLast) encodeHead(pass, B);
@@ -383,13 +460,13 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     }
     let done = 1;
     let snap: Awaited<ReturnType<typeof readStaging>> | undefined;
-    let prevCount = prompts.map(() => 0);
+    let prevCount = new Array<number>(B).fill(0);
     const record = (s: Awaited<ReturnType<typeof readStaging>>) => {
       if (!collect) return;
       for (let r = 0; r < B; r++) {
         if (s.count(r) > prevCount[r]) logitRows[r].push(s.logits!.slice(r * c.vocabSize, (r + 1) * c.vocabSize));
       }
-      prevCount = prompts.map((_, r) => s.count(r));
+      prevCount = prevCount.map((_, r) => s.count(r));
     };
     if (collect || maxNew === 1) {
       snap = await readStaging(B, collect);
@@ -397,7 +474,7 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     }
     // Decode: one slot per row (meta[r] written by the sampler).
     writeDims(B, B, opt, stops.length);
-    while (done < maxNew && !(snap && prompts.every((_, r) => snap!.finished(r)))) {
+    while (done < maxNew && !(snap && rowOf.every((r) => snap!.finished(r)))) {
       const steps = Math.min(collect ? 1 : stepsPerSync, maxNew - done);
       const enc = device.createCommandEncoder({ label: 'gen.decode' });
       const pass = enc.beginComputePass();
@@ -413,8 +490,9 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
       record(snap);
     }
     const fin = snap!;
-    const tokens = prompts.map((_, r) => Array.from(fin.ids.subarray(r * maxSeq, r * maxSeq + fin.count(r))));
-    return { tokens, logits: collect ? logitRows : undefined };
+    const tokens = rowOf.map((r) => Array.from(fin.ids.subarray(r * maxSeq, r * maxSeq + fin.count(r))));
+    if (callEpoch === epoch) prompts.forEach((p, i) => (cached[rowOf[i]] = p.concat(tokens[i].slice(0, fedTokens(tokens[i].length, done - 1)))));
+    return { tokens, logits: collect ? rowOf.map((r) => logitRows[r]) : undefined };
   };
 
   // Calls share the generator's buffers, so they run one at a time.
@@ -429,8 +507,13 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     config,
     maxBatch,
     maxSeq,
+    stats,
     generate: (prompts, o) => serial(() => generateOnce(prompts, o)).then((r) => r.tokens),
     generateDetailed: (prompts, o) => serial(() => generateOnce(prompts, o)),
+    reset() {
+      epoch++;
+      cached.fill([]);
+    },
     destroy() {
       for (const b of owned) b.destroy();
     },

@@ -35,6 +35,23 @@ export function urlSource(baseUrl: string, fetchImpl: typeof fetch = fetch): Fil
   };
 }
 
+/** Files at separate URLs, by name (a bundler's hashed asset URLs of one folder). */
+export function urlMapSource(urls: ReadonlyMap<string, string>, label: string, fetchImpl: typeof fetch = fetch): FileSource {
+  return {
+    label,
+    async read(name) {
+      const url = urls.get(name);
+      if (!url) throw new Error(`${label}: no file named ${name}`);
+      const res = await fetchImpl(url);
+      if (!res.ok) throw new Error(`${label}/${name}: HTTP ${res.status} ${res.statusText}`);
+      return res.arrayBuffer();
+    },
+    async exists(name) {
+      return urls.has(name);
+    },
+  };
+}
+
 /** Files chosen with `<input type="file" webkitdirectory>` or drag-and-drop. Names are
  *  matched on the file's base name, so the folder's own name does not matter. */
 export function fileListSource(files: Iterable<File>, label = 'selected folder'): FileSource {

@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
 import { prepareBuiltinData } from '../../../src/experiment/data.ts';
-import { presetModel } from '../../../src/experiment/model-source.ts';
-import type { EvalMetrics, ExperimentConfig, ExperimentEvent, TrainMetrics } from '../../../src/experiment/protocol.ts';
+import { getPreset } from '../../../models/presets.ts';
+import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
+import type { BaselineMetrics, EvalMetrics, ExperimentConfig, ExperimentEvent, TrainMetrics } from '../../../src/experiment/protocol.ts';
+import { resultsTable } from '../../../src/experiment/results.ts';
 import { ExperimentRunner, type Checkpoint, type CheckpointStore } from '../../../src/experiment/runner.ts';
 import { runEpisodes } from '../../../src/envs/rollout.ts';
 import { expertPolicy } from '../../../src/envs/policy.ts';
@@ -38,7 +40,9 @@ function config(over: Partial<ExperimentConfig> = {}): ExperimentConfig {
 }
 
 function runner(cfg: ExperimentConfig, events: ExperimentEvent[], checkpoints?: CheckpointStore) {
-  const { model, tokenizer } = presetModel('tiny');
+  // A random-weights preset needs no files: its tokenizer is the bundled default.
+  const model = { config: getPreset('tiny').config, label: 'tiny' };
+  const tokenizer = defaultTokenizer();
   if (cfg.data.kind !== 'builtin') throw new Error('builtin data only here');
   const data = prepareBuiltinData(cfg.data, cfg.selector, cfg.budget);
   return new ExperimentRunner(cfg, { ctx, tokenizer, model, data, emit: (e) => events.push(e), checkpoints, checkpointKey: checkpoints ? 'k' : undefined });
@@ -140,5 +144,48 @@ describe('ExperimentRunner', () => {
     expect(eval2.length).toBe(2);
     const cpWeights = saved[0].arms.critical!;
     expect(cpWeights.length).toBeGreaterThan(0);
+  });
+
+  it('trains every arm with several training seeds: the first seed\'s run is unchanged, the table summarises the per-seed runs', async () => {
+    const cfg = config({ arms: ['critical', 'random'], evalEvery: 2, nextActionQueries: 2 });
+    const eventsOf = async (c: ExperimentConfig) => {
+      const events: ExperimentEvent[] = [];
+      const r = runner(c, events);
+      await r.run();
+      r.destroy();
+      return events;
+    };
+    const two = await eventsOf({ ...cfg, seeds: 2 });
+    const one = await eventsOf(cfg);
+    const train = (events: ExperimentEvent[], seed: number) => events.filter((e): e is TrainMetrics => e.kind === 'train' && (e.trainSeed ?? 1) === seed);
+    const evals = (events: ExperimentEvent[]) => events.filter((e): e is EvalMetrics => e.kind === 'eval');
+    for (const arm of ['critical', 'random'] as const) {
+      for (const seed of [1, 2]) expect(train(two, seed).filter((e) => e.arm === arm).map((e) => e.step)).toEqual([1, 2, 3, 4]);
+      // Adding a seed leaves the first seed's run exactly as it was alone.
+      const key = (e: TrainMetrics | EvalMetrics) => JSON.stringify({ ...e, tokensPerSecond: 0, elapsedMs: 0 });
+      expect(train(two, 1).filter((e) => e.arm === arm).map(key)).toEqual(train(one, 1).filter((e) => e.arm === arm).map(key));
+      expect(evals(two).filter((e) => e.arm === arm && e.trainSeed === 1).map(key)).toEqual(evals(one).filter((e) => e.arm === arm).map(key));
+      // The second seed trains in another order: some step's loss differs.
+      const l1 = train(two, 1).filter((e) => e.arm === arm).map((e) => e.loss);
+      const l2 = train(two, 2).filter((e) => e.arm === arm).map((e) => e.loss);
+      expect(l2).not.toEqual(l1);
+    }
+    // The base is measured once, before the first step, on the same yardsticks.
+    const baselines = two.filter((e): e is BaselineMetrics => e.kind === 'baseline');
+    expect(baselines).toHaveLength(1);
+    expect(two.findIndex((e) => e.kind === 'baseline')).toBeLessThan(two.findIndex((e) => e.kind === 'train'));
+    expect(Number.isFinite(baselines[0].heldOutLossCritical) && baselines[0].nextActionAccuracy !== undefined).toBe(true);
+    // The table's mean and min–max are those of the per-seed evaluations at the last step.
+    const table = resultsTable(evals(two), baselines[0], ['critical', 'random']);
+    for (const row of table.rows) {
+      expect(row.seeds).toEqual([1, 2]);
+      const last = evals(two).filter((e) => e.arm === row.arm && e.step === 4).map((e) => e.heldOutLossAll);
+      const cell = row.cells.heldOutLossAll!;
+      expect(cell.n).toBe(2);
+      expect(cell.min).toBe(Math.min(...last));
+      expect(cell.max).toBe(Math.max(...last));
+      expect(cell.mean).toBeCloseTo((last[0] + last[1]) / 2, 12);
+    }
+    expect(table.base?.heldOutLossAll).toBe(baselines[0].heldOutLossAll);
   });
 });

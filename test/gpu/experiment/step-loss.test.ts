@@ -7,6 +7,7 @@ import { Trainer } from '../../../src/engine/trainer.ts';
 import { buildTrainingExamples, packBatches } from '../../../src/data/masks.ts';
 import { renderTrajectory } from '../../../src/data/render.ts';
 import { presetModel } from '../../../src/experiment/model-source.ts';
+import { bundledModelNode } from '../../../src/cli/model-policy.ts';
 import { perStepLoss } from '../../../src/experiment/step-loss.ts';
 import type { Trajectory } from '../../../src/data/trajectory.ts';
 
@@ -18,7 +19,7 @@ afterAll(() => ctx?.device.destroy());
 
 describe('perStepLoss', () => {
   it('equals the masked loss with only that step supervised', async () => {
-    const { model, tokenizer } = presetModel('tiny');
+    const { model, tokenizer } = await presetModel('tiny', bundledModelNode);
     const T = 512;
     // A short trajectory that fits one window, so both routes see the same history for every step.
     const t: Trajectory = {

@@ -49,6 +49,7 @@ describe('generation from the training engine’s parameter buffer', () => {
     const batch = { inputIds: Int32Array.from(seq.slice(0, T)), labels: Int32Array.from(seq.slice(1)), weights: new Float32Array(T).fill(1), batch: 1, seqLen: T };
     for (let s = 0; s < 40; s++) await trainer.step([batch]);
     await trainer.flush();
+    gen.reset(); // the weights changed: drop the K/V cached from `before`
     const after = await gen.generate(prompts, { maxNewTokens: 8 });
     const trained = await model.readParams();
     for (let r = 0; r < prompts.length; r++) expect(after[r], `row ${r}`).toEqual(referenceGreedy(config, trained, prompts[r], 8));
