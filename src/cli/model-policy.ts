@@ -12,7 +12,7 @@ import { perStepLoss } from '../experiment/step-loss.ts';
 import type { Trajectory } from '../data/trajectory.ts';
 import { dirSource } from '../engine/weights/file-source-node.ts';
 import { modelFromFiles, presetModel, type ModelWithTokenizer } from '../experiment/model-source.ts';
-import { modelTurnPolicy } from '../experiment/policy.ts';
+import { DEFAULT_TURN_TOKENS, modelTurnPolicy } from '../experiment/policy.ts';
 import type { Policy } from '../envs/policy.ts';
 
 /** The app's shipped model folders (models/<folder>/) on disk. */
@@ -41,7 +41,7 @@ export async function loadModelPolicy(arg: string, opts: { batchSize?: number; m
   const ctx = await createGpuContext();
   const params = uploadParams(ctx, model.config, model.tensors!);
   const gen = await createGenerator(ctx, model.config, params, { maxBatch: opts.batchSize ?? 16, maxSeq: model.config.maxSeqLen });
-  return modelTurnPolicy(gen, tokenizer, { maxNewTokens: opts.maxTurnTokens ?? 48, name: arg });
+  return modelTurnPolicy(gen, tokenizer, { maxNewTokens: opts.maxTurnTokens ?? DEFAULT_TURN_TOKENS, name: arg });
 }
 
 /** Per-step loss of a base model (`preset:NAME`, HF folder or .bin) on trajectories, for the

@@ -23,7 +23,7 @@ import { expertPolicy } from '../envs/policy.ts';
 import { parseReAct } from '../envs/react.ts';
 import { normalizeAction } from '../envs/text.ts';
 import { noSupervisedStepMessage, type ExperimentData } from './data.ts';
-import { generateTurns, modelTurnPolicy } from './policy.ts';
+import { DEFAULT_TURN_TOKENS, generateTurns, modelTurnPolicy } from './policy.ts';
 import { trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type ExperimentEvent, type RunStatus } from './protocol.ts';
 import { perStepLoss } from './step-loss.ts';
 
@@ -341,7 +341,7 @@ export class ExperimentRunner {
   /** Held-out losses, next-action accuracy and (optionally) rollout success of one model. */
   private async measure(a: ArmRun, critical: TokenBatch[], all: TokenBatch[], withRollouts: boolean): Promise<Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'>> {
     const queries = this.nextActionQueries();
-    const maxNewTokens = this.config.maxTurnTokens ?? 48;
+    const maxNewTokens = this.config.maxTurnTokens ?? DEFAULT_TURN_TOKENS;
     const m: Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'> = {
       heldOutLossCritical: await this.heldOutLoss(a, critical),
       heldOutLossAll: await this.heldOutLoss(a, all),

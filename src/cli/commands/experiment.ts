@@ -15,6 +15,7 @@ import type { BaselineMetrics, DataSource, EvalMetrics, ExperimentConfig, Experi
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { MEASURES, bestAndTies, formatSpread, resultsTable, spreadOf, type ResultsTable } from '../../experiment/results.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
+import { DEFAULT_TURN_TOKENS } from '../../experiment/policy.ts';
 
 const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--seeds K] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
@@ -112,7 +113,7 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
     rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', quick.rolloutEvery),
     rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', quick.rolloutEpisodes),
     nextActionQueries: intOption(c, v['next-action'], 'next-action', quick.nextActionQueries ?? 32),
-    ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', 48) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
+    ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', DEFAULT_TURN_TOKENS) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
     ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
     ...(seeds > 1 ? { seeds } : {}),
   };

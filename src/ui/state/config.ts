@@ -9,6 +9,11 @@ import { normalizeHubMirror } from '../../select/judge.ts';
 import { PRESETS } from '../../../models/presets.ts';
 
 export type PresetName = ExperimentPresetName;
+
+/** Training seeds per arm, the same range in a link (`seeds=`, clamped and said so), the Train
+ *  step's field and `atlas experiment --seeds`: each seed trains every arm once more. */
+export const LINK_SEEDS = { min: 1, max: 10 } as const;
+export const FORM_SEEDS = LINK_SEEDS;
 export const PRESET_NAMES: readonly PresetName[] = EXPERIMENT_PRESET_NAMES;
 
 /** Selector kinds the Select step offers (src/select/run.ts SELECTOR_KINDS) plus the built-in ground truth. */
@@ -86,6 +91,8 @@ export function configToHash(c: PlaygroundConfig): string {
   p.set('labels', e.selector);
   p.set('budget', String(e.budget));
   p.set('seed', String(e.seed));
+  // Only when set: a link without it keeps the preset's value.
+  if (e.seeds != null) p.set('seeds', String(e.seeds));
   for (const [k, short] of Object.entries(HYPER_KEYS)) p.set(short, String(e.hyper[k as keyof Hyperparameters]));
   p.set('evalEvery', String(e.evalEvery));
   p.set('rolloutEvery', String(e.rolloutEvery));
@@ -99,7 +106,7 @@ export function configToHash(c: PlaygroundConfig): string {
 
 /** Every key configFromHash reads (configToHash writes all but the API-key ones). */
 export const LINK_KEYS: readonly string[] = [
-  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels', 'budget', 'seed',
+  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels', 'budget', 'seed', 'seeds',
   ...Object.values(HYPER_KEYS), 'evalEvery', 'rolloutEvery', 'rolloutEpisodes', 'nextAction', 'turnTokens', 'rolloutMaxSteps',
   // Read only to report that a key in a link is ignored.
   'key', 'apiKey', 'api_key',
@@ -215,6 +222,8 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   if (labels !== null) e.selector = labels.slice(0, 200);
   e.budget = num('budget', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]') ?? e.budget;
   e.seed = num('seed', nonNegInt, 'a whole number ≥ 0') ?? e.seed;
+  const seeds = readSeeds(p, problems);
+  if (seeds !== undefined) e.seeds = seeds;
   const h = e.hyper;
   h.steps = num('steps', positiveInt, 'a positive whole number') ?? h.steps;
   h.batchSize = num('batch', positiveInt, 'a positive whole number') ?? h.batchSize;
@@ -250,4 +259,21 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   }
   if (p.has('key') || p.has('apiKey') || p.has('api_key')) problems.push('an API key in a link is ignored: enter it in the Select step instead');
   return { config, problems };
+}
+
+/**
+ * `seeds=N`, the training seeds per arm: a whole number, clamped into LINK_SEEDS (and said so);
+ * anything else is reported and the preset's value kept (undefined).
+ */
+function readSeeds(p: URLSearchParams, problems: string[]): number | undefined {
+  const raw = p.get('seeds');
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n)) {
+    problems.push(`seeds=${raw.slice(0, 40)} is not a whole number from ${LINK_SEEDS.min} to ${LINK_SEEDS.max}`);
+    return undefined;
+  }
+  const clamped = Math.min(LINK_SEEDS.max, Math.max(LINK_SEEDS.min, n));
+  if (clamped !== n) problems.push(`seeds=${raw.slice(0, 40)} is outside ${LINK_SEEDS.min}–${LINK_SEEDS.max}: using ${clamped}`);
+  return clamped;
 }

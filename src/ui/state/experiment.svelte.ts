@@ -3,10 +3,10 @@
 // its persistence. Events arrive at any rate; they are applied once per animation frame so
 // the charts redraw at most 60 times a second and the main thread stays responsive.
 import type { Arm } from '../../data/arms.ts';
-import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi, RunStatus } from '../../experiment/protocol.ts';
+import { trainingSeeds, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type RunStatus } from '../../experiment/protocol.ts';
 import { experimentKey } from '../../experiment/session.ts';
-import { addEvent, emptyLog, logFromEvents, type MetricsLog } from '../charts/metrics.ts';
-import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './config.ts';
+import { addEvent, dropRowsAfter, emptyLog, logFromEvents, stepEveryRunDid, type MetricsLog } from '../charts/metrics.ts';
+import { configFromHash, configToHash, presetConfig, FORM_SEEDS, type PlaygroundConfig, type PresetName } from './config.ts';
 import { saveRun, loadRun, loadModelFiles, updateSession, type StoredRun } from './persist.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
 import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
@@ -37,7 +37,7 @@ class ExperimentState {
   interruptedByReload = $state(false);
   /** Last status event (step, GPU memory, adapter). */
   status = $state.raw<RunStatus | null>(null);
-  /** Steps every arm has finished (the slowest arm's last training step). */
+  /** Steps every run (arm × training seed) has finished (the slowest run's last step; metrics.ts stepEveryRunDid). */
   stepsDone = $state(0);
   /** Incremented once per animation frame that applied events; charts redraw on change. */
   version = $state(0);
@@ -87,6 +87,12 @@ class ExperimentState {
     this.config.experiment.arms = on ? [...arms, arm] : arms;
   }
 
+  /** Training seeds per arm from the Train step's field: a whole number within FORM_SEEDS (anything else is ignored). */
+  setSeeds(n: number): void {
+    if (!Number.isInteger(n)) return;
+    this.config.experiment.seeds = Math.min(FORM_SEEDS.max, Math.max(FORM_SEEDS.min, n));
+  }
+
   private onEvent = (e: ExperimentEvent) => {
     this.pending.push(e);
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
@@ -112,23 +118,22 @@ class ExperimentState {
         if (DEVICE_LOST.test(e.message)) this.deviceLost = true;
       }
     }
-    this.stepsDone = stepsEveryArmDid(this.log);
+    this.stepsDone = stepEveryRunDid(this.log);
     this.version++;
     const finished = this.phase === 'done' || this.phase === 'stopped' || this.phase === 'error';
     if (finished || performance.now() - this.lastSave > SAVE_EVERY_MS) void this.persist();
   }
 
   /**
-   * A resume restarts at the checkpoint's step: the points trained after it (before the reload or
-   * the lost device) are dropped, so cards, status and charts all count from the checkpoint.
+   * A resume restarts every run (arm × seed) at the checkpoint's step: the points each run
+   * trained after it (before the reload or the lost device) are dropped, so cards, status and
+   * charts all count from the checkpoint. The baseline (step 0) stays.
    */
   private dropStepsAfter(step: number): void {
     this.resuming = false;
     const later = (e: ExperimentEvent) => (e.kind === 'train' || e.kind === 'eval') && e.step > step;
     this.events = this.events.filter((e) => !later(e));
-    for (const rows of [...Object.values(this.log.train), ...Object.values(this.log.eval)]) {
-      while (rows?.length && rows[rows.length - 1].step > step) rows.pop();
-    }
+    dropRowsAfter(this.log, step);
   }
 
   private async persist(): Promise<void> {
@@ -147,9 +152,10 @@ class ExperimentState {
     this.runId = run.id;
     this.runConfig = run.config;
     this.events = run.events;
-    this.log = logFromEvents(run.config.arms, run.events);
+    // Events stored before seeds existed carry no trainSeed: they are the run of config.seed.
+    this.log = logFromEvents(run.config.arms, run.events, trainingSeeds(run.config));
     this.status = this.log.status;
-    this.stepsDone = stepsEveryArmDid(this.log);
+    this.stepsDone = stepEveryRunDid(this.log);
     this.startedAt = Date.parse(run.createdAt);
     // A run that was going when the page closed is now stopped; it can resume from its checkpoint.
     const live = ['preparing', 'training', 'evaluating', 'paused', 'starting'].includes(run.state);
@@ -178,7 +184,7 @@ class ExperimentState {
     if (!resumeFrom) {
       this.runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       this.events = [];
-      this.log = emptyLog(cfg.arms);
+      this.log = emptyLog(cfg.arms, trainingSeeds(cfg));
       this.status = null;
       this.stepsDone = 0;
       this.startedAt = Date.now();
@@ -222,9 +228,10 @@ class ExperimentState {
     return this.start(experimentKey(this.runConfig));
   }
 
-  async exportWeights(arm: Arm): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
+  /** One run's weights: the arm trained with `trainSeed` (default: the first seed). */
+  async exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
     if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
-    return this.runner.api.exportWeights(arm);
+    return this.runner.api.exportWeights(arm, trainSeed);
   }
 
   /**
@@ -269,11 +276,6 @@ class ExperimentState {
   get hasRunner(): boolean {
     return this.runner !== undefined;
   }
-}
-
-/** The last step every arm finished: the run's progress (arms train interleaved, so one may be a step ahead). */
-function stepsEveryArmDid(log: MetricsLog): number {
-  return log.arms.length ? Math.min(...log.arms.map((a) => log.train[a]?.at(-1)?.step ?? 0)) : 0;
 }
 
 export const experiment = new ExperimentState();

@@ -1,7 +1,7 @@
 // The playground's URL form: every preset survives a round trip, hand-edited links are read
 // with their problems reported, and an API key in a link is never taken.
 import { describe, it, expect } from 'vitest';
-import { configFromHash, configToHash, isConfigHash, presetConfig, PRESET_NAMES } from '../../../src/ui/state/config.ts';
+import { configFromHash, configToHash, isConfigHash, LINK_SEEDS, presetConfig, PRESET_NAMES } from '../../../src/ui/state/config.ts';
 
 describe('configuration in the URL hash', () => {
   it.each(PRESET_NAMES)('round-trips the %s preset exactly', (name) => {
@@ -86,7 +86,7 @@ describe('configuration in the URL hash', () => {
   it('reports an unknown preset model and keeps the preset\'s', () => {
     const parsed = configFromHash('#model=preset:nope');
     expect(parsed?.config.experiment.model).toEqual(presetConfig('quick-demo').experiment.model);
-    expect(parsed?.problems).toEqual(['model=preset:nope: no preset model "nope" (presets are test, S, M, default, tiny)']);
+    expect(parsed?.problems).toEqual(['model=preset:nope: no preset model "nope" (presets are test, S, M, default, small, base, tiny)']);
   });
 
   it('clamps a sequence longer than the preset model\'s context, and warmup beyond steps, saying so', () => {
@@ -100,5 +100,32 @@ describe('configuration in the URL hash', () => {
     expect(small?.problems).toEqual(["the preset's seq (512) is longer than the context of preset model test (32 tokens): using 32"]);
     // A URL or stored model's context is unknown here: its sequence length is not judged.
     expect(configFromHash('#model=url:https://x.test/m&seq=99999')?.problems).toEqual([]);
+  });
+
+  it('reads and writes the training seeds (seeds=): links without it keep the preset\'s value', () => {
+    const c = presetConfig('quick-demo');
+    c.experiment.seeds = 3;
+    const hash = configToHash(c);
+    expect(new URLSearchParams(hash.slice(1)).get('seeds')).toBe('3');
+    expect(configFromHash(hash)).toEqual({ config: c, problems: [] });
+    // A preset without seeds writes none, and a link without the key keeps the preset's value.
+    expect(new URLSearchParams(configToHash(presetConfig('quick-demo')).slice(1)).has('seeds')).toBe(false);
+    expect(configFromHash('#steps=70')?.config.experiment.seeds).toBe(presetConfig('quick-demo').experiment.seeds);
+    expect(configFromHash('#seeds=10')).toMatchObject({ config: { experiment: { seeds: 10 } }, problems: [] });
+  });
+
+  it('clamps seeds outside 1..10 and says so; keeps the preset\'s value for one that is not a whole number', () => {
+    expect(LINK_SEEDS).toEqual({ min: 1, max: 10 });
+    const high = configFromHash('#seeds=50');
+    expect(high?.config.experiment.seeds).toBe(10);
+    expect(high?.problems).toEqual(['seeds=50 is outside 1–10: using 10']);
+    const low = configFromHash('#seeds=0');
+    expect(low?.config.experiment.seeds).toBe(1);
+    expect(low?.problems).toEqual(['seeds=0 is outside 1–10: using 1']);
+    for (const bad of ['2.5', 'many', '']) {
+      const parsed = configFromHash(`#seeds=${bad}`);
+      expect(parsed?.config.experiment.seeds).toBe(presetConfig('quick-demo').experiment.seeds);
+      expect(parsed?.problems).toEqual([`seeds=${bad} is not a whole number from 1 to 10`]);
+    }
   });
 });
