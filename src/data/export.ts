@@ -6,10 +6,16 @@
 //   axolotl       {"id", "messages":[{role, content, train}]}; set message_field_training: train
 //   llamafactory  ShareGPT, one sample per selected step ending at it (+ dataset_info.json entry)
 //   labels        one line per trajectory: selected steps, categories, reasons, selector, budget
+// Built-in demonstrations of the held-out split are left out unless asked for (exportSplit.ts);
+// when included, their records carry "split": "held-out" (all formats but openai, whose
+// fine-tuning files hold only "messages").
 import { armSteps, type Arm, type ArmOptions } from './arms.ts';
 import { labelsRecord } from './labels.ts';
 import { agentTurnText, type AgentTextStyle } from './agentText.ts';
+import { chooseSplit, isHeldOut, type ExportSplit, type SplitChoice } from './exportSplit.ts';
 import type { Trajectory } from './trajectory.ts';
+
+export { EXPORT_SPLITS, type ExportSplit, type SplitChoice } from './exportSplit.ts';
 
 export const EXPORT_FORMATS = ['openai', 'agentgym', 'axolotl', 'llamafactory', 'labels'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -23,6 +29,8 @@ export interface ExportOptions extends ArmOptions {
   fileName?: string;
   /** How agent turns are written (default 'as-written'). */
   agentText?: AgentTextStyle;
+  /** Which built-in split to export (default 'held-in': held-out demonstrations are left out). */
+  split?: ExportSplit;
 }
 
 export interface ChatMessage {
@@ -51,9 +59,16 @@ export interface ExportResult {
   text: string;
   /** Side files by name suffix (e.g. LLaMA-Factory's dataset_info.json). */
   sideFiles: Record<string, string>;
+  /** LLaMA-Factory's dataset entry (name → entry), to merge into an existing dataset_info.json
+   *  (mergeDatasetInfo in datasetInfo.ts) instead of replacing it. */
+  datasetInfo?: Record<string, Record<string, unknown>>;
   records: number;
+  /** Trajectories exported (after the split rule). */
+  trajectories: number;
   /** Trajectories where the arm selects no step (nothing to learn from in that export). */
   withoutSelectedSteps: string[];
+  /** What the split rule did: held-out trajectories left out, or included and marked. */
+  split: SplitChoice;
 }
 
 function selected(t: Trajectory, opts: ExportOptions): Set<number> {
@@ -116,23 +131,35 @@ export function llamaFactoryDatasetInfo(name: string, fileName: string) {
   };
 }
 
+/** The records of one trajectory in each format (a registry, one entry per format). */
+const WRITERS: Record<ExportFormat, (t: Trajectory, sel: Set<number>, opts: ExportOptions) => object[]> = {
+  openai: (t, sel, o) => [toOpenAI(t, sel, o.agentText)],
+  agentgym: (t, sel, o) => [toAgentGym(t, sel, o.agentText)],
+  axolotl: (t, sel, o) => [toAxolotl(t, sel, o.agentText)],
+  llamafactory: (t, sel, o) => toLlamaFactory(t, sel, o.agentText),
+  labels: (t, sel, o) => [labelsRecord(t, [...sel].sort((a, b) => a - b), o)],
+};
+/** Formats whose records can carry an extra "split" key (OpenAI's fine-tuning files cannot). */
+const MARKABLE: ReadonlySet<ExportFormat> = new Set(['agentgym', 'axolotl', 'llamafactory', 'labels']);
+
 export function exportTrajectories(ts: Iterable<Trajectory>, format: ExportFormat, opts: ExportOptions = {}): ExportResult {
   const lines: string[] = [];
   const without: string[] = [];
-  let records = 0;
-  for (const t of ts) {
+  const { trajectories, choice } = chooseSplit(ts, opts.split);
+  for (const t of trajectories) {
     const sel = selected(t, opts);
     if (sel.size === 0) without.push(t.id);
-    const recs: unknown[] =
-      format === 'openai' ? [toOpenAI(t, sel, opts.agentText)] : format === 'agentgym' ? [toAgentGym(t, sel, opts.agentText)] : format === 'axolotl' ? [toAxolotl(t, sel, opts.agentText)] : format === 'llamafactory' ? toLlamaFactory(t, sel, opts.agentText) : [labelsRecord(t, [...sel].sort((a, b) => a - b), opts)];
-    for (const r of recs) lines.push(JSON.stringify(r));
-    records += recs.length;
+    const mark = isHeldOut(t) && MARKABLE.has(format);
+    for (const r of WRITERS[format](t, sel, opts)) lines.push(JSON.stringify(mark ? { ...r, split: 'held-out' } : r));
   }
+  const records = lines.length;
   const sideFiles: Record<string, string> = {};
+  let datasetInfo: ExportResult['datasetInfo'];
   if (format === 'llamafactory') {
     const name = opts.datasetName ?? 'atlas_critical';
-    sideFiles['dataset_info.json'] = JSON.stringify(llamaFactoryDatasetInfo(name, opts.fileName ?? 'data.jsonl'), null, 2) + '\n';
+    datasetInfo = llamaFactoryDatasetInfo(name, opts.fileName ?? 'data.jsonl');
+    sideFiles['dataset_info.json'] = JSON.stringify(datasetInfo, null, 2) + '\n';
     sideFiles['train.yaml'] = `# Train only the last assistant turn of each sample (one sample per selected step).\ndataset: ${name}\nmask_history: true\n`;
   }
-  return { text: lines.map((l) => l + '\n').join(''), sideFiles, records, withoutSelectedSteps: without };
+  return { text: lines.map((l) => l + '\n').join(''), sideFiles, ...(datasetInfo && { datasetInfo }), records, trajectories: trajectories.length, withoutSelectedSteps: without, split: choice };
 }

@@ -1,47 +1,35 @@
 // One parsed JSON value (a JSONL line, an array element, an object member) → trajectories.
-// Detection per record (see docs/data.md):
-//   string                                   → ReAct transcript
+// Objects are read by the first layout in OBJECT_LAYOUTS that matches (see docs/data.md):
 //   {version, steps, …}                      → canonical trajectory (validated)
+//   {nSteps, selector, steps}                → a labels record: rejected, pointing to --labels
 //   {conversations|conversation: [...]}      → agentgym (from/value with item_id or loss),
-//                                              agent-flan (role/content with loss), else sharegpt
+//                                              agent-flan (role/content with loss), openai-style
+//                                              (role/content), else sharegpt
 //   {messages: [...]}                        → axolotl (a message has `train`), else openai
-//   [ {role|from, content|value}, … ]        → a bare conversation (sharegpt)
-//   any other object                         → a collection: each member is a record of its own
-//                                              (e.g. {"react_put_0": "<transcript>", …})
+//   {input|instruction|prompt, output|…}     → step-pairs (one step of an episode; grouped later)
+//   {trace|traj|…, problem|goal|…, reward}   → search-trace
+// Other values:
+//   string                                   → ReAct transcript
+//   [ {role|from, content|value}, … ]        → a bare conversation (sharegpt / openai-style)
+//   an object none of the layouts reads      → a collection when most of its members are
+//                                              records (e.g. {"react_put_0": "<transcript>", …}),
+//                                              otherwise rejected once, naming its fields
 import { turnsToTrajectory, type Turn, type TurnRole } from './conversation.ts';
 import { trajectoryProblem } from './jsonl.ts';
-import { parseTranscript } from './react.ts';
+import { parseTranscript, transcriptStyle } from './react.ts';
+import { isObj, recordId, recordLabel, type RecordOptions as BaseRecordOptions, type RecordResult, type Where } from './record.ts';
+import { isSearchTrace, searchTraceRecord } from './searchTrace.ts';
+import { isStepPair, stepPairRecord } from './stepPairs.ts';
 import { TRAJECTORY_VERSION, type Trajectory } from './trajectory.ts';
+import { unknownRecordRejection } from './unknownRecord.ts';
 
-export const IMPORT_FORMATS = ['agentgym', 'sharegpt', 'agent-flan', 'openai', 'axolotl', 'llamafactory', 'react', 'trajectory'] as const;
+export type { Rejection, RecordResult, Where } from './record.ts';
+export { recordLabel } from './record.ts';
+
+export const IMPORT_FORMATS = ['agentgym', 'sharegpt', 'openai-style', 'agent-flan', 'openai', 'axolotl', 'llamafactory', 'react', 'step-pairs', 'search-trace', 'trajectory'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-export interface Where {
-  file: string;
-  /** 1-based line where the record starts (JSONL, or the line an array element starts on). */
-  line?: number;
-  /** JSON path of the record inside the file, e.g. "$[3]" or "$.react_put_0". */
-  path?: string;
-}
-
-export interface Rejection extends Where {
-  reason: string;
-}
-
-export interface RecordOptions {
-  /** Only accept records of this format (others are rejected with the reason). */
-  format?: ImportFormat;
-  importedAt: string;
-  /** Used when the record carries no id of its own. */
-  idHint: string;
-}
-
-export interface RecordResult {
-  trajectories: Trajectory[];
-  rejected: Rejection[];
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export type RecordOptions = BaseRecordOptions<ImportFormat>;
 
 const ROLE_MAP: Record<string, TurnRole> = {
   system: 'system',
@@ -112,27 +100,26 @@ function detectConversationFormat(record: Record<string, unknown>, list: unknown
   const usesFrom = msgs.some((m) => 'from' in m);
   if (usesFrom && ('item_id' in record || hasLoss)) return 'agentgym';
   if (!usesFrom && hasLoss) return 'agent-flan';
+  // OpenAI-style role/content messages outside OpenAI's "messages" key are not ShareGPT.
+  if (!usesFrom && msgs.length > 0 && msgs.every((m) => 'role' in m && !('value' in m))) return 'openai-style';
   return 'sharegpt';
 }
 
-const FORMAT_FAMILY: Record<ImportFormat, 'conversations' | 'messages' | 'react' | 'trajectory'> = {
-  agentgym: 'conversations',
-  sharegpt: 'conversations',
-  'agent-flan': 'conversations',
-  llamafactory: 'conversations',
-  openai: 'messages',
-  axolotl: 'messages',
-  react: 'react',
-  trajectory: 'trajectory',
+/** What a record of each format looks like, for --format mismatch messages. */
+const FORMAT_EXPECTS: Record<ImportFormat, string> = {
+  agentgym: '"conversations"',
+  sharegpt: '"conversations"',
+  'openai-style': '"conversations"',
+  'agent-flan': '"conversations"',
+  llamafactory: '"conversations"',
+  openai: '"messages"',
+  axolotl: '"messages"',
+  react: 'a transcript string',
+  'step-pairs': 'input/output step records',
+  'search-trace': 'a "trace" record with its goal',
+  trajectory: 'a trajectory object',
 };
-
-function recordId(record: Record<string, unknown>, hint: string): string {
-  for (const k of ['id', 'item_id', 'conversation_id', 'sample_id']) {
-    const v = record[k];
-    if ((typeof v === 'string' && v !== '') || typeof v === 'number') return String(v);
-  }
-  return hint;
-}
+const CONVERSATION_FORMATS: readonly ImportFormat[] = ['agentgym', 'sharegpt', 'openai-style', 'agent-flan', 'llamafactory'];
 
 function envFromItemId(record: Record<string, unknown>): string | undefined {
   const m = typeof record.item_id === 'string' ? /^([a-z][a-z0-9]*)_\d+$/i.exec(record.item_id) : null;
@@ -173,10 +160,6 @@ function conversationRecord(record: Record<string, unknown>, list: unknown[], li
   return { trajectories: [built], rejected: [] };
 }
 
-export function recordLabel(where: Where): string {
-  return [where.line !== undefined ? `line ${where.line}` : '', where.path && where.path !== '$' ? where.path : ''].filter(Boolean).join(' ') || 'whole file';
-}
-
 function transcriptRecord(text: string, where: Where, opts: RecordOptions, key?: string): RecordResult {
   // A transcript needs a task and at least one agent turn; anything less is some other string
   // (a package.json's "node": ">=20.19", a title) and is rejected, naming where it was found.
@@ -201,49 +184,128 @@ function transcriptRecord(text: string, where: Where, opts: RecordOptions, key?:
 
 const looksLikeMessages = (v: unknown[]) => v.length > 0 && v.every((m) => isObj(m) && ('role' in m || 'from' in m));
 
+/** One way an object can be a record: which formats it yields, how it is recognised and read. */
+interface ObjectLayout {
+  /** The formats this layout produces (a forced --format accepts only its own layout). */
+  formats: readonly ImportFormat[];
+  /** What was found, for --format mismatch messages. */
+  found(record: Record<string, unknown>): string;
+  matches(record: Record<string, unknown>): boolean;
+  read(record: Record<string, unknown>, where: Where, opts: RecordOptions): RecordResult;
+}
+
+const reject = (where: Where, reason: string): RecordResult => ({ trajectories: [], rejected: [{ ...where, reason }] });
+
+/** The record layouts, tried in order; the first that matches reads the record. */
+export const OBJECT_LAYOUTS: readonly ObjectLayout[] = [
+  {
+    formats: ['trajectory'],
+    found: () => 'a canonical trajectory',
+    matches: (r) => 'version' in r && 'steps' in r,
+    read(r, where) {
+      const problem = trajectoryProblem(r);
+      return problem ? reject(where, `not a valid trajectory: ${problem}`) : { trajectories: [r as unknown as Trajectory], rejected: [] };
+    },
+  },
+  {
+    formats: [],
+    found: () => 'a labels record',
+    matches: (r) => 'nSteps' in r && 'selector' in r && Array.isArray(r.steps),
+    read: (_r, where) => reject(where, 'this is a labels record (atlas export --format labels), not a trajectory: import the trajectories and apply it with `atlas import <trajectories> --labels <this file>` (applyLabels in src/data/labels.ts)'),
+  },
+  {
+    formats: CONVERSATION_FORMATS,
+    found: (r) => `"${CONVERSATION_KEYS.find((k) => k in r)}"`,
+    matches: (r) => CONVERSATION_KEYS.some((k) => k in r),
+    read(r, where, opts) {
+      const listKey = CONVERSATION_KEYS.find((k) => k in r)!;
+      const list = r[listKey];
+      if (!Array.isArray(list)) return reject(where, `${where.path ?? '$'}.${listKey} must be a list of messages (got ${list === null ? 'null' : typeof list})`);
+      return conversationRecord(r, list, listKey, where, opts.format ?? detectConversationFormat(r, list), opts);
+    },
+  },
+  {
+    formats: ['openai', 'axolotl'],
+    found: () => '"messages"',
+    matches: (r) => 'messages' in r,
+    read(r, where, opts) {
+      const list = r.messages;
+      if (!Array.isArray(list)) return reject(where, `${where.path ?? '$'}.messages must be a list of messages (got ${list === null ? 'null' : typeof list})`);
+      return conversationRecord(r, list, 'messages', where, opts.format ?? (list.some((m) => isObj(m) && 'train' in m) ? 'axolotl' : 'openai'), opts);
+    },
+  },
+  { formats: ['step-pairs'], found: () => 'an input/output step record', matches: isStepPair, read: stepPairRecord },
+  { formats: ['search-trace'], found: () => 'a search-trace record', matches: isSearchTrace, read: searchTraceRecord },
+];
+
+const layoutOf = (record: Record<string, unknown>) => OBJECT_LAYOUTS.find((l) => l.matches(record));
+
+/** Whether a value is a record in its own right (for deciding what an unread object is). */
+function isRecordLike(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return transcriptStyle(v) !== null;
+  if (Array.isArray(v)) return looksLikeMessages(v);
+  if (!isObj(v)) return false;
+  return layoutOf(v) !== undefined || (depth < 2 && isCollection(v, depth + 1));
+}
+
+/** An object none of the layouts reads is a collection of named records when at least half of
+ *  its members are records ({"react_put_0": "<transcript>", …}); otherwise it is one record of
+ *  an unknown layout, and its members are its fields. */
+export function isCollection(value: Record<string, unknown>, depth = 0): boolean {
+  const members = Object.values(value);
+  let records = members.filter((m) => isRecordLike(m, depth)).length;
+  // Named records of one shape no layout reads ({"fixed_0": {…}, "fixed_1": {…}}) are records
+  // too: each is then refused naming its fields, rather than the file naming "fixed_0", ….
+  if (records === 0) records = largestShape(members);
+  return records > 0 && 2 * records >= members.length;
+}
+
+/** How many members are objects with the most common set of keys (0 when fewer than two). */
+function largestShape(members: unknown[]): number {
+  const shapes = new Map<string, number>();
+  let most = 0;
+  for (const m of members) {
+    if (!isObj(m)) continue;
+    const keys = Object.keys(m);
+    if (keys.length === 0) continue;
+    const shape = JSON.stringify(keys.sort());
+    const n = (shapes.get(shape) ?? 0) + 1;
+    shapes.set(shape, n);
+    if (n > most) most = n;
+  }
+  return most >= 2 ? most : 0;
+}
+
 /** Converts one record; never throws. */
 export function recordToTrajectories(value: unknown, where: Where, opts: RecordOptions, depth = 0, key?: string): RecordResult {
   const path = where.path ?? '$';
-  const reject = (reason: string): RecordResult => ({ trajectories: [], rejected: [{ ...where, reason }] });
-  const family = opts.format ? FORMAT_FAMILY[opts.format] : undefined;
-  const wrongFormat = (found: string) => reject(`--format ${opts.format} expects ${family === 'react' ? 'a transcript string' : family === 'trajectory' ? 'a trajectory object' : `"${family}"`}, found ${found}`);
+  const wrongFormat = (found: string) => reject(where, `--format ${opts.format} expects ${FORMAT_EXPECTS[opts.format!]}, found ${found}`);
+  const conversationsForced = opts.format !== undefined && CONVERSATION_FORMATS.includes(opts.format);
 
   if (typeof value === 'string') {
-    if (family && family !== 'react') return wrongFormat('a string');
+    if (opts.format && opts.format !== 'react') return wrongFormat('a string');
     return transcriptRecord(value, where, opts, key);
   }
   if (Array.isArray(value)) {
     if (looksLikeMessages(value)) {
-      if (family && family !== 'conversations') return wrongFormat('a bare list of messages');
-      return conversationRecord({ conversations: value }, value, 'conversations', where, opts.format ?? 'sharegpt', opts);
+      if (opts.format && !conversationsForced) return wrongFormat('a bare list of messages');
+      return conversationRecord({ conversations: value }, value, 'conversations', where, opts.format ?? detectConversationFormat({}, value), opts);
     }
-    return reject(`${path} is a list but not a list of messages (expected objects with role/from)`);
+    return reject(where, `${path} is a list but not a list of messages (expected objects with role/from)`);
   }
-  if (!isObj(value)) return reject(`${path} is ${value === null ? 'null' : typeof value}, not a record`);
+  if (!isObj(value)) return reject(where, `${path} is ${value === null ? 'null' : typeof value}, not a record`);
 
-  if ('version' in value && 'steps' in value) {
-    if (family && family !== 'trajectory') return wrongFormat('a canonical trajectory');
-    const problem = trajectoryProblem(value);
-    return problem ? reject(`not a valid trajectory: ${problem}`) : { trajectories: [value as unknown as Trajectory], rejected: [] };
+  const layout = layoutOf(value);
+  if (layout) {
+    if (opts.format && layout.formats.length > 0 && !layout.formats.includes(opts.format)) return wrongFormat(layout.found(value));
+    return layout.read(value, where, opts);
   }
-  if ('nSteps' in value && 'selector' in value && Array.isArray(value.steps)) {
-    return reject('this is a labels record (atlas export --format labels), not a trajectory: import the trajectories and apply it with `atlas import <trajectories> --labels <this file>` (applyLabels in src/data/labels.ts)');
-  }
-  const convKey = CONVERSATION_KEYS.find((k) => k in value);
-  if (convKey || 'messages' in value) {
-    const listKey = convKey ?? 'messages';
-    const list = value[listKey];
-    if (!Array.isArray(list)) return reject(`${path}.${listKey} must be a list of messages (got ${list === null ? 'null' : typeof list})`);
-    if (family && family !== (convKey ? 'conversations' : 'messages')) return wrongFormat(`"${listKey}"`);
-    const detected: ImportFormat = opts.format ?? (convKey ? detectConversationFormat(value, list) : list.some((m) => isObj(m) && 'train' in m) ? 'axolotl' : 'openai');
-    return conversationRecord(value, list, listKey, where, detected, opts);
-  }
-  // A collection of named records.
-  const entries = Object.entries(value);
-  if (entries.length === 0) return reject(`${path} is an empty object`);
-  if (depth >= 2) return reject(`${path} has none of conversations, messages, steps (keys: ${entries.map(([k]) => k).slice(0, 8).join(', ')})`);
+  if (Object.keys(value).length === 0) return reject(where, `${path} is an empty object`);
+  if (!isCollection(value, depth)) return { trajectories: [], rejected: [unknownRecordRejection(value, where)] };
+  // A collection of named records; members that are plain scalars (counts, flags) are fields, not records.
   const out: RecordResult = { trajectories: [], rejected: [] };
-  for (const [k, v] of entries) {
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === 'number' || typeof v === 'boolean' || v === null) continue;
     const childPath = /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
     const child = recordToTrajectories(v, { ...where, path: childPath }, { ...opts, idHint: k }, depth + 1, k);
     out.trajectories.push(...child.trajectories);

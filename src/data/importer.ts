@@ -5,11 +5,23 @@
 //   '{' otherwise             one (pretty-printed) JSON object, split member by member
 //   anything else             a plain-text ReAct transcript (one per file, up to maxDocumentChars)
 // Every record that fails is reported with file, line and/or JSON path and a reason; nothing
-// good is dropped. See docs/data.md.
-import { recordToTrajectories, type ImportFormat, type Rejection, type Where } from './formats.ts';
+// good is dropped. After reading: step records of one episode are grouped (episodes.ts), runs
+// whose record says they failed are left out unless kept, an "Observation:" label the file
+// writes on its observations is removed (observationPrefix.ts), clashing ids are renamed,
+// duplicates reported (duplicates.ts), and a file made only of records of an unread layout is
+// refused once (unknownRecord.ts). See docs/data.md.
+import { isCollection, recordToTrajectories, type ImportFormat, type Rejection, type Where } from './formats.ts';
 import { BINARY_FILE_REASON, DEFAULT_MAX_LINE_CHARS, decodeText, looksBinary, splitTextLines, type ByteSource, type StreamOptions } from './lines.ts';
 import { splitJsonContainer } from './jsonValues.ts';
+import { findIdentical, makeIdsUnique, mergeActVariants, type Duplicate } from './duplicates.ts';
+import { groupStepRecords, type EpisodeGrouping } from './episodes.ts';
+import { stripObservationPrefixes } from './observationPrefix.ts';
+import { STEP_PAIR_FORMAT } from './stepPairs.ts';
+import { SEARCH_TRACE_FORMAT } from './searchTrace.ts';
+import { refuseUnknownFile, rejectedRecords } from './unknownRecord.ts';
 import type { Trajectory } from './trajectory.ts';
+
+export type { Duplicate } from './duplicates.ts';
 
 export interface ImportOptions extends StreamOptions {
   /** File name used in reports and ids. */
@@ -25,12 +37,9 @@ export interface ImportOptions extends StreamOptions {
   importedAt?: string;
   /** Largest plain-text transcript file kept whole, in characters (default 64 Mi). */
   maxDocumentChars?: number;
-}
-
-export interface Duplicate {
-  dropped: string;
-  keptAs: string;
-  reason: string;
+  /** Runs whose record says they failed (reward / success / result): 'leave-out' (default) does
+   *  not import them, so they are not trained on; 'keep' imports them, marked in `outcome`. */
+  failedRuns?: 'leave-out' | 'keep';
 }
 
 export interface ImportSummary {
@@ -49,7 +58,20 @@ export interface ImportSummary {
   withNotes: number;
   /** Ids that clashed and were renamed "<id>#<n>". */
   renamedIds: number;
+  /** Records rejected (a rejection standing for several records counts each). */
+  rejectedRecords: number;
+  /** Step-level records (input/output pairs) and the episodes rebuilt from them. */
+  stepRecords?: EpisodeGrouping;
+  /** Runs whose record says they failed: left out (not imported) or kept (marked in outcome). */
+  failedRuns?: { leftOut: number; kept: number; leftOutIds: string[] };
 }
+
+/** Formats whose records carry a run's outcome; a failed run is left out unless kept. */
+const OUTCOME_FORMATS = new Set<string>([SEARCH_TRACE_FORMAT, STEP_PAIR_FORMAT]);
+/** Chat formats whose observations may carry an "Observation:" label (decided per file). */
+const CHAT_FORMATS = new Set<string>(['agentgym', 'sharegpt', 'openai-style', 'agent-flan', 'openai', 'axolotl', 'llamafactory']);
+/** Failed-run ids listed in the summary (all are counted). */
+const MAX_LISTED_FAILED = 100;
 
 export interface ImportResult {
   trajectories: Trajectory[];
@@ -201,6 +223,12 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
       rejected.push(...r.rejected);
     };
     const finishObject = (truncated: boolean) => {
+      // Undecided at the end: one record of some other layout (an ADaPT run, a step record, …)
+      // unless most of its members are records of their own.
+      if (mode === 'undecided' && !truncated) {
+        const good = members.filter((m): m is Extract<Member, { key: string }> => 'key' in m);
+        if (!isCollection(Object.fromEntries(good.map((m) => [m.key, m.value])))) mode = 'record';
+      }
       if (mode === 'record') {
         const where = { file, line: docLine, path: root() };
         const bad = members.find((m): m is Extract<Member, { bad: string }> => 'bad' in m);
@@ -274,10 +302,20 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
     else add(whole, { file }, base.replace(/\.[^.]*$/, ''));
   }
 
-  const renamedIds = makeIdsUnique(trajectories);
-  const duplicates = opts.variants === 'keep' ? [] : mergeActVariants(trajectories);
-  const kept = duplicates.length ? trajectories.filter((t) => !duplicates.some((d) => d.dropped === t.id)) : trajectories;
+  // Step records of one episode become one trajectory; failed runs are left out unless kept.
+  const grouped = groupStepRecords(trajectories, STEP_PAIR_FORMAT);
+  const failed = grouped.trajectories.filter((t) => OUTCOME_FORMATS.has(t.source.format) && t.outcome?.success === false);
+  const leaveOut = opts.failedRuns !== 'keep' && failed.length > 0;
+  const failedSet = new Set(failed);
+  const candidates = leaveOut ? grouped.trajectories.filter((t) => !failedSet.has(t)) : grouped.trajectories;
+  stripObservationPrefixes(candidates.filter((t) => CHAT_FORMATS.has(t.source.format)));
+  const renamedIds = makeIdsUnique(candidates);
+  const variants = opts.variants === 'keep' ? [] : mergeActVariants(candidates);
+  const dropped = new Set(variants.map((d) => d.dropped));
+  const kept = dropped.size ? candidates.filter((t) => !dropped.has(t.id)) : candidates;
+  const duplicates: Duplicate[] = [...variants, ...findIdentical(kept)];
   if (opts.env) for (const t of kept) t.env ??= opts.env;
+  const reported = refuseUnknownFile(rejected, kept.length + (leaveOut ? failed.length : 0));
 
   const formats: Record<string, number> = {};
   const selections: Record<string, number> = {};
@@ -291,53 +329,22 @@ export async function importTrajectories(source: ByteSource, opts: ImportOptions
   }
   return {
     trajectories: kept,
-    summary: { file, layout, trajectories: kept.length, steps, formats, selections, rejected, duplicates, withNotes, renamedIds },
+    summary: {
+      file,
+      layout,
+      trajectories: kept.length,
+      steps,
+      formats,
+      selections,
+      rejected: reported,
+      duplicates,
+      withNotes,
+      renamedIds,
+      rejectedRecords: rejectedRecords(reported),
+      ...(grouped.grouping && { stepRecords: grouped.grouping }),
+      ...(failed.length > 0 && {
+        failedRuns: { leftOut: leaveOut ? failed.length : 0, kept: leaveOut ? 0 : failed.length, leftOutIds: leaveOut ? failed.slice(0, MAX_LISTED_FAILED).map((t) => t.id) : [] },
+      }),
+    },
   };
-}
-
-function makeIdsUnique(ts: Trajectory[]): number {
-  const seen = new Map<string, number>();
-  let renamed = 0;
-  for (const t of ts) {
-    const n = seen.get(t.id) ?? 0;
-    seen.set(t.id, n + 1);
-    if (n > 0) {
-      let id = `${t.id}#${n + 1}`;
-      while (seen.has(id)) id += '+';
-      seen.set(id, 1);
-      (t.provenance ??= {}).notes = [...(t.provenance.notes ?? []), `id "${t.id}" was already used in this file; renamed "${id}"`];
-      t.id = id;
-      renamed++;
-    }
-  }
-  return renamed;
-}
-
-/** ALFWorld prompt files hold each task twice: react_X (with thoughts) and act_X (without).
- *  When act_X has exactly react_X's actions and observations it is the same trajectory, so it
- *  is reported as a duplicate and the react one (which has more) is kept. */
-function mergeActVariants(ts: Trajectory[]): Duplicate[] {
-  const byId = new Map(ts.map((t) => [t.id, t]));
-  const out: Duplicate[] = [];
-  for (const act of ts) {
-    const m = /^act_(.+)$/.exec(act.id);
-    const react = m ? byId.get(`react_${m[1]}`) : undefined;
-    if (!react || react.source.file !== act.source.file || act.source.format !== 'react' || react.source.format !== 'react') continue;
-    // An act transcript may keep the "OK." that answered a removed thought at the end of its opening.
-    const stray = (x: string) => x.replace(/(\n[ \t]*ok\.?[ \t]*)+$/i, '');
-    const sameInstruction = stray(act.instruction) === stray(react.instruction);
-    const same =
-      sameInstruction &&
-      act.steps.length === react.steps.length &&
-      act.steps.every((s, i) => s.thought === undefined && s.action === react.steps[i].action && s.observation === react.steps[i].observation);
-    const notes = (react.provenance ??= {}).notes ?? (react.provenance.notes = []);
-    if (same) {
-      const strayOk = act.instruction !== react.instruction ? ' (its opening also ends with a stray "OK." line)' : '';
-      out.push({ dropped: act.id, keptAs: react.id, reason: `same instruction, actions and observations as the kept one, without thoughts${strayOk}` });
-      notes.push(`"${act.id}" in the same file is this trajectory without thoughts; it was not imported separately`);
-    } else {
-      notes.push(`"${act.id}" in the same file is a thought-less version that differs from this one; both were imported`);
-    }
-  }
-  return out;
 }

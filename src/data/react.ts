@@ -19,7 +19,11 @@ export interface ParsedTranscript {
 // by anything else (">=20.19" in a package.json, "> " alone) is not an agent turn.
 const PROMPT_LINE = /^>(?:[ \t]+(\S.*)|(\p{L}.*))$/u;
 const THINK_PREFIX = /^think:[ \t]*/i;
-const LABEL_LINE = /^[ \t]*(thought|think|action|act|observation|obs)(?:[ \t]+\d+)?[ \t]*:[ \t]?(.*)$/i;
+// KnowAgent's "ActionPath: Start->Goto(shelf 1)" lines are the agent's own bookkeeping (its
+// path through the action-knowledge graph), never an environment action: they count as
+// reasoning, kept with their label, and join the next action's step.
+const PATH_PREFIX = /^actionpath(?:[ \t]+\d+)?[ \t]*:/i;
+const LABEL_LINE = /^[ \t]*(thought|think|actionpath|action|act|observation|obs)(?:[ \t]+\d+)?[ \t]*:[ \t]?(.*)$/i;
 const ACK = /^(ok\.?|okay\.?)?$/i;
 
 interface RawTurn {
@@ -94,6 +98,7 @@ function parsePromptStyle(lines: string[], notes: string[]): { instruction: stri
     for (i++; i < lines.length && !PROMPT_LINE.test(lines[i]); i++) obs.push(lines[i]);
     const observation = obs.join('\n').trim();
     if (THINK_PREFIX.test(agent)) turns.push({ agent, thought: agent.replace(THINK_PREFIX, '').trim(), observation });
+    else if (PATH_PREFIX.test(agent)) turns.push({ agent, thought: agent, observation });
     else turns.push({ agent, action: agent, observation });
   }
   repairDelayedObservations(turns, notes);
@@ -114,8 +119,8 @@ function parseLabelledStyle(lines: string[], notes: string[]): { instruction: st
     const m = LABEL_LINE.exec(lines[i]);
     if (m) {
       const label = m[1].toLowerCase();
-      const kind = label.startsWith('th') ? 'thought' : label.startsWith('act') ? 'action' : 'observation';
-      blocks.push({ kind, text: [m[2]], raw: [lines[i].trim()] });
+      const kind = label.startsWith('th') || label === 'actionpath' ? 'thought' : label.startsWith('act') ? 'action' : 'observation';
+      blocks.push({ kind, text: [label === 'actionpath' ? lines[i].trim() : m[2]], raw: [lines[i].trim()] });
     } else {
       blocks[blocks.length - 1].text.push(lines[i]);
       blocks[blocks.length - 1].raw.push(lines[i]);

@@ -55,7 +55,8 @@ function demo(argv: string[]): number {
   console.log(`ground-truth roles: ${[...roles].map(([r, c]) => `${r} ${c}`).join(', ')}`);
   if (values.agentgym) {
     // The full arm: every agent turn has loss true (AgentTraj-style); critical-only exports go through `atlas export` after selection.
-    const res = exportTrajectories(ts, 'agentgym', { arm: 'full' });
+    // The split is the one asked for with --split (held-out records are marked "split": "held-out").
+    const res = exportTrajectories(ts, 'agentgym', { arm: 'full', split: 'all' });
     writeFileSync(values.agentgym, res.text);
     console.log(`wrote ${res.records} AgentGym records to ${values.agentgym}`);
   }

@@ -1,20 +1,35 @@
 // atlas export <trajectories.jsonl> --format openai|agentgym|axolotl|llamafactory|labels --out <file>
 // Marks exactly the steps of the chosen arm (default: critical = each trajectory's active selection).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// Built-in held-out demonstrations are left out unless --split asks for them (then marked).
+// Files the user did not name are never replaced silently: LLaMA-Factory's dataset_info.json is
+// merged (a name clash is an error, and nothing is written), and a side file that exists with
+// other content is replaced only with a warning naming it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from '../main.ts';
 import { numberOption, parseCommandArgs, requireOption, intOption } from '../args.ts';
-import { EXPORT_FORMATS, exportTrajectories, type ExportFormat } from '../../data/export.ts';
+import { EXPORT_FORMATS, EXPORT_SPLITS, exportTrajectories, type ExportFormat, type ExportSplit } from '../../data/export.ts';
+import { splitMessage } from '../../data/exportSplit.ts';
+import { mergeDatasetInfo } from '../../data/datasetInfo.ts';
 import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
 import { ARMS, type Arm } from '../../data/arms.ts';
 import { AGENT_TEXT_STYLES, type AgentTextStyle } from '../../data/agentText.ts';
 
 const HELP = `usage: atlas export <trajectories.jsonl> --format ${EXPORT_FORMATS.join('|')} --out <file>
        [--arm ${ARMS.join('|')}] [--seed N] [--budget F] [--dataset-name NAME]
-       [--agent-text ${AGENT_TEXT_STYLES.join('|')}]
+       [--agent-text ${AGENT_TEXT_STYLES.join('|')}] [--split ${EXPORT_SPLITS.join('|')}]
   The supervised turns are the arm's steps (default: critical, the active selection).
-  --agent-text thought-action writes agent turns as "Thought: …\nAction: …" (default: as imported).
-  llamafactory also writes dataset_info.json and <out>.train.yaml (mask_history: true) next to <file>.`;
+  --agent-text thought-action writes agent turns as "Thought: …\\nAction: …" (default: as imported).
+  --split: built-in demonstrations record their split; the default exports the held-in
+  (training) split and every trajectory without a split, and leaves the held-out split out so
+  it stays unseen for evaluation. held-out or all include it, each record marked
+  "split": "held-out" (except in openai files, which hold only "messages").
+  llamafactory also writes <file>'s entry into dataset_info.json next to <file> (merged with
+  the entries already there; a different dataset of the same name is an error) and
+  <out>.train.yaml (mask_history: true).`;
+
+/** Where a side file goes: dataset_info.json beside the output, others as `<out>.<suffix>`. */
+const sidePath = (out: string, name: string) => (name === 'dataset_info.json' ? join(dirname(out), name) : `${out.replace(/\.jsonl?$/, '')}.${name}`);
 
 export const command: Command = {
   summary: 'export trajectories for OpenAI, AgentGym, Axolotl, LLaMA-Factory or as a labels file',
@@ -27,6 +42,7 @@ export const command: Command = {
       budget: { type: 'string' },
       'dataset-name': { type: 'string' },
       'agent-text': { type: 'string' },
+      split: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     }, true);
     if (values.help) {
@@ -41,6 +57,8 @@ export const command: Command = {
     if (arm === 'highest-loss') throw new Error('--arm highest-loss needs per-step losses from a model; export it from the trainer instead');
     const agentText = (values['agent-text'] ?? 'as-written') as AgentTextStyle;
     if (!AGENT_TEXT_STYLES.includes(agentText)) throw new Error(`--agent-text must be one of ${AGENT_TEXT_STYLES.join(', ')} (got "${agentText}")`);
+    const split = (values.split ?? 'held-in') as ExportSplit;
+    if (!EXPORT_SPLITS.includes(split)) throw new Error(`--split must be one of ${EXPORT_SPLITS.join(', ')} (got "${split}")`);
     const out = requireOption('export', values.out, 'out');
     const file = positionals[0];
     const { trajectories } = parseTrajectoriesJsonl(readFileSync(file, 'utf8'), file);
@@ -51,18 +69,45 @@ export const command: Command = {
       datasetName: values['dataset-name'],
       fileName: basename(out),
       agentText,
+      split,
     });
-    writeFileSync(out, result.text);
-    const side: string[] = [];
+
+    // Decide every side file's content before writing anything, so a clash leaves all files as they were.
+    const side: { path: string; text: string }[] = [];
+    const replaced: string[] = [];
     for (const [name, content] of Object.entries(result.sideFiles)) {
-      const path = name === 'dataset_info.json' ? join(dirname(out), name) : `${out.replace(/\.jsonl?$/, '')}.${name}`;
-      writeFileSync(path, content);
-      side.push(path);
+      const path = sidePath(out, name);
+      if (resolve(path) === resolve(out)) throw new Error(`--out ${out} is the path of the ${name} side file; choose another output name`);
+      const existing = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+      if (name === 'dataset_info.json' && result.datasetInfo) {
+        side.push({ path, text: mergeDatasetInfo(existing, result.datasetInfo, path).text });
+        continue;
+      }
+      if (existing !== undefined && existing !== content) replaced.push(path);
+      side.push({ path, text: content });
     }
+    writeFileSync(out, result.text);
+    for (const s of side) writeFileSync(s.path, s.text);
+
+    for (const path of replaced) console.log(`export: warning: replaced ${path}, which held different content (it is written next to --out; keep a copy under another name if you need it)`);
     if (result.withoutSelectedSteps.length) {
       console.log(`export: warning: ${result.withoutSelectedSteps.length} trajectories have no step selected by arm "${arm}" (e.g. ${result.withoutSelectedSteps.slice(0, 3).join(', ')}); they carry no supervised turn`);
     }
-    console.log(JSON.stringify({ out, format, arm, trajectories: trajectories.length, records: result.records, sideFiles: side, withoutSelectedSteps: result.withoutSelectedSteps.length }));
+    const said = splitMessage(result.split);
+    if (said) console.log(`export: ${said}`);
+    console.log(
+      JSON.stringify({
+        out,
+        format,
+        arm,
+        trajectories: result.trajectories,
+        records: result.records,
+        sideFiles: side.map((s) => s.path),
+        withoutSelectedSteps: result.withoutSelectedSteps.length,
+        split: result.split,
+        ...(replaced.length && { replaced }),
+      }),
+    );
     return 0;
   },
 };

@@ -6,29 +6,33 @@ import { once } from 'node:events';
 import type { Command } from '../main.ts';
 import { parseCommandArgs, requireOption } from '../args.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../../data/formats.ts';
-import { importTrajectories } from '../../data/importer.ts';
+import { importTrajectories, type ImportSummary } from '../../data/importer.ts';
 import { nodeFileSource } from '../../data/sources/node.ts';
 import { serializeTrajectory } from '../../data/jsonl.ts';
 import { applyLabels } from '../../data/labels.ts';
 import { plural } from '../plural.ts';
 
 const HELP = `usage: atlas import <file> [--format ${IMPORT_FORMATS.join('|')}] --out <trajectories.jsonl>
-       [--keep-variants] [--env NAME] [--labels <labels.jsonl>]
+       [--keep-variants] [--keep-failed] [--env NAME] [--labels <labels.jsonl>]
   Detects the format per record unless --format is given. --keep-variants keeps ReAct
   "act_X" transcripts that only repeat "react_X" without thoughts (default: reported as
-  duplicates). --labels applies a labels file (one line per trajectory id: steps,
-  categories, reasons, selector; as \`atlas export --format labels\` writes) as each
-  trajectory's active selection; lines that do not fit are reported with file:line and reason.`;
+  duplicates). --keep-failed imports runs whose record says they failed (reward / success /
+  result: search traces, step records), marked in "outcome" (default: left out, counted in
+  the summary, so they are not trained on). --labels applies a labels file (one line per
+  trajectory id: steps, categories, reasons, selector; as \`atlas export --format labels\`
+  writes) as each trajectory's active selection; lines that do not fit are reported with
+  file:line and reason.`;
 
 const MAX_PRINTED_REJECTIONS = 1000;
 
 export const command: Command = {
-  summary: 'import agent trajectories (AgentGym, ShareGPT, Agent-FLAN, OpenAI, Axolotl, ReAct text) to trajectories JSONL',
+  summary: 'import agent trajectories (AgentGym, ShareGPT, Agent-FLAN, OpenAI, Axolotl, ReAct text, step records, search traces) to trajectories JSONL',
   async run(argv) {
     const { values, positionals } = parseCommandArgs('import', argv, {
       format: { type: 'string' },
       out: { type: 'string' },
       'keep-variants': { type: 'boolean' },
+      'keep-failed': { type: 'boolean' },
       labels: { type: 'string' },
       env: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -50,6 +54,7 @@ export const command: Command = {
       totalBytes,
       env: values.env,
       variants: values['keep-variants'] ? 'keep' : 'merge',
+      failedRuns: values['keep-failed'] ? 'keep' : 'leave-out',
       onProgress: (read, total) => {
         const pct = total ? Math.floor((100 * read) / total) : 0;
         if (total && total > 8 << 20 && pct >= lastPct + 10) {
@@ -75,8 +80,9 @@ export const command: Command = {
     if (trajectories.length > 0) await writeAtomically(out, (function* () {
       for (const t of trajectories) yield serializeTrajectory(t) + '\n';
     })());
-    const rejectedTotal = summary.rejected.length;
-    if (rejectedTotal > MAX_PRINTED_REJECTIONS) {
+    // Rejections are counted per record: one rejection may stand for a file of unread records.
+    const rejectedTotal = summary.rejectedRecords;
+    if (summary.rejected.length > MAX_PRINTED_REJECTIONS) {
       const listFile = `${out}.rejected.jsonl`;
       const w = createWriteStream(listFile);
       for (const r of summary.rejected) if (!w.write(JSON.stringify(r) + '\n')) await once(w, 'drain');
@@ -86,6 +92,7 @@ export const command: Command = {
     }
     const target = summary.trajectories > 0 ? `→ ${out}` : `(nothing written to ${out})`;
     console.log(`import: ${plural(summary.trajectories, 'trajectory', 'trajectories')} (${plural(summary.steps, 'step')}) ${target}; ${rejectedTotal} rejected, ${plural(summary.duplicates.length, 'duplicate')} reported`);
+    for (const line of detailLines(summary)) console.log(`import: ${line}`);
     if (labels) console.log(`import: ${plural(labels.applied, 'selection')} applied from ${labels.file}; ${plural(labels.problems.length, 'label line')} not applied`);
     console.log(JSON.stringify({ out, ...summary, rejected: summary.rejected.slice(0, MAX_PRINTED_REJECTIONS), rejectedTotal, ...(labels && { labels }) }));
     // Nothing usable came out: say so with a failing exit code, so scripts do not go on with an empty file.
@@ -96,6 +103,18 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** What else the summary says, one sentence each: step records grouped, failed runs, identical records. */
+function detailLines(summary: ImportSummary): string[] {
+  const out: string[] = [];
+  if (summary.stepRecords && summary.stepRecords.records > summary.stepRecords.episodes) out.push(`${plural(summary.stepRecords.records, 'step record')} grouped into ${plural(summary.stepRecords.episodes, 'episode')} (each trajectory is its episode's longest history and output)`);
+  const failed = summary.failedRuns;
+  if (failed?.leftOut) out.push(`${plural(failed.leftOut, 'failed run')} left out, so ${failed.leftOut === 1 ? 'it is' : 'they are'} not trained on (${failed.leftOut === 1 ? 'its record says' : 'their records say'} so: reward / success / result); --keep-failed imports ${failed.leftOut === 1 ? 'it' : 'them'}, marked in "outcome"`);
+  if (failed?.kept) out.push(`${plural(failed.kept, 'failed run')} kept (--keep-failed), marked with outcome.success false`);
+  const identical = summary.duplicates.filter((d) => d.kept).length;
+  if (identical) out.push(`${plural(identical, 'trajectory', 'trajectories')} identical to an earlier one (both kept; listed in "duplicates")`);
+  return out;
+}
 
 /** Writes lines to `<file>.<pid>.tmp`, then renames it over `file`; removes the temporary file on failure. */
 async function writeAtomically(file: string, lines: Iterable<string>): Promise<void> {

@@ -115,18 +115,30 @@ describe('file layouts and failures', () => {
     expect(summary.rejected).toEqual([{ file: 'obj.json', line: 37, path: '$.second', reason: expect.stringMatching(/no agent turns/) }]);
   });
 
-  it('a package.json-like object is not a collection of transcripts: every string is rejected by path', async () => {
+  it('a package.json-like object is one record of a layout the importer does not read: rejected once, naming its fields', async () => {
     const pkg = { name: 'atlas-playground', version: '0.1.0', engines: { node: '>=20.19' }, scripts: { start: 'vite' }, notes: '> go north\nYou are north.' };
     const { trajectories, summary } = await importText(JSON.stringify(pkg, null, 2), { file: 'package.json' });
     expect(trajectories).toEqual([]);
     expect(summary.trajectories).toBe(0);
-    const byPath = Object.fromEntries(summary.rejected.map((r) => [r.path, r.reason]));
-    expect(Object.keys(byPath)).toEqual(['$.name', '$.version', '$.engines.node', '$.scripts.start', '$.notes']);
-    expect(byPath['$.engines.node']).toBe('$.engines.node: not a ReAct transcript (no agent turns: expected "> action" lines or "Action:" / "Think:" lines)');
-    // Agent lines without a task before them are not a transcript either.
-    expect(byPath['$.notes']).toBe('$.notes: not a ReAct transcript (no task: expected the instruction before the first agent line)');
+    // Its fields are reasons, not records: one rejection for the one record.
+    expect(summary.rejected).toEqual([
+      {
+        file: 'package.json',
+        line: 1,
+        path: '$',
+        fields: ['name', 'version', 'engines', 'scripts', 'notes'],
+        reason: expect.stringMatching(/^no conversation or trajectory in this record: its fields are "name", "version", "engines", "scripts" and "notes" \(the importer reads /),
+      },
+    ]);
+    expect(summary.rejectedRecords).toBe(1);
     // The same object on one line (JSONL layout) gives the same answer.
-    expect((await importText(JSON.stringify(pkg), { file: 'package.json' })).summary.rejected.map((r) => r.reason)).toEqual(Object.values(byPath));
+    expect((await importText(JSON.stringify(pkg), { file: 'package.json' })).summary.rejected.map((r) => r.reason)).toEqual(summary.rejected.map((r) => r.reason));
+    // Strings inside a collection of transcripts are still rejected by path, with the transcript reasons.
+    const coll = await importText(JSON.stringify({ a: 'Task: go.\n> go north\nYou are north.', engines: '>=20.19', notes: '> go north\nYou are north.' }));
+    expect(Object.fromEntries(coll.summary.rejected.map((r) => [r.path, r.reason]))).toEqual({
+      '$.engines': '$.engines: not a ReAct transcript (no agent turns: expected "> action" lines or "Action:" / "Think:" lines)',
+      '$.notes': '$.notes: not a ReAct transcript (no task: expected the instruction before the first agent line)',
+    });
   });
 
   it('a prompt-style agent line is ">" then a space or a letter; an action-less "Action:" is no agent turn', async () => {
