@@ -339,6 +339,13 @@ export class Trainer {
     return s;
   }
 
+  /** Sets the learning-rate schedule's length once a run knows it (a run sized by wall-clock
+   *  time measures a few steps first); the schedule of steps already taken is unchanged. */
+  setTotalSteps(n: number): void {
+    if (!Number.isInteger(n) || n < Math.max(1, this.stepCount)) throw new Error(`setTotalSteps: ${n} steps, but ${this.stepCount} are already taken`);
+    this.hyper.totalSteps = n;
+  }
+
   /** AdamW's moments (flat, in the parameter layout) — with the parameters and the step
    *  count, everything a resumed run needs to continue exactly as an uninterrupted one. */
   async readOptimizerState(): Promise<{ m: Float32Array; v: Float32Array }> {

@@ -24,6 +24,8 @@ export interface RolloutOptions {
   /** Ends an episode as a failure after this many agent turns, below the environment's own
    *  step limit (cheap evaluations of weak models). Default: the environment's limit. */
   maxSteps?: number;
+  /** Called after every policy call with the episodes finished so far and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** One episode to run: an environment, a task seed and a split. */
@@ -71,6 +73,7 @@ export async function runEpisodeSpecs(specs: readonly EpisodeSpec[], policy: Pol
         e.state.lastObservation = r.observation;
         Object.assign(e, { done: r.done, success: r.success, reward: r.reward });
       });
+      opts.onProgress?.(b + batch.filter((e) => e.done || (opts.maxSteps != null && e.state.steps.length >= opts.maxSteps)).length, specs.length);
     }
     for (const e of batch) {
       results.push({ env: e.def.name, taskType: e.state.task.taskType, split: e.split, seed: e.state.task.seed, success: e.success, reward: e.reward, steps: e.state.steps.length, invalidActions: e.invalid, episode: e.state });

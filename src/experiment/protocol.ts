@@ -49,6 +49,11 @@ export interface ExperimentConfig {
   rolloutMaxSteps?: number;
   /** New tokens a model may write per agent turn in evaluation (default 48). */
   maxTurnTokens?: number;
+  /** Wall-clock budget in seconds for training and evaluation together (the Quick demo's):
+   *  hyper.steps is then the most steps; the runner measures a few steps and the base's
+   *  evaluation on this adapter and takes as many steps as fit, the same for every arm, and
+   *  says how many. Absent: exactly hyper.steps (reproducible anywhere). */
+  timeBudgetSeconds?: number;
   /** Training seeds per arm (default 1): seed, seed + 1, … Each changes the order of the
    *  training examples and the random arm's choice of steps; the starting weights, the data
    *  and the evaluation episodes stay the same, so the spread across seeds is the run-to-run
@@ -117,6 +122,9 @@ export interface RunStatus {
   adapter?: string;
   step?: number;
   totalSteps?: number;
+  /** Wall-clock time since the run started (training and evaluation), so a clock can keep
+   *  running through evaluations. */
+  elapsedMs?: number;
 }
 
 export type ExperimentEvent = TrainMetrics | EvalMetrics | BaselineMetrics | RunStatus | { kind: 'error'; message: string } | { kind: 'log'; message: string };

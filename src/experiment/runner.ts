@@ -26,6 +26,7 @@ import { noSupervisedStepMessage, type ExperimentData } from './data.ts';
 import { DEFAULT_TURN_TOKENS, generateTurns, modelTurnPolicy } from './policy.ts';
 import { trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type ExperimentEvent, type RunStatus } from './protocol.ts';
 import { perStepLoss } from './step-loss.ts';
+import { evaluationsBetween, stepsWithinBudget } from './time-budget.ts';
 
 export interface ResolvedModel {
   config: LlamaConfig;
@@ -42,7 +43,7 @@ export interface Checkpoint {
    *  saved before training seeds existed key them by arm alone (the first seed). */
   arms: Record<string, Float32Array>;
   /** Counters the charts continue from after a resume (absent in older checkpoints). */
-  progress?: { supervisedTokens: Record<string, number>; tokensDone: number; trainMs: number };
+  progress?: { supervisedTokens: Record<string, number>; tokensDone: number; trainMs: number; totalSteps?: number };
 }
 
 /** A run of one arm with one training seed. The first seed's key is the arm alone, as in
@@ -96,6 +97,10 @@ export class ExperimentRunner {
   private wake?: () => void;
   private workspace?: Workspace;
   private started = 0;
+  /** Wall clock at the start of run() (training and evaluation). */
+  private wallStart = 0;
+  /** Steps of this run: hyper.steps, or what fits a time budget once measured. */
+  private totalSteps = 0;
   private tokensDone = 0;
   /** Time spent evaluating, left out of tokens/s. */
   private evalMs = 0;
@@ -138,7 +143,8 @@ export class ExperimentRunner {
   }
 
   private status(state: RunStatus['state'], extra: Partial<RunStatus> = {}): void {
-    this.deps.emit({ kind: 'status', state, gpuBytes: gpuResources(this.deps.ctx).gpuBytes, adapter: this.deps.ctx.description, totalSteps: this.config.hyper.steps, ...extra });
+    const elapsedMs = this.wallStart ? performance.now() - this.wallStart : 0;
+    this.deps.emit({ kind: 'status', state, gpuBytes: gpuResources(this.deps.ctx).gpuBytes, adapter: this.deps.ctx.description, totalSteps: this.totalSteps || this.config.hyper.steps, elapsedMs, ...extra });
   }
 
   private log(message: string): void {
@@ -159,6 +165,8 @@ export class ExperimentRunner {
   /** Runs the experiment to the end (or until stopped); resumes from a checkpoint when given. */
   async run(resumeFrom?: Checkpoint): Promise<ArmResult[]> {
     this.checkConfig();
+    this.wallStart = performance.now();
+    this.totalSteps = resumeFrom?.progress?.totalSteps ?? this.config.hyper.steps;
     const { ctx, tokenizer: tok, data } = this.deps;
     const { hyper, seed, budget } = this.config;
     const mc = this.deps.model.config;
@@ -172,7 +180,7 @@ export class ExperimentRunner {
     const trainerHyper = {
       lr: hyper.lr,
       warmupSteps: hyper.warmupSteps,
-      totalSteps: hyper.steps,
+      totalSteps: this.totalSteps,
       minLrRatio: hyper.minLrRatio,
       weightDecay: hyper.weightDecay,
       gradClip: hyper.gradClip,
@@ -217,15 +225,21 @@ export class ExperimentRunner {
     this.started = performance.now() - (resumeFrom?.progress?.trainMs ?? 0);
     const firstStep = resumeFrom?.step ?? 0;
     // The untuned start, once, before any step: the base row and the charts' reference line.
-    if (!resumeFrom && !this.stopped) await this.measureBaseline(heldOutCritical, heldOutAll);
+    const baselineMs = !resumeFrom && !this.stopped ? await this.measureBaseline(heldOutCritical, heldOutAll) : 0;
+    const probe = this.config.timeBudgetSeconds && !resumeFrom ? new BudgetProbe(this.config, this.arms.length, baselineMs) : undefined;
     this.status('training', { step: firstStep });
-    for (let step = firstStep + 1; step <= hyper.steps && !this.stopped; step++) {
+    for (let step = firstStep + 1; step <= this.totalSteps && !this.stopped; step++) {
       await this.gate();
       if (this.stopped) break;
       for (const a of this.arms) this.submitStep(a, step);
       // Keep at most two steps in flight per arm: the GPU stays busy, memory stays bounded.
       for (const a of this.arms) while (a.inFlight.length > 2) await a.inFlight.shift();
-      const last = step === hyper.steps;
+      if (probe?.measuring(step)) {
+        for (const a of this.arms) await Promise.all(a.inFlight.splice(0));
+        const planned = probe.measured(step, performance.now() - this.wallStart);
+        if (planned) this.planSteps(planned.steps, planned.note);
+      }
+      const last = step === this.totalSteps;
       const evalNow = this.config.evalEvery > 0 && step % this.config.evalEvery === 0;
       const rolloutNow = last || (this.config.rolloutEvery > 0 && step % this.config.rolloutEvery === 0);
       if (evalNow || last) {
@@ -237,8 +251,16 @@ export class ExperimentRunner {
       }
     }
     for (const a of this.arms) await Promise.all(a.inFlight);
-    this.status(this.stopped ? 'stopped' : 'done', { step: this.arms[0]?.trainer.stepCount });
+    this.status(this.stopped ? 'stopped' : 'done', { step: this.arms[0]?.trainer.stepCount, totalSteps: this.totalSteps });
     return this.arms.map((a) => ({ arm: a.arm, trainSeed: a.trainSeed, finalLoss: this.lastLoss.get(a.key), eval: this.lastEval.get(a.key) }));
+  }
+
+  /** Fixes the run's length (a time budget measured it): every trainer's schedule and the status. */
+  private planSteps(steps: number, note: string): void {
+    this.totalSteps = steps;
+    for (const a of this.arms) a.trainer.setTotalSteps(steps);
+    this.log(note);
+    this.status('training', { step: this.arms[0]?.trainer.stepCount, message: note });
   }
 
   private async gate(): Promise<void> {
@@ -313,7 +335,8 @@ export class ExperimentRunner {
       if (this.stopped) return;
       const name = trainingSeeds(this.config).length > 1 ? `${a.arm} (seed ${a.trainSeed})` : a.arm;
       this.log(`evaluating ${name} at step ${step}: ${this.measuresText(withRollouts)}`);
-      const m: EvalMetrics = { kind: 'eval', arm: a.arm, trainSeed: a.trainSeed, step, ...(await this.measure(a, critical, all, withRollouts)) };
+      this.status('evaluating', { step, message: `${name}: ${this.measuresText(withRollouts)}` });
+      const m: EvalMetrics = { kind: 'eval', arm: a.arm, trainSeed: a.trainSeed, step, ...(await this.measure(a, critical, all, withRollouts, { step, who: name })) };
       this.lastEval.set(a.key, m);
       this.deps.emit(m);
     }
@@ -321,16 +344,18 @@ export class ExperimentRunner {
 
   /** The starting weights (every arm's, before its first step) measured like an arm: emitted
    *  once as the baseline. Uses the first run's model, which has not trained yet. */
-  private async measureBaseline(critical: TokenBatch[], all: TokenBatch[]): Promise<void> {
+  private async measureBaseline(critical: TokenBatch[], all: TokenBatch[]): Promise<number> {
     const first = this.arms[0];
-    if (!first || (this.config.evalEvery <= 0 && this.rolloutSpecs().length === 0)) return;
+    if (!first || (this.config.evalEvery <= 0 && this.rolloutSpecs().length === 0)) return 0;
     const withRollouts = this.config.rolloutEpisodes > 0 && this.rolloutSpecs().length > 0;
     this.status('evaluating', { step: 0, message: `the untuned base: ${this.measuresText(withRollouts)}` });
     this.log(`evaluating the untuned base (the starting weights) at step 0: ${this.measuresText(withRollouts)}`);
     const t0 = performance.now();
-    const m: BaselineMetrics = { kind: 'baseline', step: 0, ...(await this.measure(first, critical, all, withRollouts)) };
-    this.evalMs += performance.now() - t0;
+    const m: BaselineMetrics = { kind: 'baseline', step: 0, ...(await this.measure(first, critical, all, withRollouts, { step: 0, who: 'the untuned base' })) };
+    const ms = performance.now() - t0;
+    this.evalMs += ms;
     if (!this.stopped) this.deps.emit(m);
+    return ms;
   }
 
   private measuresText(withRollouts: boolean): string {
@@ -339,7 +364,7 @@ export class ExperimentRunner {
   }
 
   /** Held-out losses, next-action accuracy and (optionally) rollout success of one model. */
-  private async measure(a: ArmRun, critical: TokenBatch[], all: TokenBatch[], withRollouts: boolean): Promise<Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'>> {
+  private async measure(a: ArmRun, critical: TokenBatch[], all: TokenBatch[], withRollouts: boolean, at: { step: number; who: string }): Promise<Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'>> {
     const queries = this.nextActionQueries();
     const maxNewTokens = this.config.maxTurnTokens ?? DEFAULT_TURN_TOKENS;
     const m: Omit<EvalMetrics, 'kind' | 'arm' | 'trainSeed' | 'step'> = {
@@ -355,7 +380,7 @@ export class ExperimentRunner {
       }).length;
       m.nextActionAccuracy = hits / queries.length;
     }
-    if (withRollouts) Object.assign(m, await this.rollouts(a, maxNewTokens));
+    if (withRollouts) Object.assign(m, await this.rollouts(a, maxNewTokens, at));
     return m;
   }
 
@@ -376,12 +401,14 @@ export class ExperimentRunner {
 
   /** Success rates over the rollout episodes, all environments and splits in shared batches
    *  (one generation call per turn for all of them), and the expert's on the same episodes. */
-  private async rollouts(a: ArmRun, maxNewTokens: number): Promise<Pick<EvalMetrics, 'successHeldIn' | 'successHeldOut' | 'rolloutSeeds' | 'expertSuccessHeldIn' | 'expertSuccessHeldOut'>> {
+  private async rollouts(a: ArmRun, maxNewTokens: number, at: { step: number; who: string }): Promise<Pick<EvalMetrics, 'successHeldIn' | 'successHeldOut' | 'rolloutSeeds' | 'expertSuccessHeldIn' | 'expertSuccessHeldOut'>> {
     const specs = this.rolloutSpecs();
     const gen = await this.generatorFor(a);
     const policy = modelTurnPolicy(gen, this.deps.tokenizer, { maxNewTokens, name: a.arm });
     const maxSteps = this.config.rolloutMaxSteps;
-    const results = await runEpisodeSpecs(specs, policy, { batchSize: gen.maxBatch, maxSteps });
+    // Rollouts take most of an evaluation on a slow adapter: report how far they are.
+    const onProgress = (done: number, total: number) => this.status('evaluating', { step: at.step, message: `${at.who}: rollouts, ${done} / ${total} episodes done` });
+    const results = await runEpisodeSpecs(specs, policy, { batchSize: gen.maxBatch, maxSteps, onProgress });
     // The expert on the same episodes and cap (CPU only, once per run): the ceiling.
     this.expertResults ??= await runEpisodeSpecs(specs, expertPolicy(), { batchSize: specs.length, maxSteps });
     const rate = (of: EpisodeResult[], split: 'held-in' | 'held-out') => {
@@ -405,7 +432,7 @@ export class ExperimentRunner {
     for (const a of this.arms) arms[a.key] = packParams(layout, await a.model.readParams());
     const supervisedTokens: Record<string, number> = {};
     for (const a of this.arms) supervisedTokens[a.key] = a.supervisedTokens;
-    const progress = { supervisedTokens, tokensDone: this.tokensDone, trainMs: performance.now() - this.started - this.evalMs };
+    const progress = { supervisedTokens, tokensDone: this.tokensDone, trainMs: performance.now() - this.started - this.evalMs, totalSteps: this.totalSteps };
     await store.save({ key: this.deps.checkpointKey, step, savedAt: new Date().toISOString(), arms, progress });
     this.log(`checkpoint saved at step ${step}`);
   }
@@ -418,5 +445,44 @@ export class ExperimentRunner {
     }
     this.workspace?.destroy();
     this.arms = [];
+  }
+}
+
+/** Measures the first training steps of a run with a time budget, then plans its length. */
+class BudgetProbe {
+  private readonly probe: number;
+  private afterFirst = 0;
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    private readonly runs: number,
+    /** One model's evaluation (the base's): every run's evaluation costs about as much. */
+    private readonly evalOneMs: number,
+  ) {
+    this.probe = Math.min(3, config.hyper.steps);
+  }
+
+  /** Whether the loop must finish `step` before going on (the probe times whole steps). */
+  measuring(step: number): boolean {
+    return step === 1 || step === this.probe;
+  }
+
+  /** Called once `step` has finished; returns the plan after the last probe step. */
+  measured(step: number, spentMs: number): { steps: number; note: string } | undefined {
+    if (step === 1 && this.probe > 1) {
+      this.afterFirst = spentMs;
+      return undefined;
+    }
+    if (step !== this.probe) return undefined;
+    // The first step compiles the kernels: time the later probe steps when there are any.
+    const stepMs = this.probe > 1 ? (spentMs - this.afterFirst) / (this.probe - 1) : spentMs;
+    const { hyper, evalEvery, rolloutEvery } = this.config;
+    const budgetMs = this.config.timeBudgetSeconds! * 1000;
+    const evalMs = this.evalOneMs * this.runs;
+    const steps = Math.max(this.probe, stepsWithinBudget({ budgetMs, spentMs, doneSteps: this.probe, maxSteps: hyper.steps, stepMs, evalMs, evalEvery, rolloutEvery }));
+    const evals = evaluationsBetween(this.probe, steps, evalEvery, rolloutEvery);
+    const capped = steps === hyper.steps ? ` (the most this run allows)` : '';
+    const note = `time budget ${this.config.timeBudgetSeconds} s: ${steps} steps per arm fit${capped} — measured ${(stepMs / 1000).toFixed(2)} s per step of all ${this.runs} runs and ${(this.evalOneMs / 1000).toFixed(1)} s per evaluation of one model; ${evals} more evaluations`;
+    return { steps, note };
   }
 }

@@ -17,7 +17,7 @@ import { MEASURES, bestAndTies, formatSpread, resultsTable, spreadOf, type Resul
 import { ExperimentSession } from '../../experiment/session.ts';
 import { DEFAULT_TURN_TOKENS } from '../../experiment/policy.ts';
 
-const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--seeds K] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
+const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--seeds K] [--time-budget SECONDS|none] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
        [--budget 0.3] [--steps N] [--batch B] [--seq T] [--lr LR] [--warmup N] [--accum N] [--seed S]
        [--train-episodes N] [--heldout-episodes N] [--eval-every N] [--rollout-every N] [--rollout-episodes N]
@@ -28,7 +28,10 @@ const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--s
   needs --data); any option overrides it. --seeds K trains every arm with K training seeds
   (seed, seed+1, …: the order of the examples and the random arm's steps) and prints each
   measure as the mean and min–max over them; "≈" marks an arm whose seeds' range overlaps the
-  best arm's (a difference smaller than run-to-run noise). The table also has the untuned
+  best arm's (a difference smaller than run-to-run noise). --time-budget S sizes the run by
+  wall-clock time (training and evaluation): --steps is then the most steps, and the runner
+  takes as many as fit on this adapter (the Quick demo's default, 120 s); --time-budget none
+  trains exactly --steps, reproducibly anywhere. The table also has the untuned
   base (the starting weights, measured before training) and the built-in expert on the same
   episodes and turn cap. Larger evaluations (--next-action, --rollout-episodes,
   --rollout-max-steps) take minutes on a software adapter.`;
@@ -36,6 +39,7 @@ const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--s
 const OPTIONS = {
   preset: { type: 'string' },
   seeds: { type: 'string' },
+  'time-budget': { type: 'string' },
   arms: { type: 'string' },
   model: { type: 'string' },
   envs: { type: 'string' },
@@ -75,6 +79,9 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
   const quick = experimentPreset(presetName);
   const quickData = (quick.data.kind === 'builtin' ? quick.data : experimentPreset('quick-demo').data) as Extract<DataSource, { kind: 'builtin' }>;
   const seeds = intOption(c, v.seeds, 'seeds', quick.seeds ?? 1);
+  const budgetArg = v['time-budget'];
+  const timeBudgetSeconds = budgetArg === 'none' ? undefined : budgetArg !== undefined ? numberOption(c, budgetArg, 'time-budget', 0) : quick.timeBudgetSeconds;
+  if (timeBudgetSeconds !== undefined && !(timeBudgetSeconds > 0)) throw new Error(`--time-budget must be a positive number of seconds or "none" (got ${budgetArg})`);
   if (seeds < 1 || seeds > 10) throw new Error(`--seeds must be between 1 and 10 (got ${seeds})`);
   const arms = (v.arms ?? quick.arms.join(',')).split(',').map((s) => s.trim()) as Arm[];
   for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
@@ -116,6 +123,7 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
     ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', DEFAULT_TURN_TOKENS) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
     ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
     ...(seeds > 1 ? { seeds } : {}),
+    ...(timeBudgetSeconds !== undefined ? { timeBudgetSeconds } : {}),
   };
 }
 

@@ -188,4 +188,26 @@ describe('ExperimentRunner', () => {
     }
     expect(table.base?.heldOutLossAll).toBe(baselines[0].heldOutLossAll);
   });
+
+  it('sizes a run by a wall-clock budget: measures the first steps, then takes what fits, the same for every arm', async () => {
+    const runWith = async (timeBudgetSeconds: number) => {
+      const events: ExperimentEvent[] = [];
+      const r = runner(config({ hyper: { ...config().hyper, steps: 6 }, timeBudgetSeconds, nextActionQueries: 0 }), events);
+      await r.run();
+      r.destroy();
+      const steps = (arm: string) => events.filter((e): e is TrainMetrics => e.kind === 'train' && e.arm === arm).map((e) => e.step);
+      const note = events.find((e) => e.kind === 'log' && e.message.startsWith('time budget'));
+      return { critical: steps('critical'), full: steps('full'), note: note?.kind === 'log' ? note.message : '', done: events.filter((e) => e.kind === 'status').at(-1) };
+    };
+    // Too small a budget: only the three measured steps, and it says so.
+    const tight = await runWith(0.001);
+    expect(tight.critical).toEqual([1, 2, 3]);
+    expect(tight.full).toEqual([1, 2, 3]);
+    expect(tight.note).toMatch(/^time budget 0\.001 s: 3 steps per arm fit — measured [\d.]+ s per step of all 2 runs/);
+    expect(tight.done).toMatchObject({ state: 'done', totalSteps: 3 });
+    // A large budget: every configured step.
+    const ample = await runWith(1e6);
+    expect(ample.critical).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ample.note).toMatch(/6 steps per arm fit \(the most this run allows\)/);
+  });
 });
