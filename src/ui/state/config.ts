@@ -93,6 +93,8 @@ export function configToHash(c: PlaygroundConfig): string {
   p.set('seed', String(e.seed));
   // Only when set: a link without it keeps the preset's value.
   if (e.seeds != null) p.set('seeds', String(e.seeds));
+  // The wall-clock budget in seconds; "none" = exactly `steps` (a link must be able to undo a preset's budget).
+  p.set('time', e.timeBudgetSeconds != null ? String(e.timeBudgetSeconds) : 'none');
   for (const [k, short] of Object.entries(HYPER_KEYS)) p.set(short, String(e.hyper[k as keyof Hyperparameters]));
   p.set('evalEvery', String(e.evalEvery));
   p.set('rolloutEvery', String(e.rolloutEvery));
@@ -106,7 +108,7 @@ export function configToHash(c: PlaygroundConfig): string {
 
 /** Every key configFromHash reads (configToHash writes all but the API-key ones). */
 export const LINK_KEYS: readonly string[] = [
-  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels', 'budget', 'seed', 'seeds',
+  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels', 'budget', 'seed', 'seeds', 'time',
   ...Object.values(HYPER_KEYS), 'evalEvery', 'rolloutEvery', 'rolloutEpisodes', 'nextAction', 'turnTokens', 'rolloutMaxSteps',
   // Read only to report that a key in a link is ignored.
   'key', 'apiKey', 'api_key',
@@ -224,6 +226,11 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   e.seed = num('seed', nonNegInt, 'a whole number ≥ 0') ?? e.seed;
   const seeds = readSeeds(p, problems);
   if (seeds !== undefined) e.seeds = seeds;
+  if (p.get('time') === 'none') delete e.timeBudgetSeconds;
+  else {
+    const time = num('time', (n) => n > 0, 'a number of seconds > 0, or "none"');
+    if (time !== undefined) e.timeBudgetSeconds = time;
+  }
   const h = e.hyper;
   h.steps = num('steps', positiveInt, 'a positive whole number') ?? h.steps;
   h.batchSize = num('batch', positiveInt, 'a positive whole number') ?? h.batchSize;

@@ -128,4 +128,19 @@ describe('configuration in the URL hash', () => {
       expect(parsed?.problems).toEqual([`seeds=${bad} is not a whole number from 1 to 10`]);
     }
   });
+
+  it('reads and writes the wall-clock budget (time=): seconds, or none for exactly `steps`', () => {
+    const c = presetConfig('quick-demo');
+    c.experiment.timeBudgetSeconds = 90;
+    const back = configFromHash(configToHash(c))!;
+    expect(back.config.experiment.timeBudgetSeconds).toBe(90);
+    expect(back.problems).toEqual([]);
+    delete c.experiment.timeBudgetSeconds;
+    const hash = configToHash(c);
+    expect(new URLSearchParams(hash.slice(1)).get('time')).toBe('none');
+    expect(configFromHash(hash)!.config.experiment.timeBudgetSeconds).toBeUndefined();
+    const bad = configFromHash('#time=-3')!;
+    expect(bad.problems.join(' ')).toMatch(/time=-3/);
+  });
 });
+
