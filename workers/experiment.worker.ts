@@ -4,28 +4,15 @@ import * as Comlink from 'comlink';
 import type { Arm } from '../src/data/arms.ts';
 import { createGpuContext, type GpuContext } from '../src/engine/device.ts';
 import { hfFolderFiles } from '../src/engine/weights/hf.ts';
-import { fileListSource, urlSource } from '../src/engine/weights/file-source.ts';
 import { idbCheckpointStore } from '../src/experiment/checkpoint-idb.ts';
-import { modelFromFiles, presetModel } from '../src/experiment/model-source.ts';
-import { bundledModelBrowser } from '../src/experiment/bundled-models-browser.ts';
 import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi } from '../src/experiment/protocol.ts';
 import { ExperimentSession } from '../src/experiment/session.ts';
-import { loadDataset, loadModelFiles } from '../src/ui/state/persist.ts';
+import { loadDataset } from '../src/ui/state/persist.ts';
+import { resolveModel } from './model-files.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 let session: ExperimentSession | undefined;
 const checkpoints = idbCheckpointStore();
-
-async function resolveModel(config: ExperimentConfig) {
-  const src = config.model;
-  if (src.kind === 'preset') return presetModel(src.name, bundledModelBrowser);
-  if (src.kind === 'url') return modelFromFiles(urlSource(src.url));
-  const stored = await loadModelFiles(src.key);
-  if (!stored) throw new Error(`the stored model "${src.label}" is no longer in this browser's storage`);
-  const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));
-  const bin = files.find((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name));
-  return modelFromFiles(fileListSource(files, src.label), bin?.name);
-}
 
 /** Methods beyond the protocol: for the page's own bookkeeping and for tests. */
 export interface ExperimentWorkerExtras {

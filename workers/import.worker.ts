@@ -11,11 +11,14 @@ import { tokenView, type TokenViewEntry } from '../src/data/masks.ts';
 import { defaultTokenizer } from '../src/data/defaultTokenizer.ts';
 import type { Arm } from '../src/data/arms.ts';
 import { builtinDemos, type BuiltinSource } from '../src/ui/state/builtin.ts';
+import { applySelector } from '../src/experiment/data.ts';
 
 export type ImportProgress = (bytesRead: number, totalBytes: number | undefined) => void;
 
 export interface ImportRequestOptions {
   format?: ImportFormat;
+  /** Runs whose record says they failed: left out (default) or kept (src/data/importer.ts). */
+  failedRuns?: 'leave-out' | 'keep';
 }
 
 let current: AbortController | undefined;
@@ -52,7 +55,7 @@ const api = {
     current?.abort();
     const abort = (current = new AbortController());
     const { source, totalBytes } = blobSource(file);
-    return hold(await importTrajectories(source, { file: name, format: opts.format, signal: abort.signal, totalBytes, onProgress }));
+    return hold(await importTrajectories(source, { file: name, format: opts.format, failedRuns: opts.failedRuns, signal: abort.signal, totalBytes, onProgress }));
   },
 
   async importUrl(url: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
@@ -75,6 +78,7 @@ const api = {
       await importTrajectories(response.body, {
         file: name,
         format: opts.format,
+        failedRuns: opts.failedRuns,
         signal: abort.signal,
         totalBytes: Number.isFinite(length) && length > 0 ? length : undefined,
         onProgress,
@@ -93,9 +97,16 @@ const api = {
     return held.slice(from, from + n);
   },
 
-  /** Every token of `t` with its text and loss weight for `arm` (the built-in default tokenizer). */
-  tokenView(t: Trajectory, arm: Arm, seed: number, budget: number): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
-    const v = tokenView(t, { arm, tokenizer: defaultTokenizer(), seed, budget });
+  /** Every token of `t` with its text and loss weight for `arm` (the built-in default
+   *  tokenizer), the arm's steps based on `selection` as the runner applies it (applySelector:
+   *  heuristic and ground truth computed to the budget, any other name as stored). */
+  tokenView(t: Trajectory, arm: Arm, seed: number, budget: number, selection: string): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
+    const copy: Trajectory = { ...t, selections: [...t.selections] };
+    // The runner's rule: without the selection the critical arm puts no loss on the trajectory
+    // (the random and rejected arms then sample the budget's count of steps).
+    const [failed] = arm === 'full' ? [] : applySelector([copy], selection, budget);
+    if (failed && arm === 'critical') throw new Error(`this trajectory has no “${selection}” selection (${failed.reason}), so the critical arm puts no loss on it`);
+    const v = tokenView(copy, { arm, tokenizer: defaultTokenizer(), seed, budget });
     return { tokens: v.tokens, supervisedSteps: v.supervisedSteps };
   },
 

@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { join, resolve } from 'node:path';
+import { unzipSync } from 'fflate';
 import { startHarness, SCREENSHOT_DIR, type BrowserHarness } from './harness.ts';
 import { JANK_MONITOR, startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 
@@ -95,30 +96,26 @@ describe('quick demo', () => {
     expect(trace.maxCpuMs).toBeLessThanOrEqual(50);
   }, 240_000);
 
-  it('exports an arm’s weights (HF safetensors + the tokenizer) and the metrics CSV', async () => {
+  it('exports an arm’s weights (one zipped folder: HF safetensors + the tokenizer) and the metrics CSV', async () => {
     await page.click('#tab-export');
-    // Four downloads: config.json, model.safetensors and the preset's tokenizer (tokenizer.json, tokenizer_config.json).
-    const got: { name: string; bytes: Buffer }[] = [];
-    const onDownload = async (d: import('playwright-core').Download) => got.push({ name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) });
-    page.on('download', onDownload);
-    await page.click('[data-testid="export-weights-critical"]');
-    await expect.poll(() => got.length, { timeout: 30_000 }).toBe(4);
-    page.off('download', onDownload);
-    const names = got.map((g) => g.name);
-    const prefix = 'quick-demo-critical-vs-full.critical.';
-    // The folder the message describes (prefix dropped): `npx atlas generate --model test-results/exported-critical` loads it.
+    // One download: a zip of one folder with config.json, model.safetensors and the preset's tokenizer.
+    const zip = await download(page, () => page.click('[data-testid="export-weights-critical"]'));
+    expect(zip.name).toBe('quick-demo-critical-vs-full.critical.zip');
+    const entries = unzipSync(new Uint8Array(zip.bytes));
+    const prefix = 'quick-demo-critical-vs-full.critical/';
+    expect(Object.keys(entries).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => prefix + n));
+    // The folder the message names: `npx atlas generate --model test-results/exported-critical` loads it.
     const folder = resolve('test-results/exported-critical');
     mkdirSync(folder, { recursive: true });
-    for (const g of got) writeFileSync(join(folder, g.name.slice(prefix.length)), g.bytes);
-    expect(got.find((g) => g.name === `${prefix}tokenizer.json`)!.bytes.equals(readFileSync('models/default-tokenizer/tokenizer.json'))).toBe(true);
-    expect(got.find((g) => g.name === `${prefix}tokenizer_config.json`)!.bytes.equals(readFileSync('models/default-tokenizer/tokenizer_config.json'))).toBe(true);
-    expect(await page.textContent('[data-testid="export-message"]')).toContain('(config.json, model.safetensors, tokenizer.json, tokenizer_config.json)');
-    const st = got.find((g) => g.name.endsWith('.safetensors'))!;
-    const cfg = got.find((g) => g.name.endsWith('.json'))!;
-    expect(JSON.parse(cfg.bytes.toString('utf8')).hidden_size).toBe(32);
-    expect(names.sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => prefix + n));
-    const headerLen = Number(st.bytes.readBigUInt64LE(0));
-    const header = JSON.parse(st.bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+    for (const [name, bytes] of Object.entries(entries)) writeFileSync(join(folder, name.slice(prefix.length)), bytes);
+    const file = (n: string) => Buffer.from(entries[prefix + n]);
+    expect(file('tokenizer.json').equals(readFileSync('models/default-tokenizer/tokenizer.json'))).toBe(true);
+    expect(file('tokenizer_config.json').equals(readFileSync('models/default-tokenizer/tokenizer_config.json'))).toBe(true);
+    expect(await page.textContent('[data-testid="export-message"]')).toContain('with config.json, model.safetensors, tokenizer.json, tokenizer_config.json');
+    expect(JSON.parse(file('config.json').toString('utf8')).hidden_size).toBe(32);
+    const st = file('model.safetensors');
+    const headerLen = Number(st.readBigUInt64LE(0));
+    const header = JSON.parse(st.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
     expect(header['model.embed_tokens.weight'].shape).toEqual([1024, 32]);
     expect(header['model.layers.0.self_attn.q_proj.weight'].dtype).toBe('F32');
     const csv = await download(page, () => page.click('[data-testid="export-csv"]'));

@@ -9,6 +9,7 @@ import { relabelledLikeTheRunner, type BuiltinSource } from './builtin.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
 import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
+import { rejectedCount } from '../import-report.ts';
 
 export const MANUAL_SELECTOR = 'manual';
 
@@ -34,6 +35,12 @@ class DatasetState {
   /** Id of the trajectory open in the detail view. */
   currentId = $state<string | null>(null);
   importing = $state(false);
+  /** Import runs whose record says they failed (search traces, step records) instead of leaving them out. */
+  keepFailedRuns = $state(false);
+  /** The last file or URL imported in this page (not stored): it can be imported again with other options. */
+  lastSource = $state.raw<{ kind: 'file'; file: File; name: string } | { kind: 'url'; url: string; name: string } | null>(null);
+  /** The open dataset is the last file or URL imported in this page, so it can be imported again. */
+  canImportAgain = $derived(this.lastSource !== null && this.lastSource.name === this.name && this.origin?.kind !== 'builtin');
   /** Bytes read / total during an import. */
   progress = $state<{ read: number; total?: number } | null>(null);
   error = $state('');
@@ -127,7 +134,7 @@ class DatasetState {
       if (trajectories.length === 0) {
         // Nothing usable: keep the current dataset and show why, as an error.
         this.failedImport = done.summary;
-        this.error = `${name}: no trajectory could be imported (0 kept, ${done.summary.rejected.length} rejected), so ${this.name ? `“${this.name}” stays loaded` : 'nothing was loaded'}. See the report below for the reasons.`;
+        this.error = `${name}: no trajectory could be imported (0 kept, ${rejectedCount(done.summary)} rejected${done.summary.failedRuns?.leftOut ? `, ${done.summary.failedRuns.leftOut} failed runs left out` : ''}), so ${this.name ? `“${this.name}” stays loaded` : 'nothing was loaded'}. See the report below for the reasons.`;
         return;
       }
       const now = new Date().toISOString();
@@ -148,13 +155,34 @@ class DatasetState {
     return this.importer.api;
   }
 
+  private importOptions() {
+    return { failedRuns: this.keepFailedRuns ? ('keep' as const) : ('leave-out' as const) };
+  }
+
   importFile(file: File): Promise<void> {
-    return this.runImport({ kind: 'file', name: file.name, size: file.size }, file.name, (api, p) => api.importFile(file, file.name, p));
+    this.lastSource = { kind: 'file', file, name: file.name };
+    const opts = this.importOptions();
+    return this.runImport({ kind: 'file', name: file.name, size: file.size }, file.name, (api, p) => api.importFile(file, file.name, p, opts));
   }
 
   importUrl(url: string): Promise<void> {
     const name = url.split(/[?#]/)[0].split('/').pop() || url;
-    return this.runImport({ kind: 'url', url }, name, (api, p) => api.importUrl(url, p));
+    this.lastSource = { kind: 'url', url, name };
+    const opts = this.importOptions();
+    return this.runImport({ kind: 'url', url }, name, (api, p) => api.importUrl(url, p, opts));
+  }
+
+  setKeepFailedRuns(on: boolean): void {
+    this.keepFailedRuns = on;
+  }
+
+  /** Imports the last file or URL again, keeping its failed runs (false when this page no longer holds it). */
+  async importAgainKeepingFailedRuns(): Promise<boolean> {
+    const src = this.lastSource;
+    if (!src || !this.canImportAgain) return false;
+    this.keepFailedRuns = true;
+    await (src.kind === 'file' ? this.importFile(src.file) : this.importUrl(src.url));
+    return true;
   }
 
   cancelImport(): void {

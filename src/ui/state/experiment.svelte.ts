@@ -7,11 +7,9 @@ import { trainingSeeds, type ExperimentConfig, type ExperimentEvent, type Experi
 import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, dropRowsAfter, emptyLog, logFromEvents, stepEveryRunDid, type MetricsLog } from '../charts/metrics.ts';
 import { configFromHash, configToHash, presetConfig, FORM_SEEDS, type PlaygroundConfig, type PresetName } from './config.ts';
-import { saveRun, loadRun, loadModelFiles, updateSession, type StoredRun } from './persist.ts';
+import { saveRun, loadRun, updateSession, type StoredRun } from './persist.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
 import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
-import { fileListSource, urlSource, type FileSource } from '../../engine/weights/file-source.ts';
-import { tokenizerFileNames } from '../../experiment/tokenizer-files.ts';
 
 export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
 
@@ -228,40 +226,11 @@ class ExperimentState {
     return this.start(experimentKey(this.runConfig));
   }
 
-  /** One run's weights: the arm trained with `trainSeed` (default: the first seed). */
+  /** One run's weights from the live runner: the arm trained with `trainSeed` (default: the
+   *  first seed). The Export step packs them (src/ui/state/weights-export.ts). */
   async exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
     if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
     return this.runner.api.exportWeights(arm, trainSeed);
-  }
-
-  /**
-   * The tokenizer files the run's model trained with, to save beside exported weights so the
-   * folder loads on its own (`atlas generate --model <folder>`): the bundled default tokenizer
-   * for a preset model; for a picked folder or a URL the files the runner's loader read
-   * (tokenizerFileNames, src/experiment/tokenizer-files.ts).
-   */
-  async tokenizerFiles(vocabSize: number): Promise<{ name: string; blob: Blob }[]> {
-    const model = this.runConfig?.model;
-    if (!model) throw new Error('no run: train first');
-    if (model.kind === 'preset') {
-      const [tok, cfg] = await Promise.all([import('../../../models/default-tokenizer/tokenizer.json?raw'), import('../../../models/default-tokenizer/tokenizer_config.json?raw')]);
-      return [
-        { name: 'tokenizer.json', blob: new Blob([tok.default], { type: 'application/json' }) },
-        { name: 'tokenizer_config.json', blob: new Blob([cfg.default], { type: 'application/json' }) },
-      ];
-    }
-    let src: FileSource;
-    let binName: string | undefined;
-    if (model.kind === 'url') src = urlSource(model.url);
-    else {
-      const stored = await loadModelFiles(model.key);
-      if (!stored) throw new Error(`the stored model "${model.label}" is no longer in this browser's storage: its tokenizer cannot be saved`);
-      const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));
-      binName = files.find((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name))?.name;
-      src = fileListSource(files, model.label);
-    }
-    const names = await tokenizerFileNames(src, vocabSize, binName);
-    return Promise.all(names.map(async (name) => ({ name, blob: new Blob([await src.read(name)]) })));
   }
 
   /**

@@ -142,6 +142,11 @@ export async function saveRun(r: StoredRun): Promise<void> {
 export async function loadRun(id: string): Promise<StoredRun | undefined> {
   return (await db()).get('runs', id);
 }
+/** Every stored run without its events (newest first): the Export step offers each one's weights. */
+export async function listRuns(): Promise<Omit<StoredRun, 'events'>[]> {
+  const runs = await (await db()).getAll('runs');
+  return runs.map(({ events: _e, ...r }) => r).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
 export async function deleteRun(id: string): Promise<void> {
   await (await db()).delete('runs', id);
 }

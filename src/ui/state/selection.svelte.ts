@@ -11,6 +11,8 @@ import { dataset, yieldToBrowser } from './dataset.svelte.ts';
 import { experiment } from './experiment.svelte.ts';
 import { getSetting, setSetting, deleteSetting } from './persist.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
+import { maskView } from './mask-view.svelte.ts';
+import { importedSelection, isBaselineSelection } from './selection-roles.ts';
 
 export const GROUND_TRUTH_SELECTOR = 'ground-truth';
 
@@ -62,6 +64,18 @@ export function trainCriticalOn(name: string): void {
   const e = experiment.config.experiment;
   e.selector = name;
   if (!rebuiltFromSeed(name) && e.data.kind === 'builtin' && dataset.origin?.kind === 'builtin' && dataset.id) e.data = { kind: 'dataset', datasetId: dataset.id };
+}
+
+/**
+ * The open dataset's own default for the critical arm: a selection the imported file brought
+ * (its per-turn loss / weight flags) becomes what the critical arm trains on; otherwise the
+ * preset's choice stays. Called after an import and when the Bring-your-own-data preset is applied.
+ */
+export async function trainCriticalOnDatasetDefault(): Promise<void> {
+  const imported = importedSelection(dataset.trajectories);
+  if (!imported) return;
+  await dataset.activate(imported);
+  trainCriticalOn(imported);
 }
 
 class SelectionState {
@@ -181,6 +195,7 @@ class SelectionState {
       }
       await dataset.replace(out);
       trainCriticalOn(GROUND_TRUTH_SELECTOR);
+      maskView.showCriticalArmSelection();
       this.summary = { selector: GROUND_TRUTH_SELECTOR, total: input.length, labelled, failed: input.length - labelled ? [{ id: '(several)', reason: `${input.length - labelled} trajectories have no ground truth` }] : [], requests: 0, retries: 0, cacheHits: 0, tokens: { prompt: 0, completion: 0 }, cost: null, repaired: 0, cancelled: false, elapsedMs: 0 };
       return;
     }
@@ -217,15 +232,23 @@ class SelectionState {
       }
       const name = merged!.selector;
       const labelled = selectionCoverage(out, name);
-      if (labelled === out.length) {
+      const current = experiment.config.experiment.selector;
+      if (isBaselineSelection(name)) {
+        // A baseline arm's selection, run to look at it: the runner already kept each
+        // trajectory's active selection; the critical arm stays on its own, and the token view
+        // shows the baseline by name.
+        await dataset.replace(out);
+        if (labelled) maskView.inspect(name);
+        this.notice = `"${name}" is a baseline arm’s selection, not a choice of critical steps: it is shown by name in “Where the loss goes” below, and the critical arm still trains on "${current}". To train the critical arm on it anyway, choose "${name}" in “The critical arm trains on”.`;
+      } else if (labelled === out.length) {
         // Every trajectory labelled: the new selection becomes the one the critical arm trains on.
         await dataset.replace(out.map((t) => ({ ...t, activeSelection: name })));
         trainCriticalOn(name);
+        maskView.showCriticalArmSelection();
       } else {
         // Partly labelled: training on it would silently drop the rest from the critical arm,
         // so nothing switches; the dropdown offers it with its coverage.
         await dataset.replace(out);
-        const current = experiment.config.experiment.selector;
         this.notice = labelled
           ? `"${name}" labelled ${labelled} of ${out.length} trajectories, so the critical arm still trains on "${current}". Choose "${name}" below to train on it anyway: the critical arm then learns from those ${labelled} trajectories only.`
           : `"${name}" labelled none of the ${out.length} trajectories; the critical arm still trains on "${current}".`;
