@@ -4,7 +4,8 @@
 // preamble, the instruction or observations. Windows: a trajectory longer than the context is
 // cut into windows that each keep the whole prefix (BOS … instruction) and end at a supervised
 // turn's end-of-turn token; each supervised turn is trained in exactly one window, with as much
-// history before it as fits; cut history is counted in the report. Nothing is cut silently.
+// history before it as fits; cut history is counted in the report and marked in the window
+// (render.ts OMITTED_TEXT, as a user turn after the prefix). Nothing is cut silently.
 import { armSteps, type Arm } from './arms.ts';
 import { renderTrajectory, tokenTexts, type RenderedTrajectory, type SegmentKind } from './render.ts';
 import type { TextTokenizer } from './tokenize.ts';
@@ -87,21 +88,25 @@ export function tokenWeightsFor(r: RenderedTrajectory, supervised: Iterable<numb
 }
 
 function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned: number[], start: number, end: number): TrainingExample {
-  const n = r.prefixEnd + (end - start);
+  // A window that leaves history out says so right after the prefix.
+  const marker = start > r.prefixEnd ? r.omitted : new Int32Array(0);
+  const head = r.prefixEnd + marker.length; // where ids[start] lands
+  const n = head + (end - start);
   const tokens = new Int32Array(n);
   tokens.set(r.ids.subarray(0, r.prefixEnd), 0);
-  tokens.set(r.ids.subarray(start, end), r.prefixEnd);
+  tokens.set(marker, r.prefixEnd);
+  tokens.set(r.ids.subarray(start, end), head);
   const tokenWeights = new Float32Array(n);
   // Only the turns assigned to this window carry weight (a turn is trained once).
   for (const s of assigned) {
     const span = r.steps[s];
-    tokenWeights.set(fullWeights.subarray(span.agentStart, span.eotEnd), r.prefixEnd + span.agentStart - start);
+    tokenWeights.set(fullWeights.subarray(span.agentStart, span.eotEnd), head + span.agentStart - start);
   }
   tokenWeights[0] = 0;
   const labelSteps = new Int32Array(n - 1).fill(-1);
   for (const s of assigned) {
     const span = r.steps[s];
-    labelSteps.fill(s, r.prefixEnd + span.agentStart - start - 1, r.prefixEnd + span.eotEnd - start - 1);
+    labelSteps.fill(s, head + span.agentStart - start - 1, head + span.eotEnd - start - 1);
   }
   return {
     trajectoryId: r.trajectoryId,
@@ -121,7 +126,9 @@ function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned:
 export function windowExamples(r: RenderedTrajectory, supervised: number[], contextLength: number, dropped: DroppedTurn[]): TrainingExample[] {
   const cap = contextLength + 1;
   const full = tokenWeightsFor(r, supervised);
-  const room = cap - r.prefixEnd; // tokens available after the prefix
+  // Tokens available after the prefix: a window that cuts history also holds the marker.
+  const room = cap - r.prefixEnd;
+  const roomCut = room - r.omitted.length;
   const examples: TrainingExample[] = [];
   const lastEnd = supervised.length ? r.steps[supervised[supervised.length - 1]].eotEnd : r.prefixEnd;
   if (supervised.length && lastEnd <= cap) return [makeExample(r, full, supervised, r.prefixEnd, lastEnd)];
@@ -130,33 +137,42 @@ export function windowExamples(r: RenderedTrajectory, supervised: number[], cont
     const k = supervised[i];
     const turn = r.steps[k];
     const need = turn.eotEnd - turn.start; // header + agent turn + end-of-turn
-    if (need > room) {
+    const fits = turn.start === r.prefixEnd ? need <= room : need <= roomCut;
+    if (!fits) {
+      const marker = turn.start === r.prefixEnd ? '' : ` and the ${r.omitted.length}-token marker of left-out steps`;
       dropped.push({
         trajectoryId: r.trajectoryId,
         step: k,
-        reason: `the prefix (${r.prefixEnd} tokens: instruction and system text) plus this agent turn (${need} tokens) need ${r.prefixEnd + need} tokens; the context holds ${cap} (contextLength ${contextLength} + 1)`,
+        reason: `the prefix (${r.prefixEnd} tokens: instruction and system text)${marker} plus this agent turn (${need} tokens) need ${r.prefixEnd + need + (marker ? r.omitted.length : 0)} tokens; the context holds ${cap} (contextLength ${contextLength} + 1)`,
       });
       i++;
       continue;
     }
+    // A window starting right after the prefix needs no marker and may reach further.
+    const reach = turn.start === r.prefixEnd ? room : roomCut;
     // Extend the window over following supervised turns while they still fit with turn k.
     let j = i;
-    while (j + 1 < supervised.length && r.steps[supervised[j + 1]].eotEnd - turn.start <= room) j++;
+    while (j + 1 < supervised.length && r.steps[supervised[j + 1]].eotEnd - turn.start <= reach) j++;
     const end = r.steps[supervised[j]].eotEnd;
-    // Start as early as possible, at a step boundary (never mid-turn), but not after turn k's header.
-    const earliest = Math.max(r.prefixEnd, end - room);
-    let lo = 0;
-    let hi = k; // steps[k].start >= earliest always holds, so the answer is in [0, k]
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (r.steps[mid].start >= earliest) hi = mid;
-      else lo = mid + 1;
-    }
-    const start = r.steps[lo].start;
+    // Start as early as possible, at a step boundary (never mid-turn), but not after turn k's
+    // header: right after the prefix if everything fits, else leaving room for the marker.
+    const start = end - r.prefixEnd <= room ? r.prefixEnd : r.steps[firstStepFrom(r, end - roomCut, k)].start;
     examples.push(makeExample(r, full, supervised.slice(i, j + 1), start, end));
     i = j + 1;
   }
   return examples;
+}
+
+/** The first step (≤ k) whose start is at or after `earliest` (steps[k] always qualifies). */
+function firstStepFrom(r: RenderedTrajectory, earliest: number, k: number): number {
+  let lo = 0;
+  let hi = k;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (r.steps[mid].start >= earliest) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Training examples for an arm over many trajectories, with a report of everything cut or dropped. */

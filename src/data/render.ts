@@ -39,6 +39,19 @@ export interface RenderedTrajectory {
   /** Tokens [0, prefixEnd): BOS, system, preamble and instruction — kept in every window. */
   prefixEnd: number;
   steps: StepSpan[];
+  /** The marker a window (or an evaluation prompt) puts between the prefix and what is left
+   *  of the history when it leaves early steps out (omittedMarkerIds). */
+  omitted: Int32Array;
+}
+
+/** Said, as a user turn, where a window leaves early steps out. Without it, a history cut
+ *  right after the instruction reads exactly like the start of an episode, and a model learns
+ *  to open episodes with mid-episode turns instead of a plan. */
+export const OMITTED_TEXT = '(earlier steps left out)';
+
+export function omittedMarkerIds(tok: TextTokenizer): number[] {
+  const afterEot = tok.chat.afterEot ? tok.encode(tok.chat.afterEot) : [];
+  return [...tok.encode(tok.chat.header.user), ...tok.encode(OMITTED_TEXT), tok.chat.eotId, ...afterEot];
 }
 
 export function renderTrajectory(t: Trajectory, tok: TextTokenizer, agentText: AgentTextStyle = 'as-written'): RenderedTrajectory {
@@ -83,7 +96,7 @@ export function renderTrajectory(t: Trajectory, tok: TextTokenizer, agentText: A
     if (kind === 'observation' || isStep) steps[steps.length - 1].end = ids.length;
   }
   if (prefixEnd < 0) prefixEnd = ids.length;
-  return { trajectoryId: t.id, ids: Int32Array.from(ids), segments, prefixEnd, steps };
+  return { trajectoryId: t.id, ids: Int32Array.from(ids), segments, prefixEnd, steps, omitted: Int32Array.from(omittedMarkerIds(tok)) };
 }
 
 /** Decoded text of each token, for display. Tokens are grouped so a multi-byte character split

@@ -7,7 +7,7 @@ import { sampleTrajectory } from './helpers.ts';
 import { defaultTok, gpt2, qwen3, sharedPresent, storiesHf, storiesLlama2c } from './tokenizers.ts';
 import { ARMS, armSteps } from '../../../src/data/arms.ts';
 import { aggregateStepLoss, buildTrainingExamples, packBatches, tokenView } from '../../../src/data/masks.ts';
-import { renderTrajectory, tokenTexts } from '../../../src/data/render.ts';
+import { OMITTED_TEXT, renderTrajectory, tokenTexts } from '../../../src/data/render.ts';
 import { validateBatch } from '../../../src/engine/batch.ts';
 import type { TextTokenizer } from '../../../src/data/tokenize.ts';
 import type { LlamaConfig } from '../../../src/engine/config.ts';
@@ -130,7 +130,13 @@ describe('windows for trajectories longer than the context', { timeout: 30_000 }
       const weighted = e.tokenWeights.reduce((a, b) => a + b, 0);
       expect(weighted).toBe(e.supervisedSteps.reduce((n, s) => n + full.steps[s].eotEnd - full.steps[s].agentStart, 0));
       cut += e.window.start - full.prefixEnd;
+      // A window that leaves history out says so right after the prefix; one that does not, does not.
+      const marker = Array.from(full.omitted);
+      const afterPrefix = Array.from(e.tokens.slice(full.prefixEnd, full.prefixEnd + marker.length));
+      if (e.window.start > full.prefixEnd) expect(afterPrefix).toEqual(marker);
+      else expect(afterPrefix).not.toEqual(marker);
     }
+    expect(tok.decode(Array.from(full.omitted))).toContain(OMITTED_TEXT);
     expect(report.cutTokens).toBe(cut);
     expect(report.cutTokens).toBeGreaterThan(0);
   });
