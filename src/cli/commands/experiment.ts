@@ -14,6 +14,7 @@ import { loadModelFromArg } from '../model-policy.ts';
 import type { BaselineMetrics, DataSource, EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { MEASURES, bestAndTies, formatSpread, resultsTable, spreadOf, type ResultsTable } from '../../experiment/results.ts';
+import { summarizeResults } from '../../experiment/summary.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
 import { DEFAULT_TURN_TOKENS } from '../../experiment/policy.ts';
 
@@ -165,11 +166,14 @@ export const command: Command = {
     const ctx = await createGpuContext();
     const evals: EvalMetrics[] = [];
     let baseline: BaselineMetrics | undefined;
+    /** Each run's supervised tokens at its last step, by "arm#seed". */
+    const supervisedAtEnd = new Map<string, number>();
     const every = Math.max(1, Math.floor(steps / 10));
     const started = performance.now();
     const emit = (e: ExperimentEvent) => {
       if (e.kind === 'eval') evals.push(e);
       if (e.kind === 'baseline') baseline = e;
+      if (e.kind === 'train') supervisedAtEnd.set(`${e.arm}#${e.trainSeed}`, e.supervisedTokens);
       if (v.json) console.log(JSON.stringify(e));
       else if (e.kind === 'train' && (e.step % every === 0 || e.step === steps)) console.log(`step ${e.step}  ${runName(e.arm, e.trainSeed, config)} loss ${e.loss.toFixed(4)}  ${e.tokensPerSecond.toFixed(0)} tokens/s`);
       else if (e.kind === 'eval' || e.kind === 'baseline') console.log(`eval step ${e.step}  ${e.kind === 'baseline' ? 'base'.padEnd(12) : runName(e.arm, e.trainSeed, config)} ${evalLine(e)}`);
@@ -190,9 +194,12 @@ export const command: Command = {
     ctx.device.destroy();
     const table = resultsTable(evals, baseline, config.arms);
     const trainLoss = (arm: string) => spreadOf(results.filter((r) => r.arm === arm).map((r) => r.finalLoss));
+    const lastSupervised = (arm: string) => [...supervisedAtEnd].filter(([key]) => key.startsWith(`${arm}#`)).map(([, n]) => n);
     if (!v.json) {
       console.log('');
       for (const line of formatResultsTable(table, trainLoss)) console.log(line);
+      const supervised = Object.fromEntries(config.arms.map((arm) => [arm, spreadOf(lastSupervised(arm))?.mean]).filter(([, n]) => n !== undefined));
+      for (const line of summarizeResults(table, supervised)) console.log(line);
       console.log(`wall time ${((performance.now() - started) / 1000).toFixed(0)} s on ${ctx.description}`);
     }
     if (v.out) writeFileSync(v.out, JSON.stringify({ config, results, evals, baseline, table }, null, 2) + '\n');
