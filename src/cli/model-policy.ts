@@ -5,14 +5,13 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGpuContext } from '../engine/device.ts';
-import { createGenerator, uploadParams } from '../engine/generate/generator.ts';
 import { createModel, initParams } from '../engine/model.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { perStepLoss } from '../experiment/step-loss.ts';
 import type { Trajectory } from '../data/trajectory.ts';
 import { dirSource } from '../engine/weights/file-source-node.ts';
 import { modelFromFiles, presetModel, type ModelWithTokenizer } from '../experiment/model-source.ts';
-import { DEFAULT_TURN_TOKENS, modelTurnPolicy } from '../experiment/policy.ts';
+import { generatorPolicy } from '../experiment/generator-policy.ts';
 import type { Policy } from '../envs/policy.ts';
 
 /** The app's shipped model folders (models/<folder>/) on disk. */
@@ -39,9 +38,7 @@ export async function loadModelFromArg(arg: string, seed = 0): Promise<ModelWith
 export async function loadModelPolicy(arg: string, opts: { batchSize?: number; maxTurnTokens?: number; seed?: number } = {}): Promise<Policy> {
   const { model, tokenizer } = await loadModelFromArg(arg, opts.seed);
   const ctx = await createGpuContext();
-  const params = uploadParams(ctx, model.config, model.tensors!);
-  const gen = await createGenerator(ctx, model.config, params, { maxBatch: opts.batchSize ?? 16, maxSeq: model.config.maxSeqLen });
-  return modelTurnPolicy(gen, tokenizer, { maxNewTokens: opts.maxTurnTokens ?? DEFAULT_TURN_TOKENS, name: arg });
+  return (await generatorPolicy(ctx, model, tokenizer, { ...opts, name: arg })).policy;
 }
 
 /** Per-step loss of a base model (`preset:NAME`, HF folder or .bin) on trajectories, for the

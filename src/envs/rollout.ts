@@ -14,6 +14,8 @@ export interface EpisodeResult {
   reward: number;
   steps: number;
   invalidActions: number;
+  /** Steps replayed before the policy acted (0 unless the spec has a `start`); `steps` includes them. */
+  replayedSteps: number;
   /** The full episode (instruction, turns, observations). */
   episode: EpisodeState;
 }
@@ -33,6 +35,28 @@ export interface EpisodeSpec {
   def: EnvDefinition;
   seed: number;
   split: Split;
+  /** Where the policy takes over (default: the environment just reset). A restart replays an
+   *  expert's first steps here (src/envs/restart.ts); called once, when the episode's batch starts. */
+  start?: () => EpisodeStart;
+}
+
+/** An episode ready for the policy's first turn. */
+export interface EpisodeStart {
+  state: Omit<EpisodeState, 'index'>;
+  /** Steps taken before the policy acts (a replayed prefix): `maxSteps` counts only the policy's turns. */
+  replayed: number;
+  /** Whether the steps taken so far already ended the episode, and how. */
+  done: boolean;
+  success: boolean;
+  reward: number;
+}
+
+/** The usual start: the environment reset with the spec's task, no step taken. */
+export function freshStart(def: EnvDefinition, seed: number, split: Split): EpisodeStart {
+  const task = def.sampleTask(seed, split);
+  const env = def.create();
+  const start = env.reset(task);
+  return { state: { task, instruction: start.instruction, steps: [], lastObservation: start.observation, env }, replayed: 0, done: false, success: false, reward: 0 };
 }
 
 /** Runs one episode per seed, batched: every policy call gets the still-running episodes of a batch. */
@@ -51,15 +75,14 @@ export async function runEpisodeSpecs(specs: readonly EpisodeSpec[], policy: Pol
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const results: EpisodeResult[] = [];
   for (let b = 0; b < specs.length; b += batchSize) {
-    const batch = specs.slice(b, b + batchSize).map(({ def, seed, split }, i) => {
-      const task = def.sampleTask(seed, split);
-      const env = def.create();
-      const start = env.reset(task);
-      const state: EpisodeState = { index: b + i, task, instruction: start.instruction, steps: [], lastObservation: start.observation, env };
-      return { def, split, state, done: false, success: false, reward: 0, invalid: 0 };
+    const batch = specs.slice(b, b + batchSize).map((spec, i) => {
+      const { state, replayed, done, success, reward } = spec.start ? spec.start() : freshStart(spec.def, spec.seed, spec.split);
+      return { def: spec.def, split: spec.split, state: { ...state, index: b + i }, replayed, done, success, reward, invalid: 0 };
     });
+    // The cap counts the policy's own turns, not a replayed prefix.
+    const capped = (e: (typeof batch)[number]) => opts.maxSteps != null && e.state.steps.length - e.replayed >= opts.maxSteps;
     for (;;) {
-      if (opts.maxSteps != null) for (const e of batch) if (!e.done && e.state.steps.length >= opts.maxSteps) e.done = true;
+      for (const e of batch) if (!e.done && capped(e)) e.done = true;
       const live = batch.filter((e) => !e.done);
       if (live.length === 0) break;
       const turns = await policy.act(live.map((e) => e.state));
@@ -73,10 +96,10 @@ export async function runEpisodeSpecs(specs: readonly EpisodeSpec[], policy: Pol
         e.state.lastObservation = r.observation;
         Object.assign(e, { done: r.done, success: r.success, reward: r.reward });
       });
-      opts.onProgress?.(b + batch.filter((e) => e.done || (opts.maxSteps != null && e.state.steps.length >= opts.maxSteps)).length, specs.length);
+      opts.onProgress?.(b + batch.filter((e) => e.done || capped(e)).length, specs.length);
     }
     for (const e of batch) {
-      results.push({ env: e.def.name, taskType: e.state.task.taskType, split: e.split, seed: e.state.task.seed, success: e.success, reward: e.reward, steps: e.state.steps.length, invalidActions: e.invalid, episode: e.state });
+      results.push({ env: e.def.name, taskType: e.state.task.taskType, split: e.split, seed: e.state.task.seed, success: e.success, reward: e.reward, steps: e.state.steps.length, invalidActions: e.invalid, replayedSteps: e.replayed, episode: e.state });
     }
   }
   return results;

@@ -33,8 +33,9 @@ export async function generateTurns(gen: Generator, tok: TextTokenizer, historie
   const out: string[] = [];
   for (let b = 0; b < prompts.length; b += gen.maxBatch) {
     const chunk = prompts.slice(b, b + gen.maxBatch);
-    const maxNew = Math.min(opts.maxNewTokens, gen.maxSeq - Math.max(...chunk.map((p) => p.length)));
-    const rows = await gen.generate(chunk, { maxNewTokens: maxNew, temperature: opts.temperature ?? 0, seed: opts.seed, stopTokens: stops });
+    // Each row's own limit: what a prompt may write never depends on the rest of its batch.
+    const rowMax = chunk.map((p) => Math.min(opts.maxNewTokens, gen.maxSeq - p.length));
+    const rows = await gen.generate(chunk, { maxNewTokens: Math.max(...rowMax), rowMaxNewTokens: rowMax, temperature: opts.temperature ?? 0, seed: opts.seed, stopTokens: stops });
     for (const ids of rows) {
       const end = ids.findIndex((id) => stops.includes(id));
       out.push(tok.decode(end >= 0 ? ids.slice(0, end) : ids).trim());

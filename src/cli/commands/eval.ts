@@ -12,10 +12,11 @@ import { parseSplit } from './env.ts';
 
 const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--max-steps N] [--json]\n  --model: expert, random, an HF folder, a llama2.c .bin, or preset:NAME (random init, a floor to compare with)';
 
-async function policyFor(model: string, seed: number): Promise<Policy> {
+/** What `--model` names: the expert, the random policy, or a model (also `atlas score --restart`). */
+export async function policyFor(model: string, seed: number, batchSize?: number): Promise<Policy> {
   if (model === 'expert') return expertPolicy();
   if (model === 'random') return randomPolicy(seed);
-  return loadModelPolicy(model, { seed });
+  return loadModelPolicy(model, { seed, batchSize });
 }
 
 export const command: Command = {

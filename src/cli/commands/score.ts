@@ -1,20 +1,24 @@
 // atlas score --in <labelled.jsonl> [--against <other.jsonl> | --ground-truth]
 //   [--selector NAME] [--against-selector NAME]
+// atlas score --in <labelled.jsonl> --restart --model <model> [...]   (../restart-score.ts)
 // Scores a selection against the built-in environments' ground-truth roles (precision,
 // recall, F1 overall and per category), or against another selection (Cohen's kappa and
-// Jaccard overlap). Prints a table, then the JSON report as the last line.
+// Jaccard overlap). Prints a table, then the JSON report as the last line. With --restart,
+// runs the paper's restart test of the selection instead.
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
 import { parseCommandArgs, requireOption } from '../args.ts';
 import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
 import { CRITICAL_CATEGORIES } from '../../data/trajectory.ts';
 import { agreement, scoreAgainstGroundTruth, type Prf } from '../../select/metrics.ts';
+import { RESTART_HELP, RESTART_ONLY_FLAGS, runRestartScore } from '../restart-score.ts';
 
 const HELP = `usage: atlas score --in <labelled.jsonl> [--against <other.jsonl> | --ground-truth]
   [--selector NAME]          which selection of --in to score (default: each trajectory's active one)
   [--against-selector NAME]  which selection of the other set (default: active); with no --against
                              file, compares two selectors of --in
-  Default: --ground-truth.`;
+  Default: --ground-truth.
+${RESTART_HELP}`;
 
 const fmt = (x: number | null) => (x === null ? '   -  ' : x.toFixed(3).padStart(6));
 
@@ -64,6 +68,15 @@ export const command: Command = {
       'ground-truth': { type: 'boolean' },
       selector: { type: 'string' },
       'against-selector': { type: 'string' },
+      restart: { type: 'boolean' },
+      model: { type: 'string' },
+      episodes: { type: 'string' },
+      seed: { type: 'string' },
+      'max-steps': { type: 'string' },
+      selection: { type: 'string' },
+      'per-trajectory': { type: 'string' },
+      batch: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -71,6 +84,12 @@ export const command: Command = {
       return 0;
     }
     const input = requireOption('score', values.in, 'in');
+    if (values.restart) {
+      if (values.against || values['ground-truth'] || values['against-selector']) throw new Error('--restart tests one selection: leave out --against, --against-selector and --ground-truth (atlas score)');
+      return runRestartScore(await load(input), { ...values, selection: values.selection ?? values.selector });
+    }
+    const restartOnly = RESTART_ONLY_FLAGS.filter((f) => values[f] !== undefined);
+    if (restartOnly.length) throw new Error(`${restartOnly.map((f) => `--${f}`).join(', ')} only with --restart (atlas score)`);
     if (values.against && values['ground-truth']) throw new Error('give --against or --ground-truth, not both (atlas score)');
     const a = await load(input);
 

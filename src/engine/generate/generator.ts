@@ -57,6 +57,9 @@ export interface GeneratorOptions {
 
 export interface GenerateOptions {
   maxNewTokens: number;
+  /** Per prompt, fewer new tokens than maxNewTokens (each ≥ 1): a row's own limit, so what a
+   *  prompt may write does not depend on the other prompts of its batch. */
+  rowMaxNewTokens?: number[];
   /** 0 (default) = greedy argmax. */
   temperature?: number;
   /** Keep only the k most likely tokens (ties at the k-th logit kept); 0 = all. topK 1 = greedy. */
@@ -340,7 +343,7 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     run(pass, pHead, headGroup, ceil(c.vocabSize, 64), ceil(nRows, 4));
     run(pass, pSample, sampleGroup, threadKernels ? ceil(nRows, 64) : nRows);
   };
-  const writeDims = (nTok: number, nRows: number, o: Required<Omit<GenerateOptions, 'seed' | 'stopTokens'>>, nStop: number) => {
+  const writeDims = (nTok: number, nRows: number, o: Required<Omit<GenerateOptions, 'seed' | 'stopTokens' | 'rowMaxNewTokens'>>, nStop: number) => {
     const buf = new ArrayBuffer(32);
     const u = new Uint32Array(buf);
     const fl = new Float32Array(buf);
@@ -406,9 +409,12 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
     if (!Number.isInteger(topK) || topK < 0) throw new Error(`generate: topK must be a non-negative integer (got ${topK})`);
     const stops = o.stopTokens ?? [];
     if (stops.length > MAX_STOP_TOKENS) throw new Error(`generate: at most ${MAX_STOP_TOKENS} stop tokens (got ${stops.length})`);
+    const rowMax = o.rowMaxNewTokens ?? prompts.map(() => maxNew);
+    if (rowMax.length !== B) throw new Error(`generate: rowMaxNewTokens has ${rowMax.length} entries for ${B} prompts`);
     prompts.forEach((p, r) => {
       if (p.length === 0) throw new Error(`generate: prompt ${r} is empty (start it with the BOS token)`);
-      if (p.length + maxNew > maxSeq) throw new Error(`generate: prompt ${r} has ${p.length} tokens + ${maxNew} new > maxSeq ${maxSeq}`);
+      if (!Number.isInteger(rowMax[r]) || rowMax[r] < 1 || rowMax[r] > maxNew) throw new Error(`generate: rowMaxNewTokens[${r}] must be a whole number in 1..maxNewTokens (got ${rowMax[r]})`);
+      if (p.length + rowMax[r] > maxSeq) throw new Error(`generate: prompt ${r} has ${p.length} tokens + ${rowMax[r]} new > maxSeq ${maxSeq}`);
       p.forEach((id, t) => {
         if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new Error(`generate: prompt ${r} token ${t} is ${id}, outside the vocabulary (0..${c.vocabSize - 1})`);
       });
@@ -427,7 +433,10 @@ export async function createGenerator(ctx: GpuContext, config: LlamaConfig, para
 
     // Row state, random numbers (drawn in prompt order, so sampling ignores the row choice), stop list.
     const state = new Uint32Array(maxBatch * 4);
-    prompts.forEach((p, i) => (state[rowOf[i] * 4] = p.length));
+    prompts.forEach((p, i) => {
+      state[rowOf[i] * 4] = p.length;
+      state[rowOf[i] * 4 + 3] = rowMax[i];
+    });
     device.queue.writeBuffer(stateBuf, 0, state);
     if (temperature > 0 && topK !== 1) {
       const rng = new Rng(o.seed ?? 0);

@@ -23,7 +23,7 @@ struct Dims {
   _pad1: u32,
 };
 struct Tok { id: u32, row: u32, pos: u32, last: u32 };
-struct RowState { promptLen: u32, count: u32, finished: u32, _pad: u32 };
+struct RowState { promptLen: u32, count: u32, finished: u32, maxNew: u32 };
 @group(0) @binding(0) var<uniform> dims: Dims;
 `;
 
@@ -159,13 +159,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }
 
 /** Shared by both samplers: appends token id to row r's output, sets the row's finished
- *  flag (stop token or max new tokens), and queues the token as the row's next decode slot. */
+ *  flag (stop token, or the call's or the row's own most new tokens), and queues the token as
+ *  the row's next decode slot. */
 const RECORD_TOKEN_WGSL = `
 fn recordToken(r: u32, id: u32) {
   var st = state[r];
   outIds[r * MAX_SEQ + st.count] = id;
   st.count += 1u;
-  var stop = st.count >= dims.maxNew;
+  var stop = st.count >= min(dims.maxNew, st.maxNew);
   for (var j = 0u; j < dims.nStop; j++) { if (stopIds[j] == id) { stop = true; } }
   st.finished = select(0u, 1u, stop);
   state[r] = st;
