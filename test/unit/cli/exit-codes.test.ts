@@ -18,7 +18,7 @@ function atlas(...args: string[]) {
 /** What Dawn prints when an adapter is opened (Vulkan/SwiftShader start-up). */
 const GPU_OPENED = /Vulkan|adapter|XDG_RUNTIME_DIR|Dawn/i;
 
-describe('atlas exit codes', () => {
+describe('atlas exit codes', { timeout: 60_000 }, () => {
   it('no command prints the usage on stderr and exits 1; --help prints it on stdout and exits 0', () => {
     const none = atlas();
     expect(none.code).toBe(1);

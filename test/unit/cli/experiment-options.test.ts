@@ -14,7 +14,7 @@ describe('atlas experiment options', () => {
     const quick = experimentPreset('quick-demo');
     const c = experimentConfigFromOptions({ arms: 'full,random', steps: '40', lr: '1e-3', 'rollout-max-steps': '0', 'turn-tokens': '32', data: 'x.jsonl', model: 'preset:S' });
     expect(c.arms).toEqual(['full', 'random']);
-    expect(c.hyper).toEqual({ ...quick.hyper, steps: 40, lr: 1e-3, warmupSteps: 4 });
+    expect(c.hyper).toEqual({ ...quick.hyper, steps: 40, lr: 1e-3, warmupSteps: Math.min(quick.hyper.warmupSteps, 4) });
     // 0 = the environment's own step limit.
     expect(c.rolloutMaxSteps).toBeUndefined();
     expect(c.maxTurnTokens).toBe(32);
@@ -29,8 +29,8 @@ describe('atlas experiment options', () => {
     const a = experimentPreset('quick-demo');
     a.hyper.steps = 1;
     a.arms.push('random');
-    expect(experimentPreset('quick-demo').hyper.steps).toBe(120);
-    expect(experimentPreset('byod').hyper.steps).toBe(120);
+    expect(experimentPreset('quick-demo').hyper.steps).toBe(60);
+    expect(experimentPreset('byod').hyper.steps).toBe(60);
     expect(experimentPreset('quick-demo').arms).toEqual(['critical', 'full']);
   });
 });

@@ -34,7 +34,7 @@ describe('configuration in the URL hash', () => {
     // Bad values keep the preset's.
     expect(e.hyper.steps).toBe(presetConfig('paper-arms').experiment.hyper.steps);
     expect(e.hyper.lr).toBe(presetConfig('paper-arms').experiment.hyper.lr);
-    expect(e.model).toEqual({ kind: 'preset', name: 'default' });
+    expect(e.model).toEqual({ kind: 'preset', name: 'base' });
     expect(parsed!.problems).toEqual([
       'arms=critical,bogus: unknown arm(s) bogus (arms are full, critical, random, rejected, highest-loss)',
       'model=weird should be preset:NAME, url:URL or stored:KEY',
@@ -67,7 +67,7 @@ describe('configuration in the URL hash', () => {
     expect(parsed?.config).toEqual(expected);
     const two = configFromHash('#steps=2&evalEvery=1')!.config.experiment;
     expect([two.hyper.steps, two.evalEvery, two.hyper.warmupSteps]).toEqual([2, 1, 2]);
-    expect(configFromHash('#steps=2&evalEvery=1')?.problems).toEqual(["the preset's warmup (10) is more than steps=2: using 2"]);
+    expect(configFromHash('#steps=2&evalEvery=1')?.problems).toEqual(["the preset's warmup (3) is more than steps=2: using 2"]);
   });
 
   it('reports unknown keys, alone or beside known ones', () => {
