@@ -11,7 +11,7 @@ import { startHarness, type BrowserHarness } from './harness.ts';
 import { goodReply } from '../unit/select/mock-openai.ts';
 
 // 8 training + 2 held-out demonstrations, 8 steps of one trajectory per batch: seconds on SwiftShader.
-const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16';
+const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16&time=none';
 const ENDPOINT = 'http://oracle.test/v1';
 const ALFWORLD = resolve('../shared/data/alfworld-react/alfworld_3prompts.json');
 const haveAlfworld = existsSync(ALFWORLD);

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { startHarness, type BrowserHarness } from './harness.ts';
 
 // quick-demo.test.ts's tiny setting, 12 steps, a checkpoint with each evaluation (every 4 steps).
-const TINY_12 = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=12&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16';
+const TINY_12 = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=12&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16&time=none';
 
 const stepOf = async (page: Page, arm: string) => Number((await page.textContent(`[data-testid="arm-step-${arm}"]`).catch(() => '0')) ?? 0);
 const runnerLog = async (page: Page) => (await page.textContent('[data-testid="runner-log"]').catch(() => '')) ?? '';

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { benchQuickDemo, formatQuickDemoTiming } from '../../src/cli/quick-demo-bench.ts';
 
-const SHORT = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=1&rolloutMaxSteps=1&nextAction=2&turnTokens=8';
+const SHORT = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=1&rolloutMaxSteps=1&nextAction=2&turnTokens=8&time=none';
 
 describe('atlas bench --quick-demo', () => {
   it('runs the page from Start to done and reports steps, phases and the results table', async () => {
@@ -23,7 +23,7 @@ describe('atlas bench --quick-demo', () => {
     expect(Math.abs(covered - t.totalMs)).toBeLessThan(1000);
     const rows = t.resultsTable.split('\n');
     expect(rows[0]).toMatch(/^arm\theld-in success %\theld-out success %/);
-    expect(rows.slice(1).map((r) => r.split('\t')[0].trim())).toEqual(['critical', 'full', 'expert (same episodes and cap)']);
+    expect(rows.slice(1).map((r) => r.split('\t')[0].trim())).toEqual(['critical', 'full', 'base (untuned start, same episodes and cap)', 'expert (same episodes and cap)']);
     // One rollout episode per environment and split, capped at one turn: no task is that short,
     // so every row — the expert's ceiling too — is 0.
     for (const r of rows.slice(1)) expect(r.split('\t').slice(1, 3)).toEqual(['0.0', '0.0']);

@@ -10,7 +10,7 @@ import { unzipSync } from 'fflate';
 import { startHarness, SCREENSHOT_DIR, type BrowserHarness } from './harness.ts';
 import { JANK_MONITOR, startMainThreadTrace, stopMainThreadTrace } from './main-thread.ts';
 
-const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16';
+const TINY = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=8&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16&time=none';
 
 
 async function download(page: Page, click: () => Promise<void>) {
