@@ -26,7 +26,7 @@ import { noSupervisedStepMessage, type ExperimentData } from './data.ts';
 import { DEFAULT_TURN_TOKENS, generateTurns, modelTurnPolicy } from './policy.ts';
 import { trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type ExperimentEvent, type RunStatus } from './protocol.ts';
 import { perStepLoss } from './step-loss.ts';
-import { evaluationsBetween, stepsWithinBudget } from './time-budget.ts';
+import { BudgetProbe } from './time-budget.ts';
 
 export interface ResolvedModel {
   config: LlamaConfig;
@@ -448,41 +448,3 @@ export class ExperimentRunner {
   }
 }
 
-/** Measures the first training steps of a run with a time budget, then plans its length. */
-class BudgetProbe {
-  private readonly probe: number;
-  private afterFirst = 0;
-
-  constructor(
-    private readonly config: ExperimentConfig,
-    private readonly runs: number,
-    /** One model's evaluation (the base's): every run's evaluation costs about as much. */
-    private readonly evalOneMs: number,
-  ) {
-    this.probe = Math.min(3, config.hyper.steps);
-  }
-
-  /** Whether the loop must finish `step` before going on (the probe times whole steps). */
-  measuring(step: number): boolean {
-    return step === 1 || step === this.probe;
-  }
-
-  /** Called once `step` has finished; returns the plan after the last probe step. */
-  measured(step: number, spentMs: number): { steps: number; note: string } | undefined {
-    if (step === 1 && this.probe > 1) {
-      this.afterFirst = spentMs;
-      return undefined;
-    }
-    if (step !== this.probe) return undefined;
-    // The first step compiles the kernels: time the later probe steps when there are any.
-    const stepMs = this.probe > 1 ? (spentMs - this.afterFirst) / (this.probe - 1) : spentMs;
-    const { hyper, evalEvery, rolloutEvery } = this.config;
-    const budgetMs = this.config.timeBudgetSeconds! * 1000;
-    const evalMs = this.evalOneMs * this.runs;
-    const steps = Math.max(this.probe, stepsWithinBudget({ budgetMs, spentMs, doneSteps: this.probe, maxSteps: hyper.steps, stepMs, evalMs, evalEvery, rolloutEvery }));
-    const evals = evaluationsBetween(this.probe, steps, evalEvery, rolloutEvery);
-    const capped = steps === hyper.steps ? ` (the most this run allows)` : '';
-    const note = `time budget ${this.config.timeBudgetSeconds} s: ${steps} steps per arm fit${capped} — measured ${(stepMs / 1000).toFixed(2)} s per step of all ${this.runs} runs and ${(this.evalOneMs / 1000).toFixed(1)} s per evaluation of one model; ${evals} more evaluations`;
-    return { steps, note };
-  }
-}
