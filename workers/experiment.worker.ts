@@ -7,25 +7,14 @@ import { hfFolderFiles } from '../src/engine/weights/hf.ts';
 import { idbCheckpointStore } from '../src/experiment/checkpoint-idb.ts';
 import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi } from '../src/experiment/protocol.ts';
 import { ExperimentSession } from '../src/experiment/session.ts';
-import { loadDataset } from '../src/ui/state/persist.ts';
+import { loadDataset } from '../src/store/datasets.ts';
 import { resolveModel } from './model-files.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 let session: ExperimentSession | undefined;
 const checkpoints = idbCheckpointStore();
 
-/** Methods beyond the protocol: for the page's own bookkeeping and for tests. */
-export interface ExperimentWorkerExtras {
-  checkpointKey(): string | undefined;
-  /**
-   * TEST ONLY (test/browser/device-lost.test.ts): destroys this worker's GPU device, which
-   * resolves `device.lost` exactly as a driver reset would, so the page's recovery path can be
-   * exercised on SwiftShader. Never called by the app. Resolves false when no device exists yet.
-   */
-  debugLoseDevice(): Promise<boolean>;
-}
-
-const api: ExperimentWorkerApi & ExperimentWorkerExtras = {
+const api: ExperimentWorkerApi = {
   async start(config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string) {
     session?.dispose();
     try {
@@ -71,14 +60,20 @@ const api: ExperimentWorkerApi & ExperimentWorkerExtras = {
     const buf = st.buffer.slice(st.byteOffset, st.byteOffset + st.byteLength) as ArrayBuffer;
     return Comlink.transfer({ configJson: files.get('config.json') as string, safetensors: buf }, [buf]);
   },
-  checkpointKey() {
-    return session?.key;
-  },
-  async debugLoseDevice() {
-    if (!ctxPromise) return false;
-    (await ctxPromise).device.destroy();
-    return true;
-  },
 };
 
 Comlink.expose(api);
+
+// TEST ONLY, dev-server builds only (src/experiment/test-hooks.ts): destroys this worker's GPU
+// device, as a driver reset would, so the page's recovery path runs on SwiftShader.
+if (import.meta.env.DEV) {
+  void import('../src/experiment/test-hooks.ts').then(({ answerTestHooks }) =>
+    answerTestHooks({
+      'lose-device': async () => {
+        if (!ctxPromise) return false;
+        (await ctxPromise).device.destroy();
+        return true;
+      },
+    }),
+  );
+}

@@ -3,33 +3,19 @@
 // cancel; all parsing and every rejection reason come from src/data), and the token view of
 // the mask panel (tokenizing a trajectory takes tens of milliseconds: not on the main thread).
 import * as Comlink from 'comlink';
-import { importTrajectories, type ImportResult, type ImportSummary } from '../src/data/importer.ts';
+import { importTrajectories, type ImportResult } from '../src/data/importer.ts';
 import type { Trajectory } from '../src/data/trajectory.ts';
 import { blobSource } from '../src/data/sources/browser.ts';
-import type { ImportFormat } from '../src/data/formats.ts';
-import { tokenView, type TokenViewEntry } from '../src/data/masks.ts';
+import { tokenView } from '../src/data/masks.ts';
 import { defaultTokenizer } from '../src/data/defaultTokenizer.ts';
-import type { Arm } from '../src/data/arms.ts';
-import { builtinDemos, type BuiltinSource } from '../src/ui/state/builtin.ts';
+import { builtinDemos } from '../src/experiment/builtin-demos.ts';
 import { applySelector } from '../src/experiment/data.ts';
-
-export type ImportProgress = (bytesRead: number, totalBytes: number | undefined) => void;
-
-export interface ImportRequestOptions {
-  format?: ImportFormat;
-  /** Runs whose record says they failed: left out (default) or kept (src/data/importer.ts). */
-  failedRuns?: 'leave-out' | 'keep';
-}
+import type { ImportDone, ImportWorkerApi } from '../src/experiment/import-protocol.ts';
 
 let current: AbortController | undefined;
 // The last import's trajectories stay here until the page has taken them in slices: one big
 // message would deserialize in one long main-thread task.
 let held: Trajectory[] = [];
-
-export interface ImportDone {
-  summary: ImportSummary;
-  count: number;
-}
 
 function hold(r: ImportResult): ImportDone {
   held = r.trajectories;
@@ -50,15 +36,15 @@ function importUrlTarget(url: string): string {
   return parsed.href;
 }
 
-const api = {
-  async importFile(file: Blob, name: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
+const api: ImportWorkerApi = {
+  async importFile(file, name, onProgress, opts = {}) {
     current?.abort();
     const abort = (current = new AbortController());
     const { source, totalBytes } = blobSource(file);
     return hold(await importTrajectories(source, { file: name, format: opts.format, failedRuns: opts.failedRuns, signal: abort.signal, totalBytes, onProgress }));
   },
 
-  async importUrl(url: string, onProgress?: ImportProgress, opts: ImportRequestOptions = {}): Promise<ImportDone> {
+  async importUrl(url, onProgress, opts = {}) {
     current?.abort();
     const abort = (current = new AbortController());
     const target = importUrlTarget(url);
@@ -87,20 +73,20 @@ const api = {
   },
 
   /** Generates the built-in environments' demonstrations (held here like an import). */
-  builtin(src: BuiltinSource, budget?: number, selector?: string): number {
+  builtin(src, budget, selector) {
     held = builtinDemos(src, budget, selector);
     return held.length;
   },
 
   /** Trajectories [from, from + n) of the last import. */
-  take(from: number, n: number): Trajectory[] {
+  take(from, n) {
     return held.slice(from, from + n);
   },
 
   /** Every token of `t` with its text and loss weight for `arm` (the built-in default
    *  tokenizer), the arm's steps based on `selection` as the runner applies it (applySelector:
    *  heuristic and ground truth computed to the budget, any other name as stored). */
-  tokenView(t: Trajectory, arm: Arm, seed: number, budget: number, selection: string): { tokens: TokenViewEntry[]; supervisedSteps: number[] } {
+  tokenView(t, arm, seed, budget, selection) {
     const copy: Trajectory = { ...t, selections: [...t.selections] };
     // The runner's rule: without the selection the critical arm puts no loss on the trajectory
     // (the random and rejected arms then sample the budget's count of steps).
@@ -111,14 +97,13 @@ const api = {
   },
 
   /** Frees the last import's trajectories. */
-  release(): void {
+  release() {
     held = [];
   },
 
-  cancel(): void {
+  cancel() {
     current?.abort();
   },
 };
 
-export type ImportWorkerApi = typeof api;
 Comlink.expose(api);

@@ -1,14 +1,14 @@
 // A run's model in the page's workers: its starting weights and tokenizer (the experiment
 // worker trains from them), and the files of its tokenizer (saved beside exported weights so
 // the folder loads on its own). Preset models come from the bundle, URL models by fetch, picked
-// folders from IndexedDB (src/ui/state/persist.ts).
+// folders from IndexedDB (src/store/models.ts).
 import { getPreset } from '../models/presets.ts';
 import { fileListSource, urlSource, type FileSource } from '../src/engine/weights/file-source.ts';
 import { bundledModelBrowser } from '../src/experiment/bundled-models-browser.ts';
 import { modelFromFiles, presetModel, type ModelWithTokenizer } from '../src/experiment/model-source.ts';
 import type { ExperimentConfig, ModelSource } from '../src/experiment/protocol.ts';
 import { tokenizerFileNames } from '../src/experiment/tokenizer-files.ts';
-import { loadModelFiles } from '../src/ui/state/persist.ts';
+import { loadModelFiles } from '../src/store/models.ts';
 
 /** A stored model's files as a source, and the llama2.c checkpoint among them (if any). */
 async function storedSource(src: Extract<ModelSource, { kind: 'stored' }>): Promise<{ files: FileSource; binName?: string }> {

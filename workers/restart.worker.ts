@@ -3,21 +3,12 @@
 // run's starting model on its own GPU device, runs the restarts and streams progress. The page
 // cancels by terminating the worker.
 import * as Comlink from 'comlink';
-import type { Trajectory } from '../src/data/trajectory.ts';
 import { createGpuContext, type GpuContext } from '../src/engine/device.ts';
 import { generatorPolicy } from '../src/experiment/generator-policy.ts';
 import { DEFAULT_TURN_TOKENS } from '../src/experiment/policy.ts';
-import type { ExperimentConfig } from '../src/experiment/protocol.ts';
-import { runRestartTest, type RestartTestOptions } from '../src/select/restart.ts';
-import type { RestartReport } from '../src/select/restart-report.ts';
+import type { RestartWorkerApi } from '../src/experiment/restart-protocol.ts';
+import { runRestartTest } from '../src/select/restart.ts';
 import { resolveModel } from './model-files.ts';
-
-/** The options that cross postMessage (no callbacks). */
-export type RestartWorkerOptions = Omit<RestartTestOptions, 'onProgress' | 'batchSize'>;
-
-export interface RestartWorkerApi {
-  run(trajectories: Trajectory[], config: ExperimentConfig, options: RestartWorkerOptions, onProgress?: (done: number, total: number) => void): Promise<RestartReport>;
-}
 
 let ctxPromise: Promise<GpuContext> | undefined;
 /** Episodes generated together: the runner's rollout batch. */

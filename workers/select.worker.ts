@@ -2,21 +2,13 @@
 // trajectories and options, receives progress through a comlink.proxy callback, and can
 // pause, resume or cancel. The API key lives only in this worker's memory for the run.
 import * as Comlink from 'comlink';
-import type { Trajectory } from '../src/data/trajectory.ts';
-import { runSelection, dryRun, type RunOptions, type RunProgress, type RunResult, type DryRunReport } from '../src/select/run.ts';
+import { runSelection, dryRun } from '../src/select/run.ts';
 import { RunControl } from '../src/select/control.ts';
 import { IdbCacheStore } from '../src/select/cache-idb.ts';
-import { loadJudge, type LoadJudgeOptions, type JudgeOptions, type LocalJudge } from '../src/select/judge.ts';
+import { loadJudge, type LocalJudge } from '../src/select/judge.ts';
 import { browserOrtPrefix, setOrtWasmPaths } from '../src/select/ort-paths.ts';
-import type { StepLossFn } from '../src/select/step-loss.ts';
-
-/** RunOptions minus what cannot cross postMessage; the worker builds those itself. */
-export interface WorkerRunOptions extends Omit<RunOptions, 'model' | 'cache' | 'stepLoss' | 'now'> {
-  /** Use the IndexedDB cache (default true). */
-  cache?: boolean;
-  /** The judge loaded by loadJudge() (selector "judge"). */
-  useLoadedJudge?: boolean;
-}
+import { getSelector } from '../src/select/registry.ts';
+import type { SelectWorkerApi, WorkerRunOptions } from '../src/select/protocol.ts';
 
 let control: RunControl | undefined;
 let judge: LocalJudge | undefined;
@@ -29,25 +21,24 @@ async function configureOrt() {
   ortConfigured = true;
 }
 
-const api = {
-  async run(trajectories: Trajectory[], options: WorkerRunOptions, onProgress?: (p: RunProgress) => void, stepLoss?: StepLossFn): Promise<RunResult> {
+/** The loaded judge when the selector needs one. */
+const judgeFor = (options: WorkerRunOptions) => (getSelector(options.selector).needsModel === 'judge' ? judge : undefined);
+
+const api: SelectWorkerApi = {
+  async run(trajectories, options, onProgress, stepLoss) {
     control?.cancel();
     const mine = (control = new RunControl());
     const { cache, useLoadedJudge, ...rest } = options;
-    if ((options.selector === 'judge' || useLoadedJudge) && !judge) throw new Error('load a judge model first (loadJudge)');
-    return runSelection(
-      trajectories,
-      { ...rest, cache: cache === false ? undefined : new IdbCacheStore(), model: options.selector === 'judge' ? judge : undefined, stepLoss },
-      { control: mine, onProgress },
-    );
+    if ((getSelector(options.selector).needsModel === 'judge' || useLoadedJudge) && !judge) throw new Error('load a judge model first (loadJudge)');
+    return runSelection(trajectories, { ...rest, cache: cache === false ? undefined : new IdbCacheStore(), model: judgeFor(options), stepLoss }, { control: mine, onProgress });
   },
 
-  async dryRun(trajectories: Trajectory[], options: WorkerRunOptions): Promise<DryRunReport> {
+  async dryRun(trajectories, options) {
     const { cache, ...rest } = options;
-    return dryRun(trajectories, { ...rest, cache: cache === false ? undefined : new IdbCacheStore(), model: options.selector === 'judge' ? judge : undefined });
+    return dryRun(trajectories, { ...rest, cache: cache === false ? undefined : new IdbCacheStore(), model: judgeFor(options) });
   },
 
-  async loadJudge(opts: LoadJudgeOptions & JudgeOptions, onProgress?: LoadJudgeOptions['onProgress']): Promise<{ id: string; maxContext: number }> {
+  async loadJudge(opts, onProgress) {
     await configureOrt();
     await judge?.lm.dispose?.();
     judge = undefined;
@@ -66,5 +57,4 @@ const api = {
   },
 };
 
-export type SelectWorkerApi = typeof api;
 Comlink.expose(api);

@@ -11,25 +11,10 @@ import { trainingSeeds, type ExperimentConfig } from '../src/experiment/protocol
 import { runKey } from '../src/experiment/runner.ts';
 import { experimentKey } from '../src/experiment/session.ts';
 import { checkpointTensors, configVocabSize, zipFolder, type FolderFiles } from '../src/experiment/weights-zip.ts';
+import type { WeightsWorkerApi, WeightsZip } from '../src/experiment/weights-protocol.ts';
 import { resolveModel, tokenizerFiles } from './model-files.ts';
 
 const checkpoints = idbCheckpointStore();
-
-export interface LiveWeights {
-  configJson: string;
-  safetensors: ArrayBuffer;
-}
-
-export interface WeightsZip {
-  zip: Uint8Array;
-  /** File names inside the folder. */
-  files: string[];
-  /** Where the weights came from, and for a checkpoint its step and time. */
-  from: 'live' | 'checkpoint';
-  step?: number;
-  savedAt?: string;
-  weightBytes: number;
-}
 
 /** A run's weights from its stored checkpoint, as config.json + model.safetensors. */
 async function fromCheckpoint(run: ExperimentConfig, arm: Arm, trainSeed: number | undefined): Promise<{ files: FolderFiles; step: number; savedAt: string }> {
@@ -42,8 +27,8 @@ async function fromCheckpoint(run: ExperimentConfig, arm: Arm, trainSeed: number
   return { files: hfFolderFiles(model.config, tensors), step: cp.step, savedAt: cp.savedAt };
 }
 
-const api = {
-  async folderZip(run: ExperimentConfig, arm: Arm, trainSeed: number | undefined, folder: string, live?: LiveWeights): Promise<WeightsZip> {
+const api: WeightsWorkerApi = {
+  async folderZip(run, arm, trainSeed, folder, live) {
     let files: FolderFiles;
     let where: Pick<WeightsZip, 'from' | 'step' | 'savedAt'>;
     if (live) {
@@ -64,5 +49,4 @@ const api = {
   },
 };
 
-export type WeightsWorkerApi = typeof api;
 Comlink.expose(api);

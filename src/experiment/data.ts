@@ -2,10 +2,9 @@
 // the configured selector. Built-in data: expert demonstrations from the environments —
 // held-in task types for training, held-out ones (and environments kept out of training)
 // for evaluation, as in the paper's split.
-import { type Selection, type StepLabel, type Trajectory } from '../data/trajectory.ts';
-import { budgetCount } from '../data/arms.ts';
+import type { Trajectory } from '../data/trajectory.ts';
 import { Rng } from '../data/rng.ts';
-import { heuristicSelect } from '../select/heuristic.ts';
+import { labelledSelection, rebuiltFromSeed, seedRebuiltSelector, SEED_REBUILT_SELECTORS } from '../select/registry.ts';
 import { generateDemos } from '../envs/demo.ts';
 import { getEnv } from '../envs/registry.ts';
 import type { DataSource } from './protocol.ts';
@@ -33,31 +32,6 @@ export function builtinTrajectories(src: Extract<DataSource, { kind: 'builtin' }
   return { train, heldOut, notes };
 }
 
-/** A selection from the environment's own ground-truth roles, cut to the budget (plan first,
- *  then the other categories in step order) so it obeys the same 30 % rule as any selector. */
-export function groundTruthSelection(t: Trajectory, budget: number, now: string): Selection {
-  if (!t.groundTruth) throw new Error('no ground-truth roles (only built-in environment data has them)');
-  const labels: StepLabel[] = [];
-  t.groundTruth.forEach((role, step) => {
-    if (role !== 'routine') labels.push({ step, category: role, reason: `ground truth: ${role}` });
-  });
-  const rank = (l: StepLabel) => (l.category === 'plan' ? 0 : 1);
-  labels.sort((a, b) => rank(a) - rank(b) || a.step - b.step);
-  const k = budgetCount(t.steps.length, budget);
-  const kept = labels.slice(0, k);
-  const repairs = labels.length > k ? [`budget: ${k} of ${labels.length} ground-truth critical steps kept; left out ${labels.slice(k).map((l) => l.step).join(', ')}`] : [];
-  return { selector: 'ground-truth', createdAt: now, status: 'labelled', critical: kept, budget, repairs };
-}
-
-/** Selections the runner rebuilds from the built-in data's seed (applySelector computes them).
- *  Any other selection (oracle, judge, hand edits, …) exists only on stored trajectories, so
- *  training on it needs the stored dataset, not regenerated demonstrations. */
-export const SEED_REBUILT_SELECTORS: readonly string[] = ['heuristic', 'ground-truth'];
-
-export function rebuiltFromSeed(selector: string): boolean {
-  return SEED_REBUILT_SELECTORS.includes(selector);
-}
-
 /** The runner's error when an arm would train on nothing: for the critical arm it names the
  *  selection, how many training trajectories lack it, and how to fix it. */
 export function noSupervisedStepMessage(arm: string, selector: string, dataKind: 'builtin' | 'dataset', trainCount: number, unlabelled: { id: string; reason: string }[]): string {
@@ -70,22 +44,22 @@ export function noSupervisedStepMessage(arm: string, selector: string, dataKind:
   return `${head}. Run a selector on this data in step 2 (or label it by hand), or choose a selection it has`;
 }
 
-/** Marks each trajectory's critical steps with `selector` ("ground-truth", "heuristic", or
- *  the name of a selection the trajectories already carry) and makes it the active one. */
+/** Marks each trajectory's critical steps with `selector` and makes it the active one. A
+ *  selector the runner rebuilds from the seed (registry: rebuiltFromSeed — heuristic, ground
+ *  truth) is computed here, replacing any earlier selection of that name; any other name must
+ *  be a selection the trajectories already carry. */
 export function applySelector(ts: Trajectory[], selector: string, budget: number, now = new Date().toISOString()): { id: string; reason: string }[] {
   const failed: { id: string; reason: string }[] = [];
+  const rebuilt = seedRebuiltSelector(selector);
   for (const t of ts) {
     try {
-      let sel: Selection | undefined;
-      if (selector === 'ground-truth') sel = groundTruthSelection(t, budget, now);
-      else if (selector === 'heuristic') {
-        const { critical, repairs } = heuristicSelect(t, budget);
-        if (!critical.length) throw new Error('no heuristic signal found');
-        sel = { selector: 'heuristic', createdAt: now, status: 'labelled', critical, budget, repairs };
+      if (rebuilt) {
+        // No selector rebuilt from the seed draws at random: the seed is not used.
+        const sel = labelledSelection(rebuilt.name, rebuilt.select(t, { budget, seed: 0 }), now);
+        t.selections = [...t.selections.filter((s) => s.selector !== sel.selector), sel];
       } else if (!t.selections.some((s) => s.selector === selector && s.status === 'labelled')) {
         throw new Error(`no labelled selection by "${selector}" on this trajectory`);
       }
-      if (sel) t.selections = [...t.selections.filter((s) => s.selector !== sel!.selector), sel];
       t.activeSelection = selector;
     } catch (err) {
       failed.push({ id: t.id, reason: err instanceof Error ? err.message : String(err) });

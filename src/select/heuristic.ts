@@ -10,6 +10,7 @@
 // self-corrections, other decisive actions, and cut to the budget.
 import type { StepLabel, Trajectory, CriticalCategory, Step } from '../data/trajectory.ts';
 import { budgetCount } from '../data/arms.ts';
+import { defineSelector } from './selector.ts';
 
 const PLAN_MARKERS = /\b(first|then|plan|need to|have to|should|sub-?goals?|steps?|after that|finally|to solve|to do this|to finish)\b/i;
 const FAILURE_MARKERS =
@@ -117,3 +118,17 @@ export function heuristicSelect(t: Trajectory, budget: number): { critical: Step
   }
   return { critical, repairs: skipped.length ? [`budget: ${k} step(s) allowed, left out ${skipped.join(', ')}`] : [] };
 }
+
+export const heuristic = defineSelector({
+  kind: 'rule',
+  name: 'heuristic',
+  label: 'Heuristic — visible signals, no model (first plan, turn after a failure, target seen, final action)',
+  origin: 'the heuristic',
+  rebuiltFromSeed: true,
+  criticalArm: true,
+  select(t, { budget }) {
+    const { critical, repairs } = heuristicSelect(t, budget);
+    if (critical.length === 0) throw new Error('no heuristic signal found (no planning thought, failure, target mention or final action)');
+    return { critical, repairs, budget };
+  },
+});

@@ -9,7 +9,7 @@ import { budgetCount } from '../data/arms.ts';
 import { CancelledError, type RunControl } from './control.ts';
 import { askForSelection, type SelectOutcome } from './ask.ts';
 import { PROMPT_VERSION, type ChatMessage } from './prompt.ts';
-import type { ModelSelector } from './run.ts';
+import { defineSelector, type ModelSelector } from './selector.ts';
 
 export type JudgeMode = 'generate' | 'score';
 export const JUDGE_SCORE_VERSION = 'atlas-judge-score/1';
@@ -160,6 +160,20 @@ export class LocalJudge implements ModelSelector {
     return { ok: true, critical, repairs, usage: { prompt: 0, completion: 0 } };
   }
 }
+
+export const judge = defineSelector({
+  kind: 'model',
+  name: 'judge',
+  label: 'Local judge — a small instruct model in this browser (transformers.js)',
+  origin: 'the local judge',
+  needsModel: 'judge',
+  rebuiltFromSeed: false,
+  criticalArm: true,
+  select({ model }) {
+    if (!model) throw new Error('the judge selector needs a loaded local model (options.model; see src/select/judge.ts)');
+    return model;
+  },
+});
 
 // ---------------------------------------------------------------------------------------
 // transformers.js backend

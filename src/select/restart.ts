@@ -3,7 +3,7 @@
 // Used by `atlas score --restart` and the Select step's restart panel.
 import type { Trajectory } from '../data/trajectory.ts';
 import { DEFAULT_BUDGET } from '../data/arms.ts';
-import { groundTruthSelection } from '../experiment/data.ts';
+import { groundTruthSelection } from './ground-truth.ts';
 import type { Policy } from '../envs/policy.ts';
 import { runRestarts } from '../envs/restart.ts';
 import { planRestarts, type RestartPlan, type RestartPlanOptions } from './restart-plan.ts';

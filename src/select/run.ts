@@ -1,19 +1,16 @@
-// The selection runner: applies one selector to a list of trajectories with a concurrency
-// limit, a cache, progress events, pause/resume/cancel, and a summary that accounts for
-// every trajectory (labelled, or failed with a reason). The same code runs in the CLI (Node)
-// and in workers/select.worker.ts (browser).
-import type { Selection, StepLabel, Trajectory } from '../data/trajectory.ts';
-import { armSteps, budgetCount, DEFAULT_BUDGET, type Arm } from '../data/arms.ts';
+// The selection runner: applies one selector (src/select/registry.ts) to a list of
+// trajectories with a concurrency limit, a cache, progress events, pause/resume/cancel, and a
+// summary that accounts for every trajectory (labelled, or failed with a reason). The same code
+// runs in the CLI (Node) and in workers/select.worker.ts (browser).
+import type { Selection, Trajectory } from '../data/trajectory.ts';
+import { budgetCount, DEFAULT_BUDGET } from '../data/arms.ts';
 import { activeSelection } from '../data/trajectory.ts';
 import { CancelledError, RunControl } from './control.ts';
 import { selectionCacheKey, type CacheStore } from './cache.ts';
-import { OracleClient, estimateCost, type OracleConfig } from './oracle.ts';
-import { askForSelection, type SelectOutcome } from './ask.ts';
+import { estimateCost, type OracleConfig } from './oracle.ts';
 import { buildSelectorMessages, estimateMessageTokens, PROMPT_VERSION, type ChatMessage } from './prompt.ts';
-import { heuristicSelect } from './heuristic.ts';
-
-export type SelectorKind = 'oracle' | 'judge' | 'heuristic' | 'random' | 'rejected' | 'highest-loss' | 'full';
-export const SELECTOR_KINDS: readonly SelectorKind[] = ['oracle', 'judge', 'heuristic', 'random', 'rejected', 'highest-loss', 'full'];
+import { getSelector, isSelectorName, SELECTOR_NAMES, type SelectorName } from './registry.ts';
+import type { ModelSelector, RuleSelectorDef, SelectorDef } from './selector.ts';
 
 export interface Price {
   /** Price per 1M prompt tokens (any currency unit). */
@@ -21,20 +18,8 @@ export interface Price {
   completionPerM: number;
 }
 
-/** A model-backed selector (the remote oracle, the local judge). */
-export interface ModelSelector {
-  /** Selection.selector, e.g. "oracle:gpt-4o". */
-  readonly name: string;
-  readonly model: string;
-  readonly promptVersion: string;
-  readonly stats: { requests: number; retries: number; tokens: { prompt: number; completion: number } };
-  /** Settings besides prompt version, model and budget that change the answer (joined into the cache key). */
-  readonly cacheSalt?: string;
-  select(t: Trajectory, budget: number, control: RunControl): Promise<SelectOutcome>;
-}
-
 export interface RunOptions {
-  selector: SelectorKind;
+  selector: SelectorName;
   /** Fraction of steps (default 0.3); the count is budgetCount() from src/data/arms.ts. */
   budget?: number;
   /** Seed of the random and rejected arms. */
@@ -90,67 +75,16 @@ export interface RunResult {
   summary: RunSummary;
 }
 
-function modelSelectorFor(options: RunOptions): ModelSelector | undefined {
+/** The model that answers: a given one (options.model), else the model selector's own; none for a rule selector. */
+function modelSelectorFor(def: SelectorDef, options: RunOptions): ModelSelector | undefined {
   if (options.model) return options.model;
-  if (options.selector === 'judge') throw new Error('the judge selector needs a loaded local model (options.model; see src/select/judge.ts)');
-  if (options.selector !== 'oracle') return undefined;
-  if (!options.oracle) throw new Error('the oracle selector needs a base URL and a model (options.oracle)');
-  return new OracleSelector(options.oracle);
+  return def.kind === 'model' ? def.select(options) : undefined;
 }
 
-export class OracleSelector implements ModelSelector {
-  readonly client: OracleClient;
-  readonly name: string;
-  readonly promptVersion = PROMPT_VERSION;
-  constructor(readonly config: OracleConfig) {
-    this.client = new OracleClient(config);
-    this.name = `oracle:${config.model}`;
-  }
-  get model() {
-    return this.config.model;
-  }
-  get stats() {
-    return this.client.stats;
-  }
-  select(t: Trajectory, budget: number, control: RunControl) {
-    return askForSelection((messages) => this.client.complete(messages, control), t, budget);
-  }
-}
-
-function labels(steps: number[], reason: string): StepLabel[] {
-  return steps.map((step) => ({ step, reason }));
-}
-
-/** The model-free selectors; throws with the reason a trajectory cannot be labelled. */
-async function selectWithoutModel(kind: SelectorKind, t: Trajectory, options: RunOptions, budget: number): Promise<Pick<Selection, 'critical' | 'repairs' | 'budget'>> {
-  const seed = options.seed ?? 0;
-  switch (kind) {
-    case 'heuristic': {
-      const { critical, repairs } = heuristicSelect(t, budget);
-      if (critical.length === 0) throw new Error('no heuristic signal found (no planning thought, failure, target mention or final action)');
-      return { critical, repairs, budget };
-    }
-    case 'full':
-      return { critical: labels(armSteps('full', t), 'full trajectory'), budget: undefined };
-    case 'random': {
-      const basis = activeSelection(t);
-      const why = basis ? `as many as "${basis.selector}" chose` : `budget ${budgetCount(t.steps.length, budget)} of ${t.steps.length}`;
-      return { critical: labels(armSteps('random', t, { seed, budget }), `seeded random sample (seed ${seed}; ${why})`), budget };
-    }
-    case 'rejected': {
-      const basis = activeSelection(t);
-      if (!basis) throw new Error('the rejected arm needs a labelled selection on the trajectory to take the complement of');
-      return { critical: labels(armSteps('rejected', t, { seed, budget }), `not chosen by "${basis.selector}" (seeded sample, seed ${seed})`), budget };
-    }
-    case 'highest-loss': {
-      if (!options.stepLoss) throw new Error('highest-loss needs the base model per-step loss (pass --model; options.stepLoss)');
-      const loss = await options.stepLoss(t);
-      const steps = armSteps('highest-loss', t, { budget, stepLoss: loss });
-      return { critical: steps.map((step) => ({ step, reason: `base-model loss ${loss[step].toFixed(4)}` })), budget };
-    }
-    default:
-      throw new Error(`selector "${kind}" needs a model`);
-  }
+/** A rule selector's choice for one trajectory; throws with the reason it cannot be labelled. */
+async function selectByRule(def: RuleSelectorDef, t: Trajectory, options: RunOptions, budget: number): Promise<Pick<Selection, 'critical' | 'repairs' | 'budget'>> {
+  const stepLoss = def.needsModel === 'base-model' && options.stepLoss ? await options.stepLoss(t) : undefined;
+  return def.select(t, { budget, seed: options.seed ?? 0, stepLoss });
 }
 
 /** The cache key of a model selector's answer: content, prompt version (+ salt), model, budget. */
@@ -158,37 +92,32 @@ function modelCacheKey(t: Trajectory, m: Pick<ModelSelector, 'promptVersion' | '
   return selectionCacheKey(t, m.cacheSalt ? `${m.promptVersion}|${m.cacheSalt}` : m.promptVersion, m.model, budget);
 }
 
-/** Selectors whose answer is a critical-step selection the critical arm should train on. */
-const CRITICAL_SELECTORS: readonly SelectorKind[] = ['oracle', 'judge', 'heuristic'];
-
 /**
  * Which selection the critical arm uses afterwards (Trajectory.activeSelection). A new labelled
- * oracle/judge/heuristic selection becomes active. A baseline arm's selection (random,
- * rejected, highest-loss, full) must not: when nothing is pinned yet, the selection that was
- * active before is pinned, because activeSelection() would otherwise fall back to the latest
- * labelled one — the baseline.
+ * selection of a critical-arm selector (registry: criticalArm) becomes active. A baseline arm's
+ * selection (random, rejected, highest-loss, full) must not: when nothing is pinned yet, the
+ * selection that was active before is pinned, because activeSelection() would otherwise fall
+ * back to the latest labelled one — the baseline.
  */
-function activeAfter(t: Trajectory, selection: Selection, kind: SelectorKind): Pick<Trajectory, 'activeSelection'> {
+function activeAfter(t: Trajectory, selection: Selection, def: SelectorDef): Pick<Trajectory, 'activeSelection'> {
   if (selection.status !== 'labelled') return {};
-  if (CRITICAL_SELECTORS.includes(kind)) return { activeSelection: selection.selector };
+  if (def.criticalArm) return { activeSelection: selection.selector };
   if (t.activeSelection) return {};
   const before = activeSelection(t);
   return before ? { activeSelection: before.selector } : {};
 }
 
-/** Maps Arm names onto selector kinds: the runner also accepts "full". */
-export const ARM_SELECTORS: Partial<Record<Arm, SelectorKind>> = { full: 'full', random: 'random', rejected: 'rejected', 'highest-loss': 'highest-loss' };
-
 export async function runSelection(input: readonly Trajectory[], options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
   const started = Date.now();
   const budget = options.budget ?? DEFAULT_BUDGET;
   if (!(budget > 0 && budget <= 1)) throw new Error(`budget must be in (0, 1] (got ${budget})`);
-  if (!SELECTOR_KINDS.includes(options.selector)) throw new Error(`unknown selector "${options.selector}" (one of ${SELECTOR_KINDS.join(', ')})`);
-  if (options.selector === 'highest-loss' && !options.stepLoss) {
-    throw new Error('highest-loss needs the base model per-step loss (options.stepLoss; CLI: --step-loss or --model)');
+  if (!isSelectorName(options.selector)) throw new Error(`unknown selector "${options.selector}" (one of ${SELECTOR_NAMES.join(', ')})`);
+  const def = getSelector(options.selector);
+  if (def.needsModel === 'base-model' && !options.stepLoss) {
+    throw new Error(`${def.name} needs the base model per-step loss (options.stepLoss; CLI: --step-loss or --model)`);
   }
   const control = hooks.control ?? new RunControl();
-  const model = modelSelectorFor(options);
+  const model = modelSelectorFor(def, options);
   const now = options.now ?? (() => new Date());
   const selectorName = model?.name ?? options.selector;
   const summary: RunSummary = {
@@ -221,7 +150,7 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
 
   const finish = (i: number, selection: Selection) => {
     const t = input[i];
-    results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, options.selector) };
+    results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, def) };
     if (selection.status === 'labelled') summary.labelled++;
     else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
     if (selection.repairs?.length) summary.repaired++;
@@ -247,7 +176,8 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
     try {
       await control.whenRunning();
       if (!model) {
-        const picked = await selectWithoutModel(options.selector, t, options, budget);
+        // No model: a rule selector (a model selector's select() returned one or threw).
+        const picked = await selectByRule(def as RuleSelectorDef, t, options, budget);
         return { ...base(), status: 'labelled', critical: picked.critical, ...(picked.budget !== undefined ? { budget: picked.budget } : {}), ...(picked.repairs?.length ? { repairs: picked.repairs } : {}) };
       }
       const key = options.cache ? await modelCacheKey(t, model, budget) : '';

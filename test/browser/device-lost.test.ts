@@ -1,8 +1,9 @@
-// A lost GPU device during training: the experiment worker's test-only debugLoseDevice()
-// destroys its device mid-run (what a driver reset or an out-of-memory GPU does), the page says
-// the device was lost (in one alert, not also in the general error alert, which other errors
-// still use) and offers to resume from the last checkpoint, and resuming trains on from that
-// checkpoint to the end. Screenshots under test-results/screenshots.
+// A lost GPU device during training: the experiment worker's test-only "lose-device" hook
+// (src/experiment/test-hooks.ts, answered in dev-server builds only) destroys its device
+// mid-run (what a driver reset or an out-of-memory GPU does), the page says the device was lost
+// (in one alert, not also in the general error alert, which other errors still use) and offers
+// to resume from the last checkpoint, and resuming trains on from that checkpoint to the end.
+// Screenshots under test-results/screenshots.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, type BrowserHarness } from './harness.ts';
@@ -19,9 +20,9 @@ const savedSteps = (log: string) => [...log.matchAll(/checkpoint saved at step (
 const alerts = (page: Page) =>
   page.locator('[role="alert"]:visible').evaluateAll((els) => els.map((el) => [el.getAttribute('data-testid') ?? '', (el.textContent ?? '').replace(/\s+/g, ' ').trim()]));
 
-/** Calls the page's test-only hook through the dev server's copy of the state module (the same
- *  instance the app uses). A string, so vitest does not rewrite the dynamic import. */
-const loseDevice = (page: Page) => page.evaluate<boolean>(`import('/src/ui/state/experiment.svelte.ts').then((m) => m.experiment.debugLoseDevice())`);
+/** Calls the experiment worker's test-only hook through the dev server's copy of the test-hooks
+ *  module. A string, so vitest does not rewrite the dynamic import. */
+const loseDevice = (page: Page) => page.evaluate<boolean>(`import('/src/experiment/test-hooks.ts').then((m) => m.callTestHook('lose-device'))`);
 
 describe('lost GPU device', () => {
   let h: BrowserHarness;

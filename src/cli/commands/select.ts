@@ -1,4 +1,4 @@
-// atlas select --in <trajectories.jsonl> --selector oracle|judge|heuristic|random|rejected|highest-loss|full
+// atlas select --in <trajectories.jsonl> --selector <a name in src/select/registry.ts SELECTORS>
 //   [--base-url URL --model NAME] [--api-key-env VAR] [--budget 0.3] [--concurrency N] [--seed S]
 //   [--dry-run] --out <labelled.jsonl>
 // Appends one Selection per trajectory and writes them all; progress goes to stderr and the
@@ -11,13 +11,14 @@ import type { Command } from '../main.ts';
 import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
 import { parseTrajectoriesJsonl, trajectoriesToJsonl } from '../../data/jsonl.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
-import { runSelection, dryRun, SELECTOR_KINDS, type RunOptions, type SelectorKind, type RunProgress } from '../../select/run.ts';
+import { runSelection, dryRun, type RunOptions, type RunProgress } from '../../select/run.ts';
+import { getSelector, isSelectorName, SELECTOR_NAMES } from '../../select/registry.ts';
 import { FileCacheStore, DEFAULT_CACHE_DIR } from '../../select/cache-node.ts';
 import { stepLossFromJsonl } from '../../select/step-loss.ts';
 import { modelStepLoss } from '../model-policy.ts';
 import type { JudgeMode } from '../../select/judge.ts';
 
-const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTOR_KINDS.join('|')} --out <labelled.jsonl>
+const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTOR_NAMES.join('|')} --out <labelled.jsonl>
   [--budget 0.3] [--seed S] [--concurrency N] [--dry-run]
   oracle:       --base-url URL --model NAME [--api-key-env VAR (default OPENAI_API_KEY)]
                 [--timeout-ms 60000] [--max-retries 4] [--no-json-mode]
@@ -28,6 +29,7 @@ const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTO
                 serves <org>/<name>/resolve/main/<file>, e.g. https://hf-mirror.com); downloads are kept
                 in --hub-cache DIR (default <cache-dir>/hub)
   highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model: HF folder, .bin or preset:NAME> (per-step loss on WebGPU)
+  ground-truth: the experts' own roles, on built-in demonstrations (atlas env demo); others fail with the reason
   cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)`;
 
 function progressLine(p: RunProgress): string {
@@ -37,7 +39,7 @@ function progressLine(p: RunProgress): string {
 }
 
 export const command: Command = {
-  summary: 'choose critical steps (oracle LLM, local judge, heuristic, random, rejected, highest-loss)',
+  summary: 'choose critical steps (heuristic, oracle LLM, local judge, ground truth, or a baseline arm: random, rejected, highest-loss, full)',
   async run(argv) {
     const { values } = parseCommandArgs('select', argv, {
       in: { type: 'string' },
@@ -72,8 +74,8 @@ export const command: Command = {
       return 0;
     }
     const input = requireOption('select', values.in, 'in');
-    const selector = requireOption('select', values.selector, 'selector') as SelectorKind;
-    if (!SELECTOR_KINDS.includes(selector)) throw new Error(`--selector must be one of ${SELECTOR_KINDS.join(', ')} (got "${selector}")`);
+    const selector = requireOption('select', values.selector, 'selector');
+    if (!isSelectorName(selector)) throw new Error(`--selector must be one of ${SELECTOR_NAMES.join(', ')} (got "${selector}")`);
     const dry = Boolean(values['dry-run']);
     const out = dry ? values.out : requireOption('select', values.out, 'out');
     const budget = numberOption('select', values.budget, 'budget', DEFAULT_BUDGET);
@@ -96,7 +98,7 @@ export const command: Command = {
     if (pricePrompt !== undefined) {
       options.price = { promptPerM: numberOption('select', pricePrompt, 'price-prompt', 0), completionPerM: numberOption('select', priceCompletion, 'price-completion', 0) };
     }
-    if ((selector === 'oracle' || selector === 'judge') && !values['no-cache']) options.cache = new FileCacheStore(values['cache-dir'] ?? DEFAULT_CACHE_DIR);
+    if (getSelector(selector).kind === 'model' && !values['no-cache']) options.cache = new FileCacheStore(values['cache-dir'] ?? DEFAULT_CACHE_DIR);
 
     if (selector === 'oracle') {
       const baseUrl = requireOption('select', values['base-url'], 'base-url');

@@ -6,6 +6,7 @@ import { ARMS, type Arm } from '../../data/arms.ts';
 import type { DataSource, ExperimentConfig, Hyperparameters, ModelSource } from '../../experiment/protocol.ts';
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { normalizeHubMirror } from '../../select/judge.ts';
+import { getSelector, isSelectorName, SELECTORS, SELECTOR_NAMES, type SelectorName } from '../../select/registry.ts';
 import { PRESETS } from '../../../models/presets.ts';
 
 export type PresetName = ExperimentPresetName;
@@ -16,12 +17,9 @@ export const LINK_SEEDS = { min: 1, max: 10 } as const;
 export const FORM_SEEDS = LINK_SEEDS;
 export const PRESET_NAMES: readonly PresetName[] = EXPERIMENT_PRESET_NAMES;
 
-/** Selector kinds the Select step offers (src/select/run.ts SELECTOR_KINDS) plus the built-in ground truth. */
-export type SelectorChoice = 'oracle' | 'judge' | 'heuristic' | 'random' | 'rejected' | 'highest-loss' | 'full' | 'ground-truth';
-export const SELECTOR_CHOICES: readonly SelectorChoice[] = ['heuristic', 'oracle', 'judge', 'ground-truth', 'random', 'rejected', 'highest-loss', 'full'];
-
 export interface SelectorSettings {
-  kind: SelectorChoice;
+  /** The selector the Select step runs (src/select/registry.ts). */
+  kind: SelectorName;
   /** OpenAI-compatible endpoint (oracle). */
   baseUrl: string;
   /** Model name at the endpoint (oracle) or a hub id / local folder name (judge). */
@@ -82,11 +80,13 @@ export function configToHash(c: PlaygroundConfig): string {
   p.set('model', modelToText(e.model));
   p.set('data', dataToText(e.data));
   p.set('selector', c.selector.kind);
-  if (c.selector.kind === 'oracle' || c.selector.kind === 'judge') {
-    if (c.selector.kind === 'oracle') p.set('endpoint', c.selector.baseUrl);
+  const def = getSelector(c.selector.kind);
+  if (def.kind === 'model') {
+    // Which model answers, where it lives, and how many requests go at once.
+    if (def.needsNetwork) p.set('endpoint', c.selector.baseUrl);
     p.set('selectorModel', c.selector.model);
     p.set('concurrency', String(c.selector.concurrency));
-    if (c.selector.kind === 'judge' && c.selector.hubMirror) p.set('hub', c.selector.hubMirror);
+    if (def.needsModel === 'judge' && c.selector.hubMirror) p.set('hub', c.selector.hubMirror);
   }
   p.set('labels', e.selector);
   p.set('budget', String(e.budget));
@@ -198,8 +198,8 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
 
   const sel = p.get('selector');
   if (sel !== null) {
-    if ((SELECTOR_CHOICES as readonly string[]).includes(sel)) config.selector.kind = sel as SelectorChoice;
-    else problems.push(`selector=${sel.slice(0, 40)} is not one of ${SELECTOR_CHOICES.join(', ')}`);
+    if (isSelectorName(sel)) config.selector.kind = sel;
+    else problems.push(`selector=${sel.slice(0, 40)} is not one of ${SELECTOR_NAMES.join(', ')}`);
   }
   const endpoint = p.get('endpoint');
   if (endpoint !== null) {
@@ -221,7 +221,12 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
   config.selector.concurrency = num('concurrency', positiveInt, 'a positive whole number') ?? config.selector.concurrency;
 
   const labels = p.get('labels');
-  if (labels !== null) e.selector = labels.slice(0, 200);
+  if (labels !== null) {
+    // A selection's name: a rule selector's own name, "<model selector>:<model>", or any stored one (manual, import:loss, …).
+    const bare = SELECTORS.find((s) => s.kind === 'model' && s.name === labels);
+    if (bare) problems.push(`labels=${labels} names no selection: ${bare.name} selections are named ${bare.name}:MODEL (the model that chose them)`);
+    else e.selector = labels.slice(0, 200);
+  }
   e.budget = num('budget', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]') ?? e.budget;
   e.seed = num('seed', nonNegInt, 'a whole number ≥ 0') ?? e.seed;
   const seeds = readSeeds(p, problems);

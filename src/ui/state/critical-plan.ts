@@ -6,7 +6,8 @@
 // rebuilt there). Pure: no DOM, no state.
 import { armSteps } from '../../data/arms.ts';
 import type { Trajectory } from '../../data/trajectory.ts';
-import { prepareDatasetData, rebuiltFromSeed } from '../../experiment/data.ts';
+import { prepareDatasetData } from '../../experiment/data.ts';
+import { rebuiltFromSeed } from '../../select/registry.ts';
 import type { ExperimentConfig } from '../../experiment/protocol.ts';
 import { selectionOrigin } from './selection-roles.ts';
 

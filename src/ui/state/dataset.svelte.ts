@@ -4,10 +4,10 @@
 import type { Trajectory, CriticalCategory, Selection } from '../../data/trajectory.ts';
 import { activeSelection } from '../../data/trajectory.ts';
 import type { ImportSummary } from '../../data/importer.ts';
-import type { ImportWorkerApi, ImportDone } from '../../../workers/import.worker.ts';
-import { relabelledLikeTheRunner, type BuiltinSource } from './builtin.ts';
+import type { ImportWorkerApi, ImportDone } from '../../experiment/import-protocol.ts';
+import { relabelledLikeTheRunner, type BuiltinSource } from '../../experiment/builtin-demos.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
-import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from './persist.ts';
+import { saveDataset, loadDataset, type DatasetOrigin, type StoredDataset } from '../../store/datasets.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 import { rejectedCount } from '../import-report.ts';
 

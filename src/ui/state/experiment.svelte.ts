@@ -3,13 +3,14 @@
 // its persistence. Events arrive at any rate; they are applied once per animation frame so
 // the charts redraw at most 60 times a second and the main thread stays responsive.
 import type { Arm } from '../../data/arms.ts';
-import { trainingSeeds, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type RunStatus } from '../../experiment/protocol.ts';
+import { trainingSeeds, type DataSource, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type ModelSource, type RunStatus } from '../../experiment/protocol.ts';
+import { rebuiltFromSeed } from '../../select/registry.ts';
 import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, dropRowsAfter, emptyLog, logFromEvents, stepEveryRunDid, type MetricsLog } from '../charts/metrics.ts';
 import { configFromHash, configToHash, presetConfig, FORM_SEEDS, type PlaygroundConfig, type PresetName } from './config.ts';
-import { saveRun, loadRun, updateSession, type StoredRun } from './persist.ts';
+import { saveRun, loadRun, type StoredRun } from '../../store/runs.ts';
+import { updateSession } from '../../store/settings.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
-import type { ExperimentWorkerExtras } from '../../../workers/experiment.worker.ts';
 
 export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
 
@@ -83,6 +84,46 @@ class ExperimentState {
   toggleArm(arm: Arm, on: boolean): void {
     const arms = this.config.experiment.arms.filter((a) => a !== arm);
     this.config.experiment.arms = on ? [...arms, arm] : arms;
+  }
+
+  /** The data the run trains and evaluates on. */
+  useData(data: DataSource): void {
+    this.config.experiment.data = data;
+  }
+
+  /** The model every arm starts from. */
+  useModel(model: ModelSource): void {
+    this.config.experiment.model = model;
+  }
+
+  /**
+   * The link named data this browser does not hold: `fallback` is open instead, and the problems
+   * notice says why (`problem`).
+   */
+  replaceMissingData(fallback: DataSource, problem: string): void {
+    this.urlProblems = [...this.urlProblems, problem];
+    this.config.experiment.data = fallback;
+  }
+
+  dismissUrlProblems(): void {
+    this.urlProblems = [];
+  }
+
+  dismissInterruptedNotice(): void {
+    this.interruptedByReload = false;
+  }
+
+  /**
+   * Makes `name` the selection the critical arm trains on. The runner regenerates built-in data
+   * from its seed and rebuilds only the selections the registry marks rebuiltFromSeed (heuristic,
+   * ground truth); any other (oracle, judge, hand edits) exists only on the stored
+   * demonstrations, so with built-in data the run then trains on their stored copy `storedId`
+   * (the open dataset; the Train step says so).
+   */
+  trainCriticalOn(name: string, storedId?: string): void {
+    const e = this.config.experiment;
+    e.selector = name;
+    if (!rebuiltFromSeed(name) && e.data.kind === 'builtin' && storedId) e.data = { kind: 'dataset', datasetId: storedId };
   }
 
   /** Training seeds per arm from the Train step's field: a whole number within FORM_SEEDS (anything else is ignored). */
@@ -231,15 +272,6 @@ class ExperimentState {
   async exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
     if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
     return this.runner.api.exportWeights(arm, trainSeed);
-  }
-
-  /**
-   * TEST ONLY (test/browser/device-lost.test.ts reaches it through the dev server's module):
-   * the runner destroys its GPU device, as a driver reset would. Never called by the app.
-   */
-  async debugLoseDevice(): Promise<boolean> {
-    const api = this.runner?.api as Comlink.Remote<ExperimentWorkerExtras> | undefined;
-    return api ? api.debugLoseDevice() : false;
   }
 
   get hasRunner(): boolean {

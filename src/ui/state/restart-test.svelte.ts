@@ -1,18 +1,11 @@
 // The Select step's restart test run: in its own worker (workers/restart.worker.ts) with the
 // run's starting model, progress streamed back. Cancel = end the worker.
-import * as Comlink from 'comlink';
 import type { Trajectory } from '../../data/trajectory.ts';
 import type { ExperimentConfig } from '../../experiment/protocol.ts';
+import type { RestartWorkerApi } from '../../experiment/restart-protocol.ts';
 import { DEFAULT_RESTART_SETTINGS, previewPlan, usableSettings, type RestartSettings } from '../restart-settings.ts';
 import type { RestartReport } from '../../select/restart-report.ts';
-import type { RestartWorkerApi } from '../../../workers/restart.worker.ts';
-
-/** The worker, loaded as workers.ts's list loads it (the same lazy module: one bundle), started
- *  here so that list of named workers, which this panel does not need, stays as it is. */
-async function startWorker(): Promise<Worker> {
-  const { default: RestartWorker } = await import('../../../workers/restart.worker.ts?worker');
-  return new RestartWorker({ name: 'restart' });
-}
+import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 
 class RestartTestState {
   settings = $state<RestartSettings>({ ...DEFAULT_RESTART_SETTINGS });
@@ -21,7 +14,7 @@ class RestartTestState {
   report = $state.raw<RestartReport | null>(null);
   error = $state('');
   seconds = $state(0);
-  private worker?: Worker;
+  private worker?: WorkerHandle<RestartWorkerApi>;
   /** Bumped by every run and cancel: a run whose number is no longer current reports nothing. */
   private current = 0;
 
@@ -34,11 +27,10 @@ class RestartTestState {
     Object.assign(this, { running: true, error: '', report: null, progress: { done: 0, total: plan.points.length } });
     const started = performance.now();
     try {
-      const worker = await startWorker();
+      const worker = await spawnWorker<RestartWorkerApi>('restart', (message) => void (live() && (this.error = message)));
       if (!live()) return worker.terminate();
       this.worker = worker;
-      worker.addEventListener('error', (e) => live() && (this.error = e.message || 'the restart worker failed to load'));
-      const report = await Comlink.wrap<RestartWorkerApi>(worker).run(
+      const report = await worker.api.run(
         ts.filter((t) => used.has(t.id)),
         // Plain data: a reactive proxy cannot cross postMessage.
         $state.snapshot(config) as ExperimentConfig,

@@ -2,14 +2,16 @@
 // hand edits, labels imported with a file) are candidates for what the critical arm trains on.
 // Baseline selections (random, rejected, full, highest-loss) are the other arms' choices: a user
 // runs one in the Select step to look at it, and it never becomes the critical arm's unless the
-// user picks it there. Pure: no DOM, no state.
+// user picks it there. Which is which is the selector registry's `criticalArm`
+// (src/select/registry.ts). Pure: no DOM, no state.
 import type { Trajectory } from '../../data/trajectory.ts';
+import { SELECTORS, selectorOfSelection } from '../../select/registry.ts';
 
-/** Selector names of the baseline arms (src/select/run.ts ARM_SELECTORS). */
-export const BASELINE_SELECTIONS: readonly string[] = ['random', 'rejected', 'full', 'highest-loss'];
+/** Selector names of the baseline arms: the registry's selectors that are not critical-arm capable. */
+export const BASELINE_SELECTIONS: readonly string[] = SELECTORS.filter((s) => !s.criticalArm).map((s) => s.name);
 
 export function isBaselineSelection(name: string): boolean {
-  return BASELINE_SELECTIONS.includes(name);
+  return selectorOfSelection(name)?.criticalArm === false;
 }
 
 /** Selections made from a file's own per-turn flags (`import:loss`, `import:weight`, …). */
@@ -36,11 +38,9 @@ export function importedSelection(ts: readonly Trajectory[]): string | undefined
 /** A short phrase for a selection in sentences: where it came from. */
 export function selectionOrigin(name: string): string {
   if (isImportedSelection(name)) return `the file’s own “${name.slice('import:'.length)}” flags`;
-  if (name === 'heuristic') return 'the heuristic';
-  if (name === 'ground-truth') return 'the built-in expert’s ground truth';
   if (name === 'manual') return 'your hand edits';
-  if (name.startsWith('oracle:')) return `the oracle ${name.slice('oracle:'.length)}`;
-  if (name.startsWith('judge:')) return `the local judge ${name.slice('judge:'.length)}`;
-  if (isBaselineSelection(name)) return `the ${name} baseline`;
+  const def = selectorOfSelection(name);
+  // A model selector's selection is "<selector>:<model>": the model follows.
+  if (def) return def.kind === 'model' ? `${def.origin} ${name.slice(def.name.length + 1)}` : def.origin;
   return `“${name}”`;
 }

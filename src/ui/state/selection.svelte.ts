@@ -3,18 +3,15 @@
 // the user ticks "remember on this device" (then IndexedDB, settings store). It is never put
 // in the URL, exports, logs or the selection cache (the worker passes it straight to fetch).
 import type { Trajectory } from '../../data/trajectory.ts';
-import { groundTruthSelection, rebuiltFromSeed } from '../../experiment/data.ts';
 import type { RunProgress, RunSummary } from '../../select/run.ts';
 import { DEFAULT_HUB_MIRROR } from '../../select/judge.ts';
-import type { SelectWorkerApi, WorkerRunOptions } from '../../../workers/select.worker.ts';
+import type { SelectWorkerApi, WorkerRunOptions } from '../../select/protocol.ts';
 import { dataset, yieldToBrowser } from './dataset.svelte.ts';
 import { experiment } from './experiment.svelte.ts';
-import { getSetting, setSetting, deleteSetting } from './persist.ts';
+import { getSetting, setSetting, deleteSetting } from '../../store/settings.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';
 import { maskView } from './mask-view.svelte.ts';
 import { importedSelection, isBaselineSelection } from './selection-roles.ts';
-
-export const GROUND_TRUTH_SELECTOR = 'ground-truth';
 
 /** Trajectories sent to the worker per call: each message (de)serializes in a short task. */
 const BATCH = 50;
@@ -55,15 +52,11 @@ export function selectionCoverage(ts: readonly Trajectory[], name: string): numb
 }
 
 /**
- * Makes `name` the selection the critical arm trains on. The runner regenerates built-in data
- * from its seed and rebuilds only the heuristic and ground-truth selections there; any other
- * (oracle, judge, hand edits) exists only on the stored demonstrations, so the run then trains
- * on those (the Train step says so).
+ * Makes `name` the selection the critical arm trains on (experiment.trainCriticalOn), with the
+ * open dataset as the stored copy of built-in demonstrations when it is one.
  */
 export function trainCriticalOn(name: string): void {
-  const e = experiment.config.experiment;
-  e.selector = name;
-  if (!rebuiltFromSeed(name) && e.data.kind === 'builtin' && dataset.origin?.kind === 'builtin' && dataset.id) e.data = { kind: 'dataset', datasetId: dataset.id };
+  experiment.trainCriticalOn(name, dataset.origin?.kind === 'builtin' && dataset.id ? dataset.id : undefined);
 }
 
 /**
@@ -129,7 +122,6 @@ class SelectionState {
     const s = experiment.config.selector;
     const e = experiment.config.experiment;
     const kind = s.kind;
-    if (kind === 'ground-truth') throw new Error('ground truth is not run by a selector');
     const price = this.promptPerM !== null && this.completionPerM !== null ? { promptPerM: this.promptPerM, completionPerM: this.completionPerM } : undefined;
     return {
       selector: kind,
@@ -172,31 +164,9 @@ class SelectionState {
     this.error = '';
     this.notice = '';
     this.summary = null;
-    const kind = experiment.config.selector.kind;
     const input = dataset.trajectories;
     if (input.length === 0) {
       this.error = 'There are no trajectories to label: load data in step 1.';
-      return;
-    }
-    if (kind === 'ground-truth') {
-      const now = new Date().toISOString();
-      let labelled = 0;
-      const budget = experiment.config.experiment.budget;
-      // The same rule the runner applies: true critical steps, cut to the budget (plans first).
-      const out = input.map((t) => {
-        if (!t.groundTruth || t.groundTruth.length !== t.steps.length) return t;
-        const sel = groundTruthSelection(t, budget, now);
-        labelled++;
-        return { ...t, selections: [...t.selections.filter((s) => s.selector !== GROUND_TRUTH_SELECTOR), sel], activeSelection: GROUND_TRUTH_SELECTOR };
-      });
-      if (labelled === 0) {
-        this.error = 'These trajectories have no ground-truth roles (only the built-in environments record them).';
-        return;
-      }
-      await dataset.replace(out);
-      trainCriticalOn(GROUND_TRUTH_SELECTOR);
-      maskView.showCriticalArmSelection();
-      this.summary = { selector: GROUND_TRUTH_SELECTOR, total: input.length, labelled, failed: input.length - labelled ? [{ id: '(several)', reason: `${input.length - labelled} trajectories have no ground truth` }] : [], requests: 0, retries: 0, cacheHits: 0, tokens: { prompt: 0, completion: 0 }, cost: null, repaired: 0, cancelled: false, elapsedMs: 0 };
       return;
     }
     this.running = true;

@@ -4,7 +4,7 @@
 // The packing happens in workers/weights.worker.ts.
 import type { Arm } from '../../data/arms.ts';
 import { trainingSeeds, type ExperimentConfig } from '../../experiment/protocol.ts';
-import type { LiveWeights, WeightsWorkerApi, WeightsZip } from '../../../workers/weights.worker.ts';
+import type { LiveWeights, WeightsWorkerApi, WeightsZip } from '../../experiment/weights-protocol.ts';
 import { slug } from '../download.ts';
 import { experiment } from './experiment.svelte.ts';
 import { spawnWorker, Comlink, type WorkerHandle } from './workers.ts';

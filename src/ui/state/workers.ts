@@ -1,13 +1,15 @@
 // Typed comlink handles on the app's module workers. Workers are found with import.meta.glob
 // so the app still builds while a worker another engineer owns has not landed: a missing
-// worker is reported to the user ("not available in this build"), never imitated.
+// worker is reported to the user ("not available in this build"), never imitated. The only
+// place under src/ui that names workers/, and only as `?worker` constructors: each worker's
+// API type comes from its protocol module under src/ (test/unit/layers.test.ts).
 import * as Comlink from 'comlink';
 
 type WorkerCtor = new (options?: { name?: string }) => Worker;
 
 const ctors = import.meta.glob<WorkerCtor>('../../../workers/*.worker.ts', { query: '?worker', import: 'default' });
 
-export type WorkerName = 'import' | 'select' | 'experiment' | 'weights';
+export type WorkerName = 'import' | 'select' | 'experiment' | 'weights' | 'restart';
 
 export function workerAvailable(name: WorkerName): boolean {
   return `../../../workers/${name}.worker.ts` in ctors;

@@ -3,9 +3,10 @@
 // their split; the no-supervised-step error names the selection and the fix; byod is sized to
 // run anywhere.
 import { describe, it, expect } from 'vitest';
-import { builtinTrajectories, noSupervisedStepMessage, prepareBuiltinData, prepareDatasetData, rebuiltFromSeed } from '../../../src/experiment/data.ts';
+import { builtinTrajectories, noSupervisedStepMessage, prepareBuiltinData, prepareDatasetData } from '../../../src/experiment/data.ts';
+import { rebuiltFromSeed } from '../../../src/select/registry.ts';
 import { experimentPreset } from '../../../src/experiment/presets.ts';
-import { builtinDemos, type BuiltinSource } from '../../../src/ui/state/builtin.ts';
+import { builtinDemos, type BuiltinSource } from '../../../src/experiment/builtin-demos.ts';
 
 const SRC: BuiltinSource = { kind: 'builtin', envs: ['household', 'grid'], trainEpisodes: 4, heldOutEpisodes: 1, seed: 1, mistakeRate: 0.15 };
 

@@ -99,7 +99,7 @@ describe('atlas select / score', () => {
 
   it('rejects bad options with clear messages', async () => {
     const inFile = path.join(dir, 'in.jsonl');
-    await expect(select.run(['--in', inFile, '--selector', 'magic', '--out', 'x'])).rejects.toThrow('--selector must be one of oracle, judge, heuristic, random, rejected, highest-loss, full (got "magic")');
+    await expect(select.run(['--in', inFile, '--selector', 'magic', '--out', 'x'])).rejects.toThrow('--selector must be one of heuristic, oracle, judge, ground-truth, random, rejected, highest-loss, full (got "magic")');
     await expect(select.run(['--in', inFile, '--selector', 'random', '--budget', '1.5', '--out', 'x'])).rejects.toThrow('--budget must be in (0, 1] (got 1.5)');
     await expect(select.run(['--in', inFile, '--selector', 'oracle', '--out', 'x'])).rejects.toThrow('missing required option --base-url');
     await expect(select.run(['--in', inFile, '--selector', 'oracle', '--base-url', 'http://x/v1', '--model', 'm', '--api-key', KEY, '--out', 'x'])).rejects.toThrow(/unknown option --api-key/);

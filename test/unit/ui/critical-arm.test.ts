@@ -10,7 +10,7 @@ import { maskCaption } from '../../../src/ui/mask-caption.ts';
 import { prepareDatasetData } from '../../../src/experiment/data.ts';
 import { buildTrainingExamples } from '../../../src/data/masks.ts';
 import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
-import { builtinDemos, type BuiltinSource } from '../../../src/ui/state/builtin.ts';
+import { builtinDemos, type BuiltinSource } from '../../../src/experiment/builtin-demos.ts';
 import type { Trajectory } from '../../../src/data/trajectory.ts';
 
 /** AgentGym records with `loss` on exactly one agent turn of six. */

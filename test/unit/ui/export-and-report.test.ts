@@ -1,7 +1,7 @@
 // The Export step's split choice and messages, and the Data step's import report in words.
 import { describe, it, expect } from 'vitest';
 import { exportTrajectories } from '../../../src/data/export.ts';
-import { builtinDemos, type BuiltinSource } from '../../../src/ui/state/builtin.ts';
+import { builtinDemos, type BuiltinSource } from '../../../src/experiment/builtin-demos.ts';
 import { emptyExportMessage, splitLabel, splitNote, splitSizes } from '../../../src/ui/export-text.ts';
 import { duplicateLine, duplicatesHeading, failedRunsText, rejectedCount, stepRecordsText } from '../../../src/ui/import-report.ts';
 import { sampleTrajectory } from '../data/helpers.ts';

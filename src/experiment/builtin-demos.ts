@@ -1,11 +1,14 @@
-// The built-in environments' expert demonstrations, generated on the main thread (pure and
-// fast: a few ms for dozens of episodes). Held-in episodes are the training data; held-out
-// ones (unseen task types and the environment kept out of training) are for evaluation.
-import { ENVIRONMENTS } from '../../envs/registry.ts';
-import { applySelector, builtinTrajectories, rebuiltFromSeed } from '../../experiment/data.ts';
-import { DEFAULT_BUDGET } from '../../data/arms.ts';
-import type { Trajectory } from '../../data/trajectory.ts';
-import type { DataSource } from '../../experiment/protocol.ts';
+// The built-in environments' expert demonstrations as the page shows them: generated from the
+// data source's seed exactly as the experiment runner generates them (src/experiment/data.ts),
+// held-in episodes first, then the held-out ones, labelled as the runner labels them. Used by
+// the data worker (workers/import.worker.ts) and the page. Pure and fast: a few ms for dozens
+// of episodes.
+import { ENVIRONMENTS } from '../envs/registry.ts';
+import { applySelector, builtinTrajectories } from './data.ts';
+import { rebuiltFromSeed } from '../select/registry.ts';
+import { DEFAULT_BUDGET } from '../data/arms.ts';
+import type { Trajectory } from '../data/trajectory.ts';
+import type { DataSource } from './protocol.ts';
 
 export type BuiltinSource = Extract<DataSource, { kind: 'builtin' }>;
 
@@ -48,8 +51,4 @@ export function relabelledLikeTheRunner(ts: readonly Trajectory[], budget: numbe
     if (a && t.selections.some((x) => x.selector === a)) t.activeSelection = a;
   });
   return copy;
-}
-
-export function splitOf(t: Trajectory): 'held-in' | 'held-out' | undefined {
-  return t.provenance?.split;
 }
