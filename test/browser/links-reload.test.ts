@@ -54,9 +54,9 @@ describe('links and reloads', () => {
     await p.waitForSelector('[data-testid="url-problems"] li');
     await expect.poll(() => problems(p)).toHaveLength(4);
     const list = await problems(p);
-    expect(list[0]).toBe('model=preset:nope: no preset model "nope" (presets are test, S, M, default, tiny)');
-    expect(list[1]).toBe('seq=99999 is longer than the context of preset model tiny (512 tokens): using 512');
-    expect(list[2]).toBe('warmup=1000000000 is more than steps=120: using 120');
+    expect(list[0]).toBe('model=preset:nope: no preset model "nope" (presets are test, S, M, default, small, base, tiny)');
+    expect(list[1]).toBe('seq=99999 is longer than the context of preset model base (512 tokens): using 512');
+    expect(list[2]).toBe('warmup=1000000000 is more than steps=60: using 60');
     expect(list[3]).toMatch(/^data=dataset:doesnotexist: this browser holds no such dataset .* the built-in data \(household \+ grid\) is open instead/);
     // The configuration names the data that is open, so a run never trains on other data unsaid.
     expect(await p.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('data'))).toMatch(/^builtin:household\+grid:/);

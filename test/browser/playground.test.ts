@@ -55,8 +55,9 @@ describe('playground', () => {
     expect(params.get('preset')).toBe('quick-demo');
     expect(params.get('arms')).toBe('critical,full');
     expect(params.get('data')).toBe('builtin:household+grid:32/4:s1:m0.15');
-    expect(params.get('model')).toBe('preset:tiny');
-    expect(params.get('rolloutMaxSteps')).toBe('16');
+    expect(params.get('model')).toBe('preset:base');
+    expect(params.get('rolloutMaxSteps')).toBe('20');
+    expect(params.get('time')).toBe('120');
     expect(await page.textContent('[data-testid="gpu-status"]')).toMatch(/WebGPU/);
     await h.screenshot(page, 'playground-default');
   }, 60_000);

@@ -76,9 +76,14 @@ describe('presets', () => {
   it('Bring your own data is sized like the Quick demo', () => {
     const q = experimentPreset('quick-demo');
     const b = experimentPreset('byod', 'import:x');
-    expect(b.model).toEqual({ kind: 'preset', name: 'tiny' });
+    // Both start from the shipped base agent; byod trains exactly its steps (no clock: its
+    // evaluation has no rollouts to time) where the Quick demo fits its steps in two minutes.
+    expect(b.model).toEqual({ kind: 'preset', name: 'base' });
     expect(b.model).toEqual(q.model);
-    expect({ steps: b.hyper.steps, batch: b.hyper.batchSize, seq: b.hyper.seqLen }).toEqual({ steps: 120, batch: 2, seq: 512 });
+    expect({ steps: b.hyper.steps, batch: b.hyper.batchSize, seq: b.hyper.seqLen }).toEqual({ steps: 60, batch: 2, seq: 512 });
+    expect(b.hyper).toEqual(q.hyper);
+    expect(b.timeBudgetSeconds).toBeUndefined();
+    expect(q.timeBudgetSeconds).toBe(120);
     expect(b.nextActionQueries).toBe(q.nextActionQueries);
     expect(b.rolloutEpisodes).toBe(0);
     expect(b.data).toEqual({ kind: 'dataset', datasetId: 'import:x' });
