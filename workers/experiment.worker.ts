@@ -6,42 +6,47 @@ import { createGpuContext, type GpuContext } from '../src/engine/device.ts';
 import { hfFolderFiles } from '../src/engine/weights/hf.ts';
 import { idbCheckpointStore } from '../src/experiment/checkpoint-idb.ts';
 import type { ExperimentConfig, ExperimentEvent, ExperimentWorkerApi } from '../src/experiment/protocol.ts';
+import { BadInputError, RunReporter, runReported } from '../src/experiment/run-events.ts';
 import { ExperimentSession } from '../src/experiment/session.ts';
 import { loadDataset } from '../src/store/datasets.ts';
 import { resolveModel } from './model-files.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 let session: ExperimentSession | undefined;
+/** The run in progress: its events carry its id, and it fails at most once. */
+let reporter: RunReporter | undefined;
 const checkpoints = idbCheckpointStore();
 
+/** This worker's GPU device, opened once; after its loss the next start opens a new one. */
+function openDevice(): Promise<GpuContext> {
+  ctxPromise ??= createGpuContext().then((ctx) => {
+    void ctx.device.lost.then(() => (ctxPromise = undefined));
+    return ctx;
+  });
+  return ctxPromise;
+}
+
 const api: ExperimentWorkerApi = {
-  async start(config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string) {
+  async start(runId: string, config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string) {
+    reporter?.fail({ kind: 'cancelled', reason: 'replaced', message: 'another run started in this worker' });
     session?.dispose();
-    try {
-      ctxPromise ??= createGpuContext();
-      const ctx = await ctxPromise;
-      ctx.device.lost.then((info) => {
-        ctxPromise = undefined;
-        onEvent({ kind: 'error', message: `The GPU device was lost (${info.reason}: ${info.message.replace(/\.$/, '')}). Resume to continue from the last checkpoint.` });
-        onEvent({ kind: 'status', state: 'error', message: 'GPU device lost' });
-      });
+    const run = (reporter = new RunReporter(runId, onEvent));
+    const train = async (ctx: GpuContext) => {
       session = new ExperimentSession(config, {
         ctx,
         resolveModel,
         loadDataset: async (id) => {
           const d = await loadDataset(id);
-          if (!d) throw new Error(`dataset "${id}" is no longer in this browser's storage`);
+          if (!d) throw new BadInputError(`dataset "${id}" is no longer in this browser's storage`);
           return d.trajectories;
         },
         checkpoints,
-        emit: onEvent,
+        emit: run.emit,
       });
-      if (resumeFrom && resumeFrom !== session.key) onEvent({ kind: 'log', message: `checkpoint ${resumeFrom} belongs to another configuration; looking for ${session.key}` });
+      if (resumeFrom && resumeFrom !== session.key) run.emit({ kind: 'log', message: `checkpoint ${resumeFrom} belongs to another configuration; looking for ${session.key}` });
       await session.run(resumeFrom !== undefined);
-    } catch (err) {
-      onEvent({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
-      onEvent({ kind: 'status', state: 'error', message: err instanceof Error ? err.message : String(err) });
-    }
+    };
+    await runReported(run, openDevice, train, () => session?.runner?.stop());
   },
   async pause() {
     session?.runner?.pause();

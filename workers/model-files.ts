@@ -6,6 +6,7 @@ import { getPreset } from '../models/presets.ts';
 import { fileListSource, urlSource, type FileSource } from '../src/engine/weights/file-source.ts';
 import { bundledModelBrowser } from '../src/experiment/bundled-models-browser.ts';
 import { modelFromFiles, presetModel, type ModelWithTokenizer } from '../src/experiment/model-source.ts';
+import { BadInputError } from '../src/experiment/run-events.ts';
 import type { ExperimentConfig, ModelSource } from '../src/experiment/protocol.ts';
 import { tokenizerFileNames } from '../src/experiment/tokenizer-files.ts';
 import { loadModelFiles } from '../src/store/models.ts';
@@ -13,7 +14,7 @@ import { loadModelFiles } from '../src/store/models.ts';
 /** A stored model's files as a source, and the llama2.c checkpoint among them (if any). */
 async function storedSource(src: Extract<ModelSource, { kind: 'stored' }>): Promise<{ files: FileSource; binName?: string }> {
   const stored = await loadModelFiles(src.key);
-  if (!stored) throw new Error(`the stored model "${src.label}" is no longer in this browser's storage`);
+  if (!stored) throw new BadInputError(`the stored model "${src.label}" is no longer in this browser's storage`);
   const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));
   const bin = files.find((f) => f.name.endsWith('.bin') && !/^tok(\d+|enizer)\.bin$/.test(f.name));
   return { files: fileListSource(files, src.label), binName: bin?.name };

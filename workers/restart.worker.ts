@@ -1,13 +1,13 @@
-// Thin comlink shell around the restart test (src/select/restart.ts) for the Select step: the
+// Thin comlink shell around the restart test (src/select/restart-test.ts) for the Select step: the
 // page sends the dataset's trajectories and the run's configuration; this worker loads the
 // run's starting model on its own GPU device, runs the restarts and streams progress. The page
 // cancels by terminating the worker.
 import * as Comlink from 'comlink';
 import { createGpuContext, type GpuContext } from '../src/engine/device.ts';
 import { generatorPolicy } from '../src/experiment/generator-policy.ts';
-import { DEFAULT_TURN_TOKENS } from '../src/experiment/policy.ts';
+import { DEFAULT_TURN_TOKENS } from '../src/experiment/model-turns.ts';
 import type { RestartWorkerApi } from '../src/experiment/restart-protocol.ts';
-import { runRestartTest } from '../src/select/restart.ts';
+import { runRestartTest } from '../src/select/restart-test.ts';
 import { resolveModel } from './model-files.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;

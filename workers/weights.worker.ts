@@ -8,7 +8,7 @@ import type { Arm } from '../src/data/arms.ts';
 import { hfFolderFiles } from '../src/engine/weights/hf.ts';
 import { idbCheckpointStore } from '../src/experiment/checkpoint-idb.ts';
 import { trainingSeeds, type ExperimentConfig } from '../src/experiment/protocol.ts';
-import { runKey } from '../src/experiment/runner.ts';
+import { runKey } from '../src/experiment/checkpoint.ts';
 import { experimentKey } from '../src/experiment/session.ts';
 import { checkpointTensors, configVocabSize, zipFolder, type FolderFiles } from '../src/experiment/weights-zip.ts';
 import type { WeightsWorkerApi, WeightsZip } from '../src/experiment/weights-protocol.ts';

@@ -1,7 +1,7 @@
-// `atlas score --restart`: the restart test of a selection with a model (src/select/restart.ts),
+// `atlas score --restart`: the restart test of a selection with a model (src/select/restart-test.ts),
 // printed as a table with one sentence per comparison, or as one JSON object with --json.
 import type { Trajectory } from '../data/trajectory.ts';
-import { restartablePlan, runPlannedRestarts } from '../select/restart.ts';
+import { restartablePlan, runPlannedRestarts } from '../select/restart-test.ts';
 import { formatRestartReport } from '../select/restart-report.ts';
 import { DEFAULT_RESTARTS_PER_TRAJECTORY } from '../select/restart-plan.ts';
 import { intOption, requireOption } from './args.ts';

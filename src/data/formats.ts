@@ -16,7 +16,7 @@
 //                                              otherwise rejected once, naming its fields
 import { turnsToTrajectory, type Turn, type TurnRole } from './conversation.ts';
 import { trajectoryProblem } from './jsonl.ts';
-import { parseTranscript, transcriptStyle } from './react.ts';
+import { parseTranscript, transcriptStyle } from './reactTranscript.ts';
 import { isObj, recordId, recordLabel, type RecordOptions as BaseRecordOptions, type RecordResult, type Where } from './record.ts';
 import { isSearchTrace, searchTraceRecord } from './searchTrace.ts';
 import { isStepPair, stepPairRecord } from './stepPairs.ts';

@@ -1,7 +1,7 @@
 // Plain-text prompting with the data layer's TextTokenizer: a prompt's ids (BOS first) and the
-// text of a generated continuation. Used by `atlas generate` and the text-level engine adapter
-// (src/envs/engine-adapter.ts); trained models are prompted with the chat layout instead
-// (src/experiment/prompt.ts).
+// text of a generated continuation. Used by `atlas generate`; trained models are prompted with
+// the chat layout instead
+// (src/experiment/prompt-ids.ts).
 import type { TextTokenizer } from './tokenize.ts';
 
 /** The parts of a TextTokenizer prompting needs (tests may fake just these). */

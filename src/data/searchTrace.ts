@@ -11,7 +11,7 @@
 //   - success / result / won / reward give the outcome (outcome.ts); failed runs are marked and
 //     the importer leaves them out unless asked to keep them.
 import { outcomeWords, readOutcome, OUTCOME_KEYS } from './outcome.ts';
-import { parseTranscript } from './react.ts';
+import { parseTranscript } from './reactTranscript.ts';
 import { extraFields, recordId, recordLabel, recordPrefix, type RecordOptions, type RecordResult, type Where } from './record.ts';
 import { TRAJECTORY_VERSION, type Trajectory } from './trajectory.ts';
 

@@ -12,7 +12,7 @@
 // pair and is rejected with that reason (never imported as a one-step "trajectory").
 import { splitFewShot } from './fewShot.ts';
 import { readOutcome, outcomeWords } from './outcome.ts';
-import { parseTranscript, transcriptStyle } from './react.ts';
+import { parseTranscript, transcriptStyle } from './reactTranscript.ts';
 import { extraFields, recordId, recordLabel, recordPrefix, type RecordOptions, type RecordResult, type Where } from './record.ts';
 import { TRAJECTORY_VERSION, type Trajectory } from './trajectory.ts';
 

@@ -53,6 +53,14 @@ export async function getGpu(): Promise<GPU> {
   );
 }
 
+/** A CPU (software) adapter such as SwiftShader, llvmpipe/lavapipe or a fallback adapter:
+ *  one rule for every kernel choice that differs between CPUs and GPUs (matmul tiles,
+ *  barrier-free attention and sampling). */
+export function isSoftwareAdapter(ctx: Pick<GpuContext, 'adapter' | 'description'>): boolean {
+  const info = ctx.adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software|fallback|cpu/i.test(ctx.description);
+}
+
 export function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;
   const parts = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => !!s);

@@ -28,24 +28,46 @@ export interface InputViews {
   csrPositions: View;
 }
 
-export interface PassContext {
+/** What recording a forward pass needs besides its activations: shared by the trainer and
+ *  the generator (generate/generator.ts), so both run the same dispatches on one model. */
+export interface ForwardContext {
   plan: Plan;
   model: Model;
+  variant: MatmulVariant;
+  /** Fuse adjacent projection weights into one matmul (default true; false for tests). */
+  fuse?: boolean;
+}
+
+export interface PassContext extends ForwardContext {
   ws: Workspace;
   inputs: InputViews;
   B: number;
   T: number;
-  variant: MatmulVariant;
   /** stats buffer: [0] += this micro-batch's share of the loss. */
   stats: View;
-  /** Fuse adjacent projection weights into one matmul (default true; false for tests). */
-  fuse?: boolean;
+}
+
+/** One decoder block's activations, N rows each: x [N,d] in, xn1 [N,d], rstd1 [N],
+ *  qkv [N,q+2kv], att [N,q], xmid [N,d], xn2 [N,d], rstd2 [N], gu [N,2h], hact [N,h],
+ *  out [N,d] (the next block's x). */
+export interface BlockViews {
+  x: View;
+  xn1: View;
+  rstd1: View;
+  qkv: View;
+  att: View;
+  xmid: View;
+  xn2: View;
+  rstd2: View;
+  gu: View;
+  hact: View;
+  out: View;
 }
 
 const groups64 = (n: number): [number] => [Math.ceil(n / 64)];
 
 /** Y[M,N] (op)= A·B with A [M,K] or stored [K,M] (aT), B [K,N] or stored [N,K] (bT). */
-function matmul(p: PassContext, a: View, b: View, c: View, M: number, N: number, K: number, aT: boolean, bT: boolean, mode: MatmulMode, r?: View, st?: MatmulStrides): void {
+function matmul(p: ForwardContext, a: View, b: View, c: View, M: number, N: number, K: number, aT: boolean, bT: boolean, mode: MatmulMode, r?: View, st?: MatmulStrides): void {
   const kernel = matmulKernel({ aT, bT, mode, variant: p.variant });
   p.plan.add(kernel, matmulUniforms(M, N, K, aT, st), r ? [a, b, c, r] : [a, b, c], matmulWorkgroups(M, N, p.variant));
 }
@@ -57,7 +79,7 @@ interface WeightGroup {
 }
 
 /** The group's weights as one [Σout, in] matrix, when adjacent in the buffer. */
-function fusedView(p: PassContext, g: WeightGroup, which: 'params' | 'grads'): View | undefined {
+function fusedView(p: ForwardContext, g: WeightGroup, which: 'params' | 'grads'): View | undefined {
   if (p.fuse === false) return undefined;
   const slots = g.names.map((n) => p.model.layout.byName.get(n)!);
   for (let i = 1; i < slots.length; i++) if (slots[i].offset !== slots[i - 1].offset + slots[i - 1].size) return undefined;
@@ -67,7 +89,7 @@ function fusedView(p: PassContext, g: WeightGroup, which: 'params' | 'grads'): V
 }
 
 /** Y[N, Σout] = X·[W1; W2; …]ᵀ */
-function groupForward(p: PassContext, g: WeightGroup, x: View, y: View, rows: number, inp: number): void {
+function groupForward(p: ForwardContext, g: WeightGroup, x: View, y: View, rows: number, inp: number): void {
   const total = g.outs.reduce((a, b) => a + b, 0);
   const fused = fusedView(p, g, 'params');
   if (fused) return matmul(p, x, fused, y, rows, total, inp, false, true, 'store');
@@ -105,7 +127,7 @@ function gateUpGroup(pre: string, h: number): WeightGroup {
 }
 
 /** Linear forward: Y[N,out] = X[N,in]·Wᵀ (+ R). */
-function linearForward(p: PassContext, x: View, w: View, y: View, rows: number, out: number, inp: number, residual?: View): void {
+function linearForward(p: ForwardContext, x: View, w: View, y: View, rows: number, out: number, inp: number, residual?: View): void {
   matmul(p, x, w, y, rows, out, inp, false, true, residual ? 'residual' : 'store', residual);
 }
 
@@ -129,37 +151,63 @@ function passDims(p: PassContext) {
   };
 }
 
-export function encodeForward(p: PassContext): void {
-  const { model, ws, B, T } = p;
-  const { c, N, d, qd, kvd, h, attDims } = passDims(p);
-  const P = (name: string) => model.slot(name);
+/** x[N,d] = E[ids] */
+export function encodeEmbedding(f: ForwardContext, ids: View, x: View, N: number): void {
+  const d = f.model.config.dModel;
+  f.plan.add(embeddingForward(d), { N }, [ids, f.model.slot('model.embed_tokens.weight'), x], groups64((N * d) / 4));
+}
 
-  // x0[N,d] = E[ids]
-  p.plan.add(embeddingForward(d), { N }, [p.inputs.ids, P('model.embed_tokens.weight'), ws.layer('x', 0)], groups64((N * d) / 4));
+/** Decoder block l on N rows. `attend` records RoPE + causal attention from v.qkv into
+ *  v.att: over the batch's own rows in training, over the KV cache in generation. */
+export function encodeBlock(f: ForwardContext, l: number, N: number, v: BlockViews, attend: () => void): void {
+  const c = f.model.config;
+  const [d, qd, kvd, h] = [c.dModel, c.nHeads * c.headDim, c.nKvHeads * c.headDim, c.hiddenDim];
+  const pre = layerPrefix(l);
+  const P = (name: string) => f.model.slot(name);
+  // attention block: xn1 = rmsnorm(x); q,k,v = xn1·W{q,k,v}ᵀ; rope; attention; xmid = x + att·Woᵀ
+  f.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [v.x, P(pre + 'input_layernorm.weight'), v.xn1, v.rstd1], groups64(N));
+  groupForward(f, qkvGroup(pre, qd, kvd), v.xn1, v.qkv, N, d);
+  attend();
+  linearForward(f, v.att, P(pre + 'self_attn.o_proj.weight'), v.xmid, N, d, qd, v.x);
+  // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); out = xmid + hact·Wdᵀ
+  f.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [v.xmid, P(pre + 'post_attention_layernorm.weight'), v.xn2, v.rstd2], groups64(N));
+  groupForward(f, gateUpGroup(pre, h), v.xn2, v.gu, N, d);
+  f.plan.add(swigluForward(h), { count4: (N * h) / 4 }, [v.gu, v.hact], elementwiseWorkgroups((N * h) / 4));
+  linearForward(f, v.hact, P(pre + 'mlp.down_proj.weight'), v.out, N, d, h, v.xmid);
+}
+
+/** Head on N rows: xf = rmsnorm(x); logits[N,V] = xf·Wlmᵀ */
+export function encodeHead(f: ForwardContext, N: number, x: View, xf: View, rstdf: View, logits: View): void {
+  const c = f.model.config;
+  f.plan.add(rmsnormForward(c.dModel), { N, eps: c.normEps }, [x, f.model.slot('model.norm.weight'), xf, rstdf], groups64(N));
+  linearForward(f, xf, f.model.slot(lmHeadName(f.model)), logits, N, c.vocabSize, c.dModel);
+}
+
+/** Training forward up to the logits (workspace 'logits'): embedding → blocks → head. */
+export function encodeForwardLogits(p: PassContext): void {
+  const { model, ws, B, T } = p;
+  const { c, N, qd, kvd, attDims } = passDims(p);
+  encodeEmbedding(p, p.inputs.ids, ws.layer('x', 0), N);
   for (let l = 0; l < c.nLayers; l++) {
-    const pre = layerPrefix(l);
     const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
-    // attention block: xn1 = rmsnorm(x); q,k,v = xn1·W{q,k,v}ᵀ; rope; attention; xmid = x + att·Woᵀ
-    p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('x'), P(pre + 'input_layernorm.weight'), L('xn1'), L('rstd1')], groups64(N));
-    groupForward(p, qkvGroup(pre, qd, kvd), L('xn1'), L('qkv'), N, d);
-    p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [L('qkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
-    // stored: keep P [B,H,T,T]; recompute: keep only lse [B,H,T] (see workspace.ts)
-    const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
-    if (ws.attention === 'stored') p.plan.add(attentionForward(attDims), { B, T }, [L('qkv'), L('P'), L('att')], queryGroups);
-    else p.plan.add(attentionForwardLse(attDims), { B, T }, [L('qkv'), L('lse'), L('att')], queryGroups);
-    linearForward(p, L('att'), P(pre + 'self_attn.o_proj.weight'), L('xmid'), N, d, qd, L('x'));
-    // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); x' = xmid + hact·Wdᵀ
-    p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [L('xmid'), P(pre + 'post_attention_layernorm.weight'), L('xn2'), L('rstd2')], groups64(N));
-    groupForward(p, gateUpGroup(pre, h), L('xn2'), L('gu'), N, d);
-    p.plan.add(swigluForward(h), { count4: (N * h) / 4 }, [L('gu'), L('hact')], elementwiseWorkgroups((N * h) / 4));
-    linearForward(p, L('hact'), P(pre + 'mlp.down_proj.weight'), ws.layer('x', l + 1), N, d, h, L('xmid'));
+    const v: BlockViews = { x: L('x'), xn1: L('xn1'), rstd1: L('rstd1'), qkv: L('qkv'), att: L('att'), xmid: L('xmid'), xn2: L('xn2'), rstd2: L('rstd2'), gu: L('gu'), hact: L('hact'), out: ws.layer('x', l + 1) };
+    encodeBlock(p, l, N, v, () => {
+      p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [v.qkv, { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
+      // stored: keep P [B,H,T,T]; recompute: keep only lse [B,H,T] (see workspace.ts)
+      const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
+      if (ws.attention === 'stored') p.plan.add(attentionForward(attDims), { B, T }, [v.qkv, L('P'), v.att], queryGroups);
+      else p.plan.add(attentionForwardLse(attDims), { B, T }, [v.qkv, L('lse'), v.att], queryGroups);
+    });
   }
-  // head: xf = rmsnorm(x_L); logits = xf·Wlmᵀ; masked cross-entropy (+ dlogits in place)
-  const xL = ws.layer('x', c.nLayers);
-  p.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [xL, P('model.norm.weight'), ws.scratch('xf'), ws.scratch('rstdf')], groups64(N));
-  linearForward(p, ws.scratch('xf'), P(lmHeadName(model)), ws.scratch('logits'), N, c.vocabSize, d);
-  p.plan.add(crossEntropyForwardBackward(c.vocabSize), { N }, [ws.scratch('logits'), p.inputs.labels, p.inputs.weights, ws.scratch('ce'), ws.scratch('wloss')], groups64(N));
-  p.plan.add(lossReduce(), { N }, [ws.scratch('wloss'), p.stats], [1]);
+  encodeHead(p, N, ws.layer('x', c.nLayers), ws.scratch('xf'), ws.scratch('rstdf'), ws.scratch('logits'));
+}
+
+/** Training forward: logits, then masked cross-entropy (+ dlogits in place) and the loss. */
+export function encodeForward(p: PassContext): void {
+  const { c, N } = passDims(p);
+  encodeForwardLogits(p);
+  p.plan.add(crossEntropyForwardBackward(c.vocabSize), { N }, [p.ws.scratch('logits'), p.inputs.labels, p.inputs.weights, p.ws.scratch('ce'), p.ws.scratch('wloss')], groups64(N));
+  p.plan.add(lossReduce(), { N }, [p.ws.scratch('wloss'), p.stats], [1]);
 }
 
 export function lmHeadName(model: Model): string {

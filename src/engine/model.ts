@@ -4,7 +4,7 @@
 import { validateConfig, type LlamaConfig } from './config.ts';
 import { buildParamLayout, packParams, unpackParams, type NamedTensors, type ParamLayout } from './params.ts';
 import type { GpuContext } from './device.ts';
-import { gpuResources, fmtBytes, upload, type GpuResources } from './gpu/resources.ts';
+import { gpuResources, fmtBytes, upload, GpuMemoryError, type GpuResources } from './gpu/resources.ts';
 import type { View } from './gpu/plan.ts';
 import { ropeTable } from './kernels/rope.ts';
 import { Rng } from '../data/rng.ts';
@@ -61,7 +61,7 @@ export async function createModel(ctx: GpuContext, config: LlamaConfig, init: { 
   const layout = buildParamLayout(config);
   const bytes = layout.totalFloats * 4;
   if (bytes > res.limits.maxStorageBufferBindingSize || bytes > res.limits.maxBufferSize) {
-    throw new Error(`Model does not fit this GPU: its ${layout.paramCount} parameters need ${fmtBytes(bytes)} in one buffer, above this adapter's limit ${fmtBytes(Math.min(res.limits.maxStorageBufferBindingSize, res.limits.maxBufferSize))}`);
+    throw new GpuMemoryError(`Model does not fit this GPU: its ${layout.paramCount} parameters need ${fmtBytes(bytes)} in one buffer, above this adapter's limit ${fmtBytes(Math.min(res.limits.maxStorageBufferBindingSize, res.limits.maxBufferSize))}`);
   }
   const tensors = init instanceof Map ? init : initParams(config, init.seed);
   const flat = packParams(layout, tensors);

@@ -8,9 +8,10 @@ import type { Model } from './model.ts';
 import { Workspace, type AttentionMode } from './workspace.ts';
 import { Plan, type Dispatch, type View } from './gpu/plan.ts';
 import { upload } from './gpu/resources.ts';
+import { SerialQueue } from './gpu/serial.ts';
 import { defaultMatmulVariant, type MatmulVariant } from './kernels/matmul.ts';
 import { adamw, gradNormFinish, gradNormPartial, GRADNORM_GROUPS, HYPER_FIELDS } from './kernels/optimizer.ts';
-import { encodeBackward, encodeForward, type InputViews } from './layers.ts';
+import { encodeBackward, encodeForward, encodeForwardLogits, type InputViews } from './layers.ts';
 import { effectiveWeights, tokenCsr, validateBatch, type TokenBatch } from './batch.ts';
 import { learningRate } from './schedule.ts';
 import type { NamedTensors } from './params.ts';
@@ -105,7 +106,7 @@ export class Trainer {
   private readonly ring: Array<{ buffer: GPUBuffer; busy: Promise<void> }> = [];
   private ringNext = 0;
   private evalStaging?: GPUBuffer;
-  private tail: Promise<void> = Promise.resolve();
+  private readonly jobs = new SerialQueue();
   private ownsWorkspace: boolean;
   /** Optimizer steps taken. */
   stepCount = 0;
@@ -114,7 +115,7 @@ export class Trainer {
     this.model = model;
     this.hyper = { ...DEFAULT_HYPER, ...hyper };
     checkHyper(this.hyper);
-    this.variant = opts.matmul ?? defaultMatmulVariant(model.ctx.description);
+    this.variant = opts.matmul ?? defaultMatmulVariant(model.ctx);
     this.fuse = opts.fuseProjections ?? true;
     this.device = model.ctx.device;
     const res = model.res;
@@ -171,15 +172,17 @@ export class Trainer {
     return plan;
   }
 
-  /** The dispatches of one micro-batch (forward + loss [+ backward]) for slot/B/T, cached. */
-  private microPlan(slot: number, B: number, T: number, backward: boolean): Plan {
-    const key = `${slot}:${B}:${T}:${backward}`;
+  /** The dispatches of one micro-batch for slot/B/T, cached: forward + loss + backward
+   *  ('train'), forward + loss ('loss'), or the forward pass up to the logits ('logits'). */
+  private microPlan(slot: number, B: number, T: number, what: 'train' | 'loss' | 'logits'): Plan {
+    const key = `${slot}:${B}:${T}:${what}`;
     let plan = this.plans.get(key);
     if (!plan) {
       plan = new Plan(this.model.res);
       const ctx = { plan, model: this.model, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats }, fuse: this.fuse };
-      encodeForward(ctx);
-      if (backward) encodeBackward(ctx);
+      if (what === 'logits') encodeForwardLogits(ctx);
+      else encodeForward(ctx);
+      if (what === 'train') encodeBackward(ctx);
       this.plans.set(key, plan);
     }
     return plan;
@@ -187,12 +190,12 @@ export class Trainer {
 
   /** Every dispatch of one single-micro-batch step, in order (for profiling). */
   stepDispatches(B: number, T: number): Dispatch[] {
-    return [...this.microPlan(0, B, T, true).dispatches, ...this.optimizerPlan.dispatches];
+    return [...this.microPlan(0, B, T, 'train').dispatches, ...this.optimizerPlan.dispatches];
   }
 
   /** Dispatches in one optimizer step of `accum` micro-batches of B×T. */
   dispatchesPerStep(B: number, T: number, accum = 1): number {
-    return accum * this.microPlan(0, B, T, true).dispatches.length + this.optimizerPlan.dispatches.length;
+    return accum * this.microPlan(0, B, T, 'train').dispatches.length + this.optimizerPlan.dispatches.length;
   }
 
   private validate(batches: TokenBatch[]): void {
@@ -222,16 +225,8 @@ export class Trainer {
   }
 
   /** Runs `fn` after every earlier call has been encoded (keeps steps in call order). */
-  private async serial<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.tail;
-    let release!: () => void;
-    this.tail = new Promise((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    return this.jobs.run(fn);
   }
 
   /** One optimizer step over 1..accumSteps micro-batches. The promise resolves when the
@@ -266,7 +261,7 @@ export class Trainer {
       enc.clearBuffer(this.model.grads);
       enc.clearBuffer(this.stats);
       const pass = enc.beginComputePass();
-      microBatches.forEach((b, i) => this.microPlan(i, b.batch, b.seqLen, true).encode(pass));
+      microBatches.forEach((b, i) => this.microPlan(i, b.batch, b.seqLen, 'train').encode(pass));
       this.optimizerPlan.encode(pass);
       pass.end();
       enc.copyBufferToBuffer(this.stats, 0, staging.buffer, 0, 16);
@@ -294,7 +289,7 @@ export class Trainer {
       const enc = this.device.createCommandEncoder({ label: 'eval' });
       enc.clearBuffer(this.stats);
       const pass = enc.beginComputePass();
-      this.microPlan(0, batch.batch, batch.seqLen, false).encode(pass);
+      this.microPlan(0, batch.batch, batch.seqLen, 'loss').encode(pass);
       pass.end();
       const ce = this.workspace.scratch('ce');
       enc.copyBufferToBuffer(this.stats, 0, this.evalStaging, 0, 16);
@@ -308,6 +303,30 @@ export class Trainer {
     });
   }
 
+  /** The forward pass's logits, [B·T, V] row-major (labels and weights unused): what
+   *  generation must reproduce for the same tokens (test/gpu/generate/forward-logits.test.ts). */
+  async logits(batch: TokenBatch): Promise<Float32Array> {
+    this.validate([batch]);
+    return this.serial(async () => {
+      this.uploadInputs([batch]);
+      const bytes = batch.batch * batch.seqLen * this.model.config.vocabSize * 4;
+      const staging = this.device.createBuffer({ label: 'staging.logits', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const enc = this.device.createCommandEncoder({ label: 'logits' });
+      const pass = enc.beginComputePass();
+      this.microPlan(0, batch.batch, batch.seqLen, 'logits').encode(pass);
+      pass.end();
+      const logits = this.workspace.scratch('logits');
+      enc.copyBufferToBuffer(logits.buffer, logits.offset ?? 0, staging, 0, bytes);
+      await this.model.res.checkCompiled();
+      this.device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      staging.destroy();
+      return out;
+    });
+  }
+
   /** One forward + backward without an update: the loss and every parameter's gradient. */
   async gradients(batch: TokenBatch): Promise<{ loss: number; weightSum: number; grads: NamedTensors }> {
     this.validate([batch]);
@@ -317,7 +336,7 @@ export class Trainer {
       enc.clearBuffer(this.model.grads);
       enc.clearBuffer(this.stats);
       const pass = enc.beginComputePass();
-      this.microPlan(0, batch.batch, batch.seqLen, true).encode(pass);
+      this.microPlan(0, batch.batch, batch.seqLen, 'train').encode(pass);
       pass.end();
       await this.model.res.checkCompiled();
       this.device.queue.submit([enc.finish()]);
@@ -373,7 +392,7 @@ export class Trainer {
 
   /** Resolves when every submitted step has finished on the GPU. */
   async flush(): Promise<void> {
-    await this.tail;
+    await this.jobs.idle();
     await this.device.queue.onSubmittedWorkDone();
   }
 

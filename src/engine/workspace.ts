@@ -11,7 +11,7 @@
 // storedAttentionBudget, else 'recompute'.
 import type { LlamaConfig } from './config.ts';
 import type { View } from './gpu/plan.ts';
-import { fmtBytes, type GpuResources } from './gpu/resources.ts';
+import { fmtBytes, GpuMemoryError, type GpuResources } from './gpu/resources.ts';
 
 /** Per-layer activation kinds (one region per layer) and single scratch kinds. */
 const LAYER_KINDS = ['x', 'xn1', 'rstd1', 'qkv', 'P', 'lse', 'att', 'xmid', 'xn2', 'rstd2', 'gu', 'hact'] as const;
@@ -93,7 +93,7 @@ export class Workspace {
     for (const [kind, stride] of strides) {
       if (stride > maxBinding) {
         const hint = MODE_ONLY.stored.includes(kind) ? ", or attention: 'recompute'" : '';
-        throw new Error(`Model does not fit this GPU: activation "${kind}" needs ${fmtBytes(stride)} per layer at batch ${opts.maxBatch} × ${opts.maxSeqLen} tokens, above maxStorageBufferBindingSize ${fmtBytes(maxBinding)}; use a smaller batch or context${hint}`);
+        throw new GpuMemoryError(`Model does not fit this GPU: activation "${kind}" needs ${fmtBytes(stride)} per layer at batch ${opts.maxBatch} × ${opts.maxSeqLen} tokens, above maxStorageBufferBindingSize ${fmtBytes(maxBinding)}; use a smaller batch or context${hint}`);
       }
     }
     try {

@@ -4,7 +4,7 @@
 // takes it as an injected function and only does the bookkeeping.
 import type { Step, Trajectory } from '../data/trajectory.ts';
 import { parseReAct } from './react.ts';
-import { renderEpisodePrompt } from './prompt.ts';
+import { renderEpisodePrompt } from './episode-prompt.ts';
 import { normalizeAction } from './text.ts';
 
 /** Predicts the next agent turn for each prompt (e.g. a model's greedy completion). */

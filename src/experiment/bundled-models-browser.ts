@@ -1,5 +1,5 @@
 // The app's shipped model folders (models/<folder>/) as the bundler's asset URLs, for the
-// page's workers. Browser only: Node reads the same folders from disk (src/cli/model-policy.ts).
+// page's workers. Browser only: Node reads the same folders from disk (src/cli/model-arg.ts).
 import { urlMapSource, type FileSource } from '../engine/weights/file-source.ts';
 
 const assets = import.meta.glob('../../models/base/*.{json,safetensors}', { query: '?url', import: 'default', eager: true }) as Record<string, string>;

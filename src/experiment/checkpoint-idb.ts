@@ -1,7 +1,7 @@
 // Experiment checkpoints in the browser: one IndexedDB record per experiment key (the last
 // checkpoint wins), in a database of their own so the UI can list and delete it.
 import { openDB, type DBSchema } from 'idb';
-import type { Checkpoint, CheckpointStore } from './runner.ts';
+import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
 
 export const CHECKPOINT_DB = 'atlas-checkpoints';
 

@@ -3,11 +3,11 @@
 // prompts them (modelTurnPolicy). Shared by the CLI (atlas eval, atlas score --restart) and the
 // page's restart worker, so both run the same model the same way.
 import type { GpuContext } from '../engine/device.ts';
-import { createGenerator, uploadParams } from '../engine/generate/generator.ts';
-import { initParams } from '../engine/model.ts';
+import { createGenerator } from '../engine/generate/generator.ts';
+import { createModel, initParams } from '../engine/model.ts';
 import type { TextTokenizer } from '../data/tokenize.ts';
 import type { Policy } from '../envs/policy.ts';
-import { DEFAULT_TURN_TOKENS, modelTurnPolicy } from './policy.ts';
+import { DEFAULT_TURN_TOKENS, modelTurnPolicy } from './model-turns.ts';
 import type { ResolvedModel } from './runner.ts';
 
 export interface GeneratorPolicyOptions {
@@ -21,13 +21,13 @@ export interface GeneratorPolicyOptions {
 }
 
 export async function generatorPolicy(ctx: GpuContext, model: ResolvedModel, tokenizer: TextTokenizer, opts: GeneratorPolicyOptions): Promise<{ policy: Policy; destroy(): void }> {
-  const params = uploadParams(ctx, model.config, model.tensors ?? initParams(model.config, opts.seed ?? 0));
-  const gen = await createGenerator(ctx, model.config, params, { maxBatch: opts.batchSize ?? 16, maxSeq: model.config.maxSeqLen });
+  const gpuModel = await createModel(ctx, model.config, model.tensors ?? initParams(model.config, opts.seed ?? 0));
+  const gen = await createGenerator(gpuModel, { maxBatch: opts.batchSize ?? 16, maxSeq: model.config.maxSeqLen });
   return {
     policy: modelTurnPolicy(gen, tokenizer, { maxNewTokens: opts.maxTurnTokens ?? DEFAULT_TURN_TOKENS, name: opts.name }),
     destroy() {
       gen.destroy();
-      params.destroy();
+      gpuModel.destroy();
     },
   };
 }

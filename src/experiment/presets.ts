@@ -51,10 +51,10 @@ export function experimentPreset(name: ExperimentPresetName, datasetId?: string)
         name: 'Paper arms: all five',
         arms: [...ARMS],
         data: builtin(['household', 'grid', 'crafting'], 64, 8),
-        hyper: { ...baseHyper, steps: 80, warmupSteps: 8 },
-        evalEvery: 40,
+        hyper: { ...baseHyper, steps: 40, warmupSteps: 4 },
+        evalEvery: 20,
         rolloutEvery: 40,
-        rolloutEpisodes: 8,
+        rolloutEpisodes: 4,
         rolloutMaxSteps: 20,
         nextActionQueries: 16,
       };

@@ -5,6 +5,8 @@
 // the step and the corpus position: resuming from it gives the same losses as never stopping.
 import type { TokenBatch } from '../engine/batch.ts';
 import type { Trainer, StepResult } from '../engine/trainer.ts';
+import { InFlight } from '../engine/in-flight.ts';
+import { heldOutLoss } from './held-out-loss.ts';
 import { packParams } from '../engine/params.ts';
 import { CorpusStream, type CorpusPosition } from './pretrain-corpus.ts';
 
@@ -58,15 +60,12 @@ export interface PretrainHooks {
 
 const supervised = (b: TokenBatch) => b.weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
 
-export async function validationLoss(trainer: Trainer, batches: readonly TokenBatch[]): Promise<number> {
-  let num = 0;
-  let den = 0;
-  for (const b of batches) {
-    const r = await trainer.forwardLoss(b);
-    num += r.loss * r.weightSum;
-    den += r.weightSum;
-  }
-  return den > 0 ? num / den : NaN;
+/** A step the loop submitted, with what it adds to the progress once it has finished. */
+interface Submitted {
+  result: StepResult;
+  tokens: number;
+  supervised: number;
+  position: CorpusPosition;
 }
 
 /** Trains from `from` (a fresh start or a checkpoint's progress) to `settings.steps`. */
@@ -76,15 +75,11 @@ export async function pretrainLoop(trainer: Trainer, stream: CorpusStream, valid
   trainer.stepCount = from.step;
   let windowLoss = 0;
   let windowSteps = 0;
-  let last: StepResult | undefined;
   let clock = performance.now();
   const startTokens = from.tokens;
   const startMs = from.trainMs;
-  const inFlight: { result: Promise<StepResult>; tokens: number; supervised: number; position: CorpusPosition }[] = [];
-
-  const settle = async () => {
-    const s = inFlight.shift()!;
-    last = await s.result;
+  const settle = async (s: Submitted) => {
+    const last = s.result;
     const now = performance.now();
     progress.trainMs += now - clock;
     clock = now;
@@ -113,7 +108,7 @@ export async function pretrainLoop(trainer: Trainer, stream: CorpusStream, valid
       windowSteps = 0;
       if (atCheckpoint) {
         // The loop submits nothing after a checkpoint step until it is saved: the state is exactly this step's.
-        m.validationLoss = await validationLoss(trainer, validation);
+        m.validationLoss = await heldOutLoss(trainer, validation);
         const [params, opt] = await Promise.all([trainer.model.readParams(), trainer.readOptimizerState()]);
         await hooks.checkpoint({ ...progress, position: { ...progress.position }, params: packParams(trainer.model.layout, params), m: opt.m, v: opt.v });
         clock = performance.now();
@@ -121,16 +116,18 @@ export async function pretrainLoop(trainer: Trainer, stream: CorpusStream, valid
       hooks.record(m);
     }
   };
+  const inFlight = new InFlight<Submitted>(settle);
 
   const end = Math.min(settings.steps, settings.stopAfter ?? Infinity);
   for (let step = from.step + 1; step <= end; step++) {
     const batch = stream.next();
-    inFlight.push({ result: trainer.step([batch]), tokens: batch.batch * batch.seqLen, supervised: supervised(batch), position: { ...stream.position } });
+    const position = { ...stream.position };
+    inFlight.push(trainer.step([batch]).then((result) => ({ result, tokens: batch.batch * batch.seqLen, supervised: supervised(batch), position })));
     // Two steps in flight keep the GPU busy while the CPU prepares the next batch; none
     // after a checkpoint step, whose state is read back first.
-    while (inFlight.length > (isCheckpointStep(step, settings) ? 0 : 1)) await settle();
+    await inFlight.keep(isCheckpointStep(step, settings) ? 0 : 1);
   }
-  while (inFlight.length) await settle();
+  await inFlight.drain();
   return progress;
 }
 

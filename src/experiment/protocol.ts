@@ -127,12 +127,57 @@ export interface RunStatus {
   elapsedMs?: number;
 }
 
-export type ExperimentEvent = TrainMetrics | EvalMetrics | BaselineMetrics | RunStatus | { kind: 'error'; message: string } | { kind: 'log'; message: string };
+/** Why a run ended before its last step, as data: each is sent once per run, and nothing of
+ *  that run follows it. The page shows `failureMessage(f)`; a lost device offers the resume. */
+export type RunFailure =
+  /** The GPU device is gone (driver reset, a background tab, a destroyed device):
+   *  `reason` and `message` are the device's own (GPUDeviceLostInfo). */
+  | { kind: 'device-lost'; reason: string; message: string }
+  /** The model, batch or context does not fit the GPU's memory or its buffer limits. */
+  | { kind: 'out-of-memory'; message: string }
+  /** The configuration or its data cannot train (no arm, no labelled step, a too long sequence, …). */
+  | { kind: 'bad-input'; message: string }
+  /** The run was dropped before it ended (`reason`: another run replaced it). */
+  | { kind: 'cancelled'; reason: 'replaced'; message: string }
+  /** Anything else (also every failure of a run stored before failures had kinds). */
+  | { kind: 'error'; message: string };
+
+export type FailureKind = RunFailure['kind'];
+export const FAILURE_KINDS: readonly FailureKind[] = ['device-lost', 'out-of-memory', 'bad-input', 'cancelled', 'error'];
+
+export interface LogLine {
+  kind: 'log';
+  message: string;
+}
+
+/** What a run sends, before the worker stamps it with the run's id. */
+export type RunEvent = TrainMetrics | EvalMetrics | BaselineMetrics | RunStatus | RunFailure | LogLine;
+
+/** An event as the page receives it: `runId` is the id the page gave the run when it started
+ *  it, so a late event of an earlier run is told apart and ignored. Absent in runs stored
+ *  before run ids existed, and in the CLI's events (one run per process). */
+export type ExperimentEvent = RunEvent & { runId?: string };
+
+export function isFailure(e: { kind: string }): e is RunFailure {
+  return (FAILURE_KINDS as readonly string[]).includes(e.kind);
+}
+
+/** The failure in one sentence, as the page and the CLI show it. */
+export function failureMessage(f: RunFailure): string {
+  if (f.kind === 'device-lost') return `The GPU device was lost (${deviceLostReason(f)}). Resume to continue from the last checkpoint.`;
+  return f.message;
+}
+
+/** "destroyed: Device was destroyed": the device's reason and message, without a closing full stop. */
+export function deviceLostReason(f: Extract<RunFailure, { kind: 'device-lost' }>): string {
+  return `${f.reason}: ${f.message.replace(/\.$/, '')}`;
+}
 
 /** What the experiment worker exposes (through comlink). */
 export interface ExperimentWorkerApi {
-  /** Starts (or resumes from a checkpoint key) a run; events stream to `onEvent`. */
-  start(config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string): Promise<void>;
+  /** Starts (or resumes from a checkpoint key) a run; its events stream to `onEvent`, each
+   *  stamped with `runId` (the page's id for this start). Resolves when the run has ended. */
+  start(runId: string, config: ExperimentConfig, onEvent: (e: ExperimentEvent) => void, resumeFrom?: string): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;

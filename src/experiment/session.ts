@@ -6,7 +6,9 @@ import type { GpuContext } from '../engine/device.ts';
 import { prepareBuiltinData, prepareDatasetData, type ExperimentData } from './data.ts';
 import type { ModelWithTokenizer } from './model-source.ts';
 import type { ExperimentConfig, ExperimentEvent } from './protocol.ts';
-import { ExperimentRunner, type ArmResult, type CheckpointStore } from './runner.ts';
+import type { CheckpointStore } from './checkpoint.ts';
+import { ExperimentRunner, type ArmResult } from './runner.ts';
+import { BadInputError } from './run-events.ts';
 
 export interface SessionDeps {
   ctx: GpuContext;
@@ -26,7 +28,7 @@ export async function prepareData(config: ExperimentConfig, deps: Pick<SessionDe
   if (config.data.kind === 'builtin') return prepareBuiltinData(config.data, config.selector, config.budget);
   if (!deps.loadDataset) throw new Error('this runner cannot read stored datasets');
   const ts = await deps.loadDataset(config.data.datasetId);
-  if (!ts.length) throw new Error(`dataset "${config.data.datasetId}" holds no trajectories`);
+  if (!ts.length) throw new BadInputError(`dataset "${config.data.datasetId}" holds no trajectories`);
   return prepareDatasetData(ts, config.selector, config.budget, config.seed);
 }
 

@@ -6,7 +6,7 @@
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import type { LlamaConfig } from '../engine/config.ts';
 import { buildParamLayout, unpackParams, type NamedTensors } from '../engine/params.ts';
-import type { Checkpoint } from './runner.ts';
+import type { Checkpoint } from './checkpoint.ts';
 
 /** A folder's files by name. */
 export type FolderFiles = Map<string, Uint8Array | string>;

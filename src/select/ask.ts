@@ -1,7 +1,7 @@
 // The ask → validate → (once) ask again with the error → give up loop, shared by the remote
 // oracle and the local judge's generate mode.
 import type { StepLabel, Trajectory } from '../data/trajectory.ts';
-import { buildRepairMessages, buildSelectorMessages, type ChatMessage } from './prompt.ts';
+import { buildRepairMessages, buildSelectorMessages, type ChatMessage } from './selector-prompt.ts';
 import { validateReply } from './validate.ts';
 import type { ChatOutcome } from './oracle.ts';
 

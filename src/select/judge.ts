@@ -8,7 +8,7 @@ import type { StepLabel, Trajectory } from '../data/trajectory.ts';
 import { budgetCount } from '../data/arms.ts';
 import { CancelledError, type RunControl } from './control.ts';
 import { askForSelection, type SelectOutcome } from './ask.ts';
-import { PROMPT_VERSION, type ChatMessage } from './prompt.ts';
+import { PROMPT_VERSION, type ChatMessage } from './selector-prompt.ts';
 import { defineSelector, type ModelSelector } from './selector.ts';
 
 export type JudgeMode = 'generate' | 'score';

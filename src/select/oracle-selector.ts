@@ -1,11 +1,11 @@
 // The remote oracle as a selector: any OpenAI-compatible endpoint (src/select/oracle.ts) asked
-// with the selector prompt (src/select/prompt.ts), its reply validated and once repaired
+// with the selector prompt (src/select/selector-prompt.ts), its reply validated and once repaired
 // (src/select/ask.ts). Its selections are named "oracle:<model>".
 import type { Trajectory } from '../data/trajectory.ts';
 import type { RunControl } from './control.ts';
 import { OracleClient, type OracleConfig } from './oracle.ts';
 import { askForSelection } from './ask.ts';
-import { PROMPT_VERSION } from './prompt.ts';
+import { PROMPT_VERSION } from './selector-prompt.ts';
 import { defineSelector, type ModelSelector } from './selector.ts';
 
 export class OracleSelector implements ModelSelector {

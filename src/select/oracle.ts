@@ -3,7 +3,7 @@
 // 5xx, timeouts and network errors with exponential backoff and jitter (honouring
 // Retry-After), and never lets the API key reach an error message. Uses global fetch, so
 // it runs unchanged in Node 20 and browsers.
-import { estimateTokens as estimate, type ChatMessage } from './prompt.ts';
+import { estimateTokens as estimate, type ChatMessage } from './selector-prompt.ts';
 import { CancelledError, RunControl, sleep } from './control.ts';
 
 export interface OracleConfig {

@@ -4,7 +4,7 @@
 import type { Trajectory } from '../data/trajectory.ts';
 import type { DryRunReport, RunOptions, RunProgress, RunResult } from './run.ts';
 import type { JudgeOptions, LoadJudgeOptions } from './judge.ts';
-import type { StepLossFn } from './step-loss.ts';
+import type { StepLossFn } from './step-loss-file.ts';
 
 /** RunOptions minus what cannot cross postMessage; the worker builds those itself. */
 export interface WorkerRunOptions extends Omit<RunOptions, 'model' | 'cache' | 'stepLoss' | 'now'> {

@@ -5,7 +5,7 @@
 import { selectedSteps, type Trajectory } from '../data/trajectory.ts';
 import { Rng, hashSeed } from '../data/rng.ts';
 import { originOrReason, type RestartAt } from '../envs/restart.ts';
-import { pickSelection } from './metrics.ts';
+import { pickSelection } from './selector-scores.ts';
 
 export type RestartCategory = 'start' | 'selected' | 'random' | 'rejected';
 export const RESTART_CATEGORIES: readonly RestartCategory[] = ['start', 'selected', 'random', 'rejected'];

@@ -8,7 +8,7 @@ import { activeSelection } from '../data/trajectory.ts';
 import { CancelledError, RunControl } from './control.ts';
 import { selectionCacheKey, type CacheStore } from './cache.ts';
 import { estimateCost, type OracleConfig } from './oracle.ts';
-import { buildSelectorMessages, estimateMessageTokens, PROMPT_VERSION, type ChatMessage } from './prompt.ts';
+import { buildSelectorMessages, estimateMessageTokens, PROMPT_VERSION, type ChatMessage } from './selector-prompt.ts';
 import { getSelector, isSelectorName, SELECTOR_NAMES, type SelectorName } from './registry.ts';
 import type { ModelSelector, RuleSelectorDef, SelectorDef } from './selector.ts';
 
@@ -107,8 +107,8 @@ function activeAfter(t: Trajectory, selection: Selection, def: SelectorDef): Pic
   return before ? { activeSelection: before.selector } : {};
 }
 
-export async function runSelection(input: readonly Trajectory[], options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
-  const started = Date.now();
+/** Refuses options no selection can run with; the selector's definition and the budget. */
+function checkOptions(options: RunOptions): { def: SelectorDef; budget: number } {
   const budget = options.budget ?? DEFAULT_BUDGET;
   if (!(budget > 0 && budget <= 1)) throw new Error(`budget must be in (0, 1] (got ${budget})`);
   if (!isSelectorName(options.selector)) throw new Error(`unknown selector "${options.selector}" (one of ${SELECTOR_NAMES.join(', ')})`);
@@ -116,111 +116,147 @@ export async function runSelection(input: readonly Trajectory[], options: RunOpt
   if (def.needsModel === 'base-model' && !options.stepLoss) {
     throw new Error(`${def.name} needs the base model per-step loss (options.stepLoss; CLI: --step-loss or --model)`);
   }
-  const control = hooks.control ?? new RunControl();
-  const model = modelSelectorFor(def, options);
-  const now = options.now ?? (() => new Date());
-  const selectorName = model?.name ?? options.selector;
-  const summary: RunSummary = {
-    selector: selectorName,
-    total: input.length,
-    labelled: 0,
-    failed: [],
-    requests: 0,
-    retries: 0,
-    cacheHits: 0,
-    tokens: { prompt: 0, completion: 0 },
-    cost: options.price ? 0 : null,
-    repaired: 0,
-    cancelled: false,
-    elapsedMs: 0,
-  };
-  const results: Trajectory[] = new Array(input.length);
-  let done = 0;
+  return { def, budget };
+}
+
+export async function runSelection(input: readonly Trajectory[], options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const { def, budget } = checkOptions(options);
+  const run = new SelectionRun(input, options, hooks, def, budget);
+  await run.labelAll();
+  return run.result();
+}
+
+/** One selection run: labels every trajectory once, in `concurrency` lanes, and keeps the summary. */
+class SelectionRun {
+  private readonly started = Date.now();
+  private readonly control: RunControl;
+  /** The model that answers (none for a rule selector). */
+  private readonly model?: ModelSelector;
+  private readonly now: () => Date;
+  private readonly selectorName: string;
+  private readonly summary: RunSummary;
+  private readonly results: Trajectory[];
+  private done = 0;
+
+  constructor(
+    private readonly input: readonly Trajectory[],
+    private readonly options: RunOptions,
+    private readonly hooks: RunHooks,
+    private readonly def: SelectorDef,
+    private readonly budget: number,
+  ) {
+    this.control = hooks.control ?? new RunControl();
+    this.model = modelSelectorFor(def, options);
+    this.now = options.now ?? (() => new Date());
+    this.selectorName = this.model?.name ?? options.selector;
+    this.summary = {
+      selector: this.selectorName,
+      total: input.length,
+      labelled: 0,
+      failed: [],
+      requests: 0,
+      retries: 0,
+      cacheHits: 0,
+      tokens: { prompt: 0, completion: 0 },
+      cost: options.price ? 0 : null,
+      repaired: 0,
+      cancelled: false,
+      elapsedMs: 0,
+    };
+    this.results = new Array(input.length);
+  }
+
+  /** Labels every trajectory, `concurrency` at a time (one for a rule selector), then closes the cache. */
+  async labelAll(): Promise<void> {
+    const concurrency = Math.max(1, Math.floor(this.model ? (this.options.concurrency ?? 4) : 1));
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < this.input.length; i = next++) this.finish(i, await this.labelOne(i));
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, this.input.length)) }, lane));
+    await this.options.cache?.close?.();
+    this.refreshStats();
+  }
+
+  result(): RunResult {
+    return { trajectories: this.results, summary: this.summary };
+  }
+
   /** Copies the model's request/token counters and the elapsed time into the summary. */
-  const refreshStats = () => {
+  private refreshStats(): void {
+    const { summary, model } = this;
     if (model) {
       summary.requests = model.stats.requests;
       summary.retries = model.stats.retries;
       summary.tokens = { ...model.stats.tokens };
-      if (options.price) summary.cost = estimateCost(summary.tokens, options.price) ?? null;
+      if (this.options.price) summary.cost = estimateCost(summary.tokens, this.options.price) ?? null;
     }
-    summary.cancelled = control.isCancelled;
-    summary.elapsedMs = Date.now() - started;
-  };
+    summary.cancelled = this.control.isCancelled;
+    summary.elapsedMs = Date.now() - this.started;
+  }
 
-  const finish = (i: number, selection: Selection) => {
-    const t = input[i];
-    results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, def) };
+  /** Appends trajectory i's new selection, counts it, and reports progress. */
+  private finish(i: number, selection: Selection): void {
+    const t = this.input[i];
+    const { summary } = this;
+    this.results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, this.def) };
     if (selection.status === 'labelled') summary.labelled++;
     else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
     if (selection.repairs?.length) summary.repaired++;
-    refreshStats();
-    done++;
-    hooks.onProgress?.({ done, total: input.length, id: t.id, status: selection.status, summary: { ...summary, failed: [...summary.failed] } });
-  };
+    this.refreshStats();
+    this.done++;
+    this.hooks.onProgress?.({ done: this.done, total: this.input.length, id: t.id, status: selection.status, summary: { ...summary, failed: [...summary.failed] } });
+  }
 
-  const base = (): Pick<Selection, 'selector' | 'createdAt'> => ({ selector: selectorName, createdAt: now().toISOString() });
-  const failed = (reason: string): Selection => ({
-    ...base(),
-    status: 'failed',
-    failure: reason,
-    critical: [],
-    budget,
-    ...(model ? { promptVersion: model.promptVersion, model: model.model } : {}),
-  });
+  private base(): Pick<Selection, 'selector' | 'createdAt'> {
+    return { selector: this.selectorName, createdAt: this.now().toISOString() };
+  }
 
-  const labelOne = async (i: number): Promise<Selection> => {
-    const t = input[i];
-    if (control.isCancelled) return failed('cancelled');
-    if (t.steps.length === 0) return failed('trajectory has no steps');
+  private failed(reason: string): Selection {
+    const { model } = this;
+    return { ...this.base(), status: 'failed', failure: reason, critical: [], budget: this.budget, ...(model ? { promptVersion: model.promptVersion, model: model.model } : {}) };
+  }
+
+  /** Trajectory i's selection: by rule, from the cache, or the model's answer; failed with a reason. */
+  private async labelOne(i: number): Promise<Selection> {
+    const t = this.input[i];
+    if (this.control.isCancelled) return this.failed('cancelled');
+    if (t.steps.length === 0) return this.failed('trajectory has no steps');
     try {
-      await control.whenRunning();
-      if (!model) {
-        // No model: a rule selector (a model selector's select() returned one or threw).
-        const picked = await selectByRule(def as RuleSelectorDef, t, options, budget);
-        return { ...base(), status: 'labelled', critical: picked.critical, ...(picked.budget !== undefined ? { budget: picked.budget } : {}), ...(picked.repairs?.length ? { repairs: picked.repairs } : {}) };
-      }
-      const key = options.cache ? await modelCacheKey(t, model, budget) : '';
-      const cached = options.cache ? await options.cache.get(key) : undefined;
-      const common = { budget, promptVersion: model.promptVersion, model: model.model };
-      if (cached) {
-        summary.cacheHits++;
-        return { ...base(), status: 'labelled', critical: cached.critical, plan: cached.plan, repairs: cached.repairs, ...common };
-      }
-      const outcome = await model.select(t, budget, control);
-      if (!outcome.ok) return failed(outcome.error);
-      try {
-        await options.cache?.put({
-          key,
-          promptVersion: model.promptVersion,
-          model: model.model,
-          budget,
-          plan: outcome.plan,
-          critical: outcome.critical,
-          repairs: outcome.repairs,
-          usage: outcome.usage,
-          createdAt: now().toISOString(),
-        });
-      } catch (err) {
-        // The answer is paid for: keep it, and say it will be asked for again next time.
-        outcome.repairs.push(`not cached: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      return { ...base(), status: 'labelled', critical: outcome.critical, ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), repairs: outcome.repairs, ...common };
+      await this.control.whenRunning();
+      // No model: a rule selector (a model selector's select() returned one or threw).
+      return this.model ? await this.labelByModel(t, this.model) : await this.labelByRule(t);
     } catch (err) {
-      if (err instanceof CancelledError || control.isCancelled) return failed('cancelled');
-      return failed(err instanceof Error ? err.message : String(err));
+      if (err instanceof CancelledError || this.control.isCancelled) return this.failed('cancelled');
+      return this.failed(err instanceof Error ? err.message : String(err));
     }
-  };
+  }
 
-  const concurrency = Math.max(1, Math.floor(model ? (options.concurrency ?? 4) : 1));
-  let next = 0;
-  const pump = async () => {
-    for (let i = next++; i < input.length; i = next++) finish(i, await labelOne(i));
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, input.length)) }, pump));
-  await options.cache?.close?.();
-  refreshStats();
-  return { trajectories: results, summary };
+  private async labelByRule(t: Trajectory): Promise<Selection> {
+    const picked = await selectByRule(this.def as RuleSelectorDef, t, this.options, this.budget);
+    return { ...this.base(), status: 'labelled', critical: picked.critical, ...(picked.budget !== undefined ? { budget: picked.budget } : {}), ...(picked.repairs?.length ? { repairs: picked.repairs } : {}) };
+  }
+
+  /** The cached answer for this content, model and budget, or the model's (then cached). */
+  private async labelByModel(t: Trajectory, model: ModelSelector): Promise<Selection> {
+    const { cache } = this.options;
+    const key = cache ? await modelCacheKey(t, model, this.budget) : '';
+    const cached = cache ? await cache.get(key) : undefined;
+    const common = { budget: this.budget, promptVersion: model.promptVersion, model: model.model };
+    if (cached) {
+      this.summary.cacheHits++;
+      return { ...this.base(), status: 'labelled', critical: cached.critical, plan: cached.plan, repairs: cached.repairs, ...common };
+    }
+    const outcome = await model.select(t, this.budget, this.control);
+    if (!outcome.ok) return this.failed(outcome.error);
+    try {
+      await cache?.put({ key, promptVersion: model.promptVersion, model: model.model, budget: this.budget, plan: outcome.plan, critical: outcome.critical, repairs: outcome.repairs, usage: outcome.usage, createdAt: this.now().toISOString() });
+    } catch (err) {
+      // The answer is paid for: keep it, and say it will be asked for again next time.
+      outcome.repairs.push(`not cached: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { ...this.base(), status: 'labelled', critical: outcome.critical, ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), repairs: outcome.repairs, ...common };
+  }
 }
 
 export interface DryRunReport {

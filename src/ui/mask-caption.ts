@@ -2,7 +2,7 @@
 // selection it is based on, and whether that is what the critical arm trains on. "ATLaS" is
 // said only of a critical-step selection the critical arm trains on. Pure.
 import type { Arm } from '../data/arms.ts';
-import { ARM_EXPLAIN } from './arms.ts';
+import { ARM_EXPLAIN } from './arm-labels.ts';
 import { isBaselineSelection, selectionOrigin } from './state/selection-roles.ts';
 
 export function maskCaption(arm: Arm, shown: string, trainsOn: string): string {

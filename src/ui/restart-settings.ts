@@ -2,7 +2,7 @@
 // (planned on the page, so the panel says how many before anything starts).
 import type { Trajectory } from '../data/trajectory.ts';
 import type { RestartPlan } from '../select/restart-plan.ts';
-import { restartPlan } from '../select/restart.ts';
+import { restartPlan } from '../select/restart-test.ts';
 
 export interface RestartSettings {
   /** Trajectories to use (the first usable ones). */

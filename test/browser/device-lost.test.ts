@@ -24,6 +24,15 @@ const alerts = (page: Page) =>
  *  module. A string, so vitest does not rewrite the dynamic import. */
 const loseDevice = (page: Page) => page.evaluate<boolean>(`import('/src/experiment/test-hooks.ts').then((m) => m.callTestHook('lose-device'))`);
 
+/** The kinds of the failure events in the run the page stored (src/store/runs.ts): the worker
+ *  sends each failure once, as a typed event (src/experiment/protocol.ts RunFailure). */
+const storedFailures = (page: Page) =>
+  page.evaluate<string[]>(`Promise.all([import('/src/store/settings.ts'), import('/src/store/runs.ts'), import('/src/experiment/protocol.ts')]).then(async ([s, r, p]) => {
+    const session = await s.getSetting('session');
+    const run = session?.runId ? await r.loadRun(session.runId) : undefined;
+    return (run?.events ?? []).filter((e) => p.isFailure(e)).map((e) => e.kind);
+  })`);
+
 describe('lost GPU device', () => {
   let h: BrowserHarness;
   let page: Page;
@@ -78,6 +87,8 @@ describe('lost GPU device', () => {
     expect(shown[0][1]).toMatch(/^The GPU device was lost \(destroyed: Device was destroyed\)\. .*Training stopped\. Resume from the last checkpoint$/);
     expect(await page.textContent('[data-testid="run-status"]')).toMatch(/GPU device lost/);
     expect(lost.critical).toBeLessThan(12);
+    // One failure event for the loss, of its own kind (not an error sentence, not also the dying run's failures).
+    await expect.poll(() => storedFailures(page), { timeout: 10_000 }).toEqual(['device-lost']);
     expect(await page.isEnabled('[data-testid="resume-checkpoint"]')).toBe(true);
     await h.screenshot(page, 'device-lost');
     await resumeToEnd(lost.checkpoint, 12);

@@ -56,12 +56,14 @@ describe('quick demo', () => {
     // The Start button switches to the Compare step.
     await page.waitForSelector('[data-testid="panel-compare"]:not([hidden])');
     await expect.poll(async () => Math.min(await stepOf(page, 'critical'), await stepOf(page, 'full')), { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(1);
+    // Both lines have their first points while the run is still training: read at once, before
+    // the traces switch (which takes seconds on a loaded machine, long enough for 8 tiny steps).
+    const early = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full'), status: (await page.textContent('[data-testid="run-status"]')) ?? '' };
     // Start-up (tab switch, six charts built, worker and pipelines) and training are traced apart.
     const startup = await setJank(page, true);
     const startupTrace = await stopMainThreadTrace(h.browser);
     await startMainThreadTrace(h.browser, page);
     await expect.poll(async () => Math.min(await stepOf(page, 'critical'), await stepOf(page, 'full')), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(2);
-    const early = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full') };
     // Viewport only: a full-page capture would re-lay out the page inside the measured window.
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'quick-demo-training.png') });
     await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 120_000, interval: 500 }).toMatch(/done|error|stopped/);
@@ -75,6 +77,7 @@ describe('quick demo', () => {
     const late = { critical: await stepOf(page, 'critical'), full: await stepOf(page, 'full') };
     expect(late.critical).toBe(8);
     expect(late.full).toBe(8);
+    expect(early.status).not.toMatch(/^\s*(done|error|stopped)/);
     expect(late.critical).toBeGreaterThan(early.critical);
     // Training-loss chart: one line per arm, a point per step.
     const loss = page.locator('[data-testid="chart-train-loss"]');

@@ -5,12 +5,12 @@ import { intOption, parseCommandArgs, requireOption } from '../args.ts';
 import { resolveEnvs } from '../../envs/registry.ts';
 import { SPLITS, type Split } from '../../envs/types.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../envs/policy.ts';
-import { loadModelPolicy } from '../model-policy.ts';
+import { loadModelPolicy } from '../model-arg.ts';
 import { formatReport } from '../../envs/report.ts';
 import { evaluatePolicy } from '../../envs/evaluate.ts';
 import { parseSplit } from './env.ts';
 
-const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--max-steps N] [--json]\n  --model: expert, random, an HF folder, a llama2.c .bin, or preset:NAME (random init, a floor to compare with)';
+const USAGE = 'usage: atlas eval --model <path|expert|random> --env <name|all> [--split held-in|held-out] --episodes N [--seed S] [--batch B] [--max-steps N] [--json]\n  --model: expert, random, an HF folder, a llama2.c .bin, preset:base (the shipped base agent) or preset:NAME (seeded random weights in that shape, a floor to compare with)';
 
 /** What `--model` names: the expert, the random policy, or a model (also `atlas score --restart`). */
 export async function policyFor(model: string, seed: number, batchSize?: number): Promise<Policy> {

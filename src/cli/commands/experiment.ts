@@ -3,26 +3,28 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../main.ts';
-import { intOption, numberOption, parseCommandArgs } from '../args.ts';
+import { intOption, parseCommandArgs } from '../args.ts';
+import { settingOption, settingOptions, settingsUsage } from '../setting-options.ts';
 import { ARMS, type Arm } from '../../data/arms.ts';
 import { parseTrajectoriesJsonl, type JsonlIssue } from '../../data/jsonl.ts';
 import { BINARY_FILE_REASON, looksBinary } from '../../data/lines.ts';
 import type { Trajectory } from '../../data/trajectory.ts';
 import { getPreset } from '../../../models/presets.ts';
 import { createGpuContext } from '../../engine/device.ts';
-import { loadModelFromArg } from '../model-policy.ts';
-import type { BaselineMetrics, DataSource, EvalMetrics, ExperimentConfig, ExperimentEvent } from '../../experiment/protocol.ts';
+import { loadModelFromArg } from '../model-arg.ts';
+import { failureMessage, isFailure, type BaselineMetrics, type DataSource, type EvalMetrics, type ExperimentConfig, type ExperimentEvent } from '../../experiment/protocol.ts';
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { MEASURES, bestAndTies, formatSpread, resultsTable, spreadOf, type ResultsTable } from '../../experiment/results.ts';
 import { summarizeResults } from '../../experiment/summary.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
-import { DEFAULT_TURN_TOKENS } from '../../experiment/policy.ts';
+import { getSetting, SETTINGS, setSettingValue } from '../../experiment/settings-spec.ts';
 
-const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--seeds K] [--time-budget SECONDS|none] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
+const SETTING_OPTIONS = SETTINGS.filter((x) => x.commands.includes('experiment'));
+
+export const EXPERIMENT_USAGE = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
-       [--budget 0.3] [--steps N] [--batch B] [--seq T] [--lr LR] [--warmup N] [--accum N] [--seed S]
-       [--train-episodes N] [--heldout-episodes N] [--eval-every N] [--rollout-every N] [--rollout-episodes N]
-       [--next-action N] [--rollout-max-steps N] [--turn-tokens N] [--json] [--out results.json]
+       [--train-episodes N] [--heldout-episodes N] [--json] [--out results.json]
+${settingsUsage(SETTING_OPTIONS)}
   All arms start from the same weights and see the same examples in the same order; only the
   loss weights differ. --json prints every event as a JSON line. Every default comes from
   --preset (src/experiment/presets.ts; default quick-demo, the playground's Quick demo; byod
@@ -32,100 +34,67 @@ const HELP = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--s
   best arm's (a difference smaller than run-to-run noise). --time-budget S sizes the run by
   wall-clock time (training and evaluation): --steps is then the most steps, and the runner
   takes as many as fit on this adapter (the Quick demo's default, 120 s); --time-budget none
-  trains exactly --steps, reproducibly anywhere. The table also has the untuned
+  trains exactly --steps, reproducibly anywhere. --warmup defaults to the preset's, at most
+  a tenth of --steps; --rollout-max-steps 0 is the environment's own limit. The table also has the untuned
   base (the starting weights, measured before training) and the built-in expert on the same
   episodes and turn cap. Larger evaluations (--next-action, --rollout-episodes,
-  --rollout-max-steps) take minutes on a software adapter.`;
+  --rollout-max-steps) take minutes on a software adapter. The settings, their ranges and
+  link keys: docs/playground.md#settings.`;
 
-const OPTIONS = {
+export const EXPERIMENT_OPTIONS = {
   preset: { type: 'string' },
-  seeds: { type: 'string' },
-  'time-budget': { type: 'string' },
   arms: { type: 'string' },
   model: { type: 'string' },
   envs: { type: 'string' },
   data: { type: 'string' },
   selector: { type: 'string' },
-  budget: { type: 'string' },
-  steps: { type: 'string' },
-  batch: { type: 'string' },
-  seq: { type: 'string' },
-  lr: { type: 'string' },
-  warmup: { type: 'string' },
-  accum: { type: 'string' },
-  seed: { type: 'string' },
   'train-episodes': { type: 'string' },
   'heldout-episodes': { type: 'string' },
-  'eval-every': { type: 'string' },
-  'rollout-every': { type: 'string' },
-  'rollout-episodes': { type: 'string' },
-  'next-action': { type: 'string' },
-  'rollout-max-steps': { type: 'string' },
-  'turn-tokens': { type: 'string' },
+  ...settingOptions(SETTING_OPTIONS),
   json: { type: 'boolean' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Options = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+/** Parsed options (util.parseArgs values), by flag. */
+type Options = { [flag: string]: string | boolean | undefined };
+const text = (v: Options, flag: string) => v[flag] as string | undefined;
 
 /** The run the options describe: every option left out keeps the --preset's value (default the Quick demo). */
 export function experimentConfigFromOptions(v: Options): ExperimentConfig {
   const c = 'experiment';
-  const presetName = (v.preset ?? 'quick-demo') as ExperimentPresetName;
+  const presetName = (text(v, 'preset') ?? 'quick-demo') as ExperimentPresetName;
   if (!EXPERIMENT_PRESET_NAMES.includes(presetName)) throw new Error(`--preset must be one of ${EXPERIMENT_PRESET_NAMES.join(', ')} (got "${v.preset}")`);
-  if (presetName === 'byod' && v.data === undefined) throw new Error('--preset byod trains on your own data: give it with --data <trajectories.jsonl>');
+  const data = text(v, 'data');
+  if (presetName === 'byod' && data === undefined) throw new Error('--preset byod trains on your own data: give it with --data <trajectories.jsonl>');
   // Every default is the preset's (src/experiment/presets.ts); built-in data defaults come from
   // the Quick demo when the preset has none (byod with --envs instead of --data never happens).
-  const quick = experimentPreset(presetName);
-  const quickData = (quick.data.kind === 'builtin' ? quick.data : experimentPreset('quick-demo').data) as Extract<DataSource, { kind: 'builtin' }>;
-  const seeds = intOption(c, v.seeds, 'seeds', quick.seeds ?? 1);
-  const budgetArg = v['time-budget'];
-  const timeBudgetSeconds = budgetArg === 'none' ? undefined : budgetArg !== undefined ? numberOption(c, budgetArg, 'time-budget', 0) : quick.timeBudgetSeconds;
-  if (timeBudgetSeconds !== undefined && !(timeBudgetSeconds > 0)) throw new Error(`--time-budget must be a positive number of seconds or "none" (got ${budgetArg})`);
-  if (seeds < 1 || seeds > 10) throw new Error(`--seeds must be between 1 and 10 (got ${seeds})`);
-  const arms = (v.arms ?? quick.arms.join(',')).split(',').map((s) => s.trim()) as Arm[];
+  const preset = experimentPreset(presetName);
+  const quickData = (preset.data.kind === 'builtin' ? preset.data : experimentPreset('quick-demo').data) as Extract<DataSource, { kind: 'builtin' }>;
+  const config: ExperimentConfig = { ...preset, hyper: { ...preset.hyper }, name: text(v, 'preset') ? preset.name : 'cli' };
+  // The warm-up the preset has, at most a tenth of the steps the options ask for.
+  setSettingValue(config, getSetting('warmupSteps'), Math.min(preset.hyper.warmupSteps, Math.floor(settingOption(c, getSetting('steps'), text(v, 'steps'), preset.hyper.steps)! / 10)));
+  for (const s of SETTING_OPTIONS) {
+    const raw = text(v, s.cli);
+    if (raw !== undefined) setSettingValue(config, s, settingOption(c, s, raw));
+  }
+  const arms = (text(v, 'arms') ?? preset.arms.join(',')).split(',').map((x) => x.trim()) as Arm[];
   for (const a of arms) if (!ARMS.includes(a)) throw new Error(`unknown arm "${a}" (arms: ${ARMS.join(', ')})`);
-  const modelArg = v.model ?? `preset:${(quick.model as { name: string }).name}`;
-  const seed = intOption(c, v.seed, 'seed', quick.seed);
-  const steps = intOption(c, v.steps, 'steps', quick.hyper.steps);
-  if (steps < 1) throw new Error(`--steps must be at least 1 (got ${steps})`);
-  const rolloutMaxSteps = v['rollout-max-steps'] !== undefined ? intOption(c, v['rollout-max-steps'], 'rollout-max-steps', 0) : quick.rolloutMaxSteps;
-  return {
-    name: v.preset ? quick.name : 'cli',
-    arms,
-    model: modelArg.startsWith('preset:') ? { kind: 'preset', name: modelArg.slice(7) } : { kind: 'url', url: path.resolve(modelArg) },
-    data: v.data
-      ? { kind: 'dataset', datasetId: path.resolve(v.data) }
-      : {
-          kind: 'builtin',
-          envs: (v.envs ?? quickData.envs.join(',')).split(',').map((s) => s.trim()),
-          trainEpisodes: intOption(c, v['train-episodes'], 'train-episodes', quickData.trainEpisodes),
-          heldOutEpisodes: intOption(c, v['heldout-episodes'], 'heldout-episodes', quickData.heldOutEpisodes),
-          seed,
-          mistakeRate: quickData.mistakeRate,
-        },
-    hyper: {
-      ...quick.hyper,
-      steps,
-      batchSize: intOption(c, v.batch, 'batch', quick.hyper.batchSize),
-      seqLen: intOption(c, v.seq, 'seq', quick.hyper.seqLen),
-      lr: numberOption(c, v.lr, 'lr', quick.hyper.lr),
-      warmupSteps: intOption(c, v.warmup, 'warmup', Math.min(quick.hyper.warmupSteps, Math.floor(steps / 10))),
-      accumSteps: intOption(c, v.accum, 'accum', quick.hyper.accumSteps),
-    },
-    selector: v.selector ?? quick.selector,
-    budget: numberOption(c, v.budget, 'budget', quick.budget),
-    seed,
-    evalEvery: intOption(c, v['eval-every'], 'eval-every', quick.evalEvery),
-    rolloutEvery: intOption(c, v['rollout-every'], 'rollout-every', quick.rolloutEvery),
-    rolloutEpisodes: intOption(c, v['rollout-episodes'], 'rollout-episodes', quick.rolloutEpisodes),
-    nextActionQueries: intOption(c, v['next-action'], 'next-action', quick.nextActionQueries ?? 32),
-    ...(v['turn-tokens'] !== undefined ? { maxTurnTokens: intOption(c, v['turn-tokens'], 'turn-tokens', DEFAULT_TURN_TOKENS) } : quick.maxTurnTokens !== undefined ? { maxTurnTokens: quick.maxTurnTokens } : {}),
-    ...(rolloutMaxSteps ? { rolloutMaxSteps } : {}),
-    ...(seeds > 1 ? { seeds } : {}),
-    ...(timeBudgetSeconds !== undefined ? { timeBudgetSeconds } : {}),
-  };
+  const modelArg = text(v, 'model') ?? `preset:${(preset.model as { name: string }).name}`;
+  config.arms = arms;
+  config.model = modelArg.startsWith('preset:') ? { kind: 'preset', name: modelArg.slice(7) } : { kind: 'url', url: path.resolve(modelArg) };
+  config.data = data
+    ? { kind: 'dataset', datasetId: path.resolve(data) }
+    : {
+        kind: 'builtin',
+        envs: (text(v, 'envs') ?? quickData.envs.join(',')).split(',').map((x) => x.trim()),
+        trainEpisodes: intOption(c, text(v, 'train-episodes'), 'train-episodes', quickData.trainEpisodes),
+        heldOutEpisodes: intOption(c, text(v, 'heldout-episodes'), 'heldout-episodes', quickData.heldOutEpisodes),
+        seed: config.seed,
+        mistakeRate: quickData.mistakeRate,
+      };
+  config.selector = text(v, 'selector') ?? preset.selector;
+  return config;
 }
 
 /** Refuses a model argument that cannot load (an unknown preset name, a missing path) before any GPU work. */
@@ -150,9 +119,9 @@ export function datasetFromText(text: string, file: string): { trajectories: Tra
 export const command: Command = {
   summary: 'train several arms (critical, full, random, rejected, highest-loss) side by side and compare them',
   async run(argv) {
-    const { values: v } = parseCommandArgs('experiment', argv, OPTIONS);
+    const { values: v } = parseCommandArgs('experiment', argv, EXPERIMENT_OPTIONS);
     if (v.help) {
-      console.log(HELP);
+      console.log(EXPERIMENT_USAGE);
       return 0;
     }
     const config = experimentConfigFromOptions(v);
@@ -177,7 +146,8 @@ export const command: Command = {
       if (v.json) console.log(JSON.stringify(e));
       else if (e.kind === 'train' && (e.step % every === 0 || e.step === steps)) console.log(`step ${e.step}  ${runName(e.arm, e.trainSeed, config)} loss ${e.loss.toFixed(4)}  ${e.tokensPerSecond.toFixed(0)} tokens/s`);
       else if (e.kind === 'eval' || e.kind === 'baseline') console.log(`eval step ${e.step}  ${e.kind === 'baseline' ? 'base'.padEnd(12) : runName(e.arm, e.trainSeed, config)} ${evalLine(e)}`);
-      else if (e.kind === 'log' || e.kind === 'error') console.error(`${e.kind}: ${e.message}`);
+      else if (e.kind === 'log') console.error(`log: ${e.message}`);
+      else if (isFailure(e)) console.error(`error: ${failureMessage(e)}`);
       else if (e.kind === 'status' && e.state !== 'training') console.error(`status: ${e.state}${e.message ? ` (${e.message})` : ''}`);
     };
     const session = new ExperimentSession(config, {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Command } from '../main.ts';
 import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
 import { createGpuContext } from '../../engine/device.ts';
-import { createGenerator, uploadParams } from '../../engine/generate/generator.ts';
+import { createGenerator } from '../../engine/generate/generator.ts';
+import { createModel } from '../../engine/model.ts';
 import { dirSource } from '../../engine/weights/file-source-node.ts';
 import { loadModelFromPath } from '../../engine/weights/load-node.ts';
 import { tokenizerFromFiles } from '../../experiment/model-source.ts';
@@ -55,12 +56,12 @@ export const command: Command = {
     if (maxNew < 1 || maxNew > room) throw new Error(`--max-new-tokens must be in 1..${room} (prompt ${prompt.length} tokens, context ${cfg.maxSeqLen})`);
 
     const ctx = await createGpuContext();
-    const params = uploadParams(ctx, cfg, model.tensors);
-    const gen = await createGenerator(ctx, cfg, params, { maxBatch: 1, maxSeq: prompt.length + maxNew });
+    const gpuModel = await createModel(ctx, cfg, model.tensors);
+    const gen = await createGenerator(gpuModel, { maxBatch: 1, maxSeq: prompt.length + maxNew });
     const [ids] = await gen.generate([prompt], { maxNewTokens: maxNew, temperature, topK, seed, stopTokens: model.stopTokens });
     process.stdout.write(decodeContinuation(tokenizer, prompt, ids) + '\n');
     gen.destroy();
-    params.destroy();
+    gpuModel.destroy();
     ctx.device.destroy();
     return 0;
   },

@@ -23,7 +23,7 @@ import { defaultTokenizer } from '../../data/defaultTokenizer.ts';
 import { CorpusStream, EPISODES_PER_CHUNK, EXPLORER_MISTAKE_RATE, PRETRAIN_SEED_BASE, validationBatches } from '../../experiment/pretrain-corpus.ts';
 import { pretrainLoop, type PretrainCheckpoint, type PretrainMetrics, type PretrainProgress } from '../../experiment/pretrain.ts';
 
-const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 4000000] [--seed 0] [--resume]
+const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 2000000] [--seed 0] [--resume]
   [--batch 4] [--seq <context>] [--lr 0.003] [--warmup 100] [--min-lr-ratio 0.1] [--weight-decay 0.1] [--grad-clip 1]
   [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP]
   Trains a preset's shape from seeded random weights on the explorer's episodes in every built-in
@@ -108,7 +108,7 @@ export const command: Command = {
     };
     const settings: RunSettings = {
       model: modelArg,
-      tokens: positive('tokens', intOption('pretrain', values.tokens, 'tokens', 4_000_000)),
+      tokens: positive('tokens', intOption('pretrain', values.tokens, 'tokens', 2_000_000)),
       seed: intOption('pretrain', values.seed, 'seed', 0),
       batch: positive('batch', intOption('pretrain', values.batch, 'batch', 4)),
       seq: positive('seq', intOption('pretrain', values.seq, 'seq', config.maxSeqLen)),

@@ -10,7 +10,7 @@ import type { Command } from '../main.ts';
 import { parseCommandArgs, requireOption } from '../args.ts';
 import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
 import { CRITICAL_CATEGORIES } from '../../data/trajectory.ts';
-import { agreement, scoreAgainstGroundTruth, type Prf } from '../../select/metrics.ts';
+import { agreement, scoreAgainstGroundTruth, type Prf } from '../../select/selector-scores.ts';
 import { RESTART_HELP, RESTART_ONLY_FLAGS, runRestartScore } from '../restart-score.ts';
 
 const HELP = `usage: atlas score --in <labelled.jsonl> [--against <other.jsonl> | --ground-truth]

@@ -14,8 +14,8 @@ import { DEFAULT_BUDGET } from '../../data/arms.ts';
 import { runSelection, dryRun, type RunOptions, type RunProgress } from '../../select/run.ts';
 import { getSelector, isSelectorName, SELECTOR_NAMES } from '../../select/registry.ts';
 import { FileCacheStore, DEFAULT_CACHE_DIR } from '../../select/cache-node.ts';
-import { stepLossFromJsonl } from '../../select/step-loss.ts';
-import { modelStepLoss } from '../model-policy.ts';
+import { stepLossFromJsonl } from '../../select/step-loss-file.ts';
+import { modelStepLoss } from '../model-arg.ts';
 import type { JudgeMode } from '../../select/judge.ts';
 
 const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTOR_NAMES.join('|')} --out <labelled.jsonl>

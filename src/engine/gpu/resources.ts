@@ -14,6 +14,12 @@ export interface Kernel {
   uniforms: Array<[string, UniformType]>;
 }
 
+/** A model, batch or context that does not fit the adapter's memory or buffer limits: the
+ *  experiment worker reports it as an out-of-memory failure (src/experiment/protocol.ts). */
+export class GpuMemoryError extends Error {
+  override name = 'GpuMemoryError';
+}
+
 export class GpuResources {
   readonly device: GPUDevice;
   private pipelines = new Map<string, GPUComputePipeline>();
@@ -80,10 +86,10 @@ export class GpuResources {
   createBuffer(label: string, bytes: number, usage: GPUBufferUsageFlags, bindable = true): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     if (size > this.limits.maxBufferSize) {
-      throw new Error(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxBufferSize ${fmtBytes(this.limits.maxBufferSize)}: use a smaller model, batch or context`);
+      throw new GpuMemoryError(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxBufferSize ${fmtBytes(this.limits.maxBufferSize)}: use a smaller model, batch or context`);
     }
     if (bindable && size > this.limits.maxStorageBufferBindingSize) {
-      throw new Error(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxStorageBufferBindingSize ${fmtBytes(this.limits.maxStorageBufferBindingSize)}: use a smaller model, batch or context`);
+      throw new GpuMemoryError(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxStorageBufferBindingSize ${fmtBytes(this.limits.maxStorageBufferBindingSize)}: use a smaller model, batch or context`);
     }
     const buf = this.device.createBuffer({ label, size, usage });
     this.bytesHeld += size;

@@ -12,6 +12,7 @@ import { consts, eachRow, KV_POSITIONS_PER_THREAD, NL4, rowsPrologue, unroll, ty
 // QUERIES_PER_THREAD consecutive queries). Online softmax: one pass over the keys keeps a
 // running maximum m, the sum l of exp(score − m) and the unnormalised p·v, rescaling
 // both by exp(m_old − m_new) whenever the maximum grows.
+//   m_t = max_s S_ts;  l_t = Σ_s exp(S_ts − m_t);  out_t = Σ_s exp(S_ts − m_t) v_s / l_t;  lse_t = m_t + log l_t
 export function attentionForwardLse(d: AttentionDims): Kernel {
   return {
     name: 'attention_forward_lse',

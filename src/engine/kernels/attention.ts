@@ -53,6 +53,7 @@ export const eachRow = (f: (i: number) => string, sep = '\n  ') => Array.from({ 
 
 // qkv [N, (H + 2·KVH)·hd] -> P [B, H, T, T], out [N, H·hd];
 // one thread per (b, h, QUERIES_PER_THREAD consecutive query positions)
+//   S_ts = scale q_t·k_s (s ≤ t);  P_t = softmax_s(S_t);  out_t = Σ_s P_ts v_s
 export function attentionForward(d: AttentionDims): Kernel {
   return {
     name: 'attention_forward',
@@ -134,10 +135,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
+export const KV_POSITIONS_PER_THREAD = 4;
+
 // dS, P, qkv, dout -> dk, dv (the k and v columns of dqkv); one thread per (b, kvh, 4
 // consecutive key positions s), so each q_t / dout_t row read serves four positions
 //   dk_s = Σ_{h in group} Σ_{t ≥ s} dS[h,t,s] q_t;   dv_s = Σ_h Σ_{t ≥ s} P[h,t,s] dout_t
-export const KV_POSITIONS_PER_THREAD = 4;
 export function attentionBackwardKeyValue(d: AttentionDims): Kernel {
   const SP = KV_POSITIONS_PER_THREAD;
   const each = (f: (i: number) => string, sep = '\n  ') => Array.from({ length: SP }, (_, i) => f(i)).join(sep);

@@ -9,6 +9,7 @@
 import type { Kernel } from '../gpu/resources.ts';
 
 // logits [N, V] -> dlogits [N, V] (in place), labels [N] i32, weights [N] -> ce [N], wloss [N]
+//   ce_n = logsumexp(logits_n) − logits_n[label_n];  wloss_n = w_n ce_n;  dlogits_n = w_n (softmax(logits_n) − onehot(label_n))
 export function crossEntropyForwardBackward(V: number): Kernel {
   return {
     name: 'crossentropy_forward_backward',
@@ -58,7 +59,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
-// wloss [N] -> stats[0] += Σ wloss (one workgroup; fixed reduction order)
+// wloss [N] -> stats[0] (one workgroup; fixed reduction order)
+//   stats[0] += Σ_n wloss_n
 export function lossReduce(): Kernel {
   return {
     name: 'loss_reduce',

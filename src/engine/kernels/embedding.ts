@@ -5,6 +5,7 @@
 import type { Kernel } from '../gpu/resources.ts';
 
 // ids [N] i32, E [V, D] -> x [N, D]
+//   x_n = E[ids_n]
 export function embeddingForward(D: number): Kernel {
   return {
     name: 'embedding_forward',
@@ -26,7 +27,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
-// dx [N, D], csrOffsets [V+1], csrPositions [N] -> dE [V, D] += Σ over positions of that token
+// dx [N, D], csrOffsets [V+1], csrPositions [N] -> dE [V, D]
+//   dE_v += Σ_{n: ids_n = v} dx_n   (the positions of token v, in CSR order)
 export function embeddingBackward(D: number): Kernel {
   return {
     name: 'embedding_backward',

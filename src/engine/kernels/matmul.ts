@@ -15,6 +15,7 @@
 // Requirements (checked by the engine's config validation): the contiguous dimensions are
 // multiples of 4; the row count N·T may be anything (rows are clamped, K tails masked).
 import type { Kernel } from '../gpu/resources.ts';
+import { isSoftwareAdapter, type GpuContext } from '../device.ts';
 
 export const MATMUL_VARIANTS = ['register8x8', 'register8x16', 'register16x8', 'register', 'register8x4', 'register4x8', 'shared'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -23,8 +24,8 @@ export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
  *  widest register tile measured fastest (fewer loads per multiply-add, no barriers); on
  *  GPUs the workgroup-shared-memory tiles, the usual choice there (not measured in this
  *  project: no GPU available — pass `matmul` to override). */
-export function defaultMatmulVariant(adapterDescription: string): MatmulVariant {
-  return /swiftshader|fallback|llvmpipe|lavapipe|cpu/i.test(adapterDescription) ? 'register8x16' : 'shared';
+export function defaultMatmulVariant(ctx: Pick<GpuContext, 'adapter' | 'description'>): MatmulVariant {
+  return isSoftwareAdapter(ctx) ? 'register8x16' : 'shared';
 }
 
 /** Rows × columns each thread computes in the register variants. */
@@ -41,6 +42,8 @@ export interface MatmulShape {
 
 export const TILE = 32;
 
+// A [M, K] (or [K, M] when aT), B [K, N] (or [N, K] when bT), R [M, N] -> C [M, N]
+//   C = A·B ('store');  C += A·B ('accumulate');  C = R + A·B ('residual')
 export function matmulKernel(s: MatmulShape): Kernel {
   const name = `matmul_${s.aT ? 't' : 'n'}${s.bT ? 't' : 'n'}_${s.mode}_${s.variant}`;
   const code = s.variant === 'shared' ? sharedCode(s) : registerTileCode(s, ...TILES[s.variant]);

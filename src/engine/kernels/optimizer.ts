@@ -21,6 +21,7 @@ const HYPER = `struct Hyper {
 export const HYPER_FIELDS = ['lr', 'weightDecay', 'beta1', 'beta2', 'eps', 'biasCorrection1', 'biasCorrection2Sqrt', 'gradClip'] as const;
 
 // grads [total] -> partial [GRADNORM_GROUPS] sums of squares
+//   partial_g = Σ_{i in block g} grads_i²
 export function gradNormPartial(): Kernel {
   return {
     name: 'gradnorm_partial',
@@ -45,7 +46,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   };
 }
 
-// partial -> stats[1] = ‖g‖, stats[2] = min(1, clip / (‖g‖ + 1e-6)) (1 when clip ≤ 0)
+// partial [GRADNORM_GROUPS] -> stats[1], stats[2]
+//   ‖g‖ = √(Σ_g partial_g);  stats[1] = ‖g‖;  stats[2] = min(1, clip / (‖g‖ + 1e-6)) (1 when clip ≤ 0)
 export function gradNormFinish(): Kernel {
   return {
     name: 'gradnorm_finish',
@@ -69,8 +71,8 @@ fn main() {
 }
 
 // params, grads, m, v [total]; decayMask [total / 64] (1 = apply weight decay; every
-// 64-float block belongs to one tensor because slots are 64-float aligned)
-// PyTorch AdamW order: p ← p(1 − lr·wd); m, v updated; p ← p − lr/bc1 · m / (√v/√bc2 + eps)
+// 64-float block belongs to one tensor because slots are 64-float aligned) -> params, m, v (in place)
+//   PyTorch AdamW order: p ← p(1 − lr·wd); m, v updated; p ← p − lr/bc1 · m / (√v/√bc2 + eps)
 export function adamw(): Kernel {
   return {
     name: 'adamw',

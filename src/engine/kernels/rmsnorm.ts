@@ -2,6 +2,7 @@
 import type { Kernel } from '../gpu/resources.ts';
 
 // x [N, D], w [D] -> y [N, D], rstd [N]
+//   rstd_n = 1/√(mean_j x_nj² + eps);  y_n = x_n · rstd_n · w
 export function rmsnormForward(D: number): Kernel {
   return {
     name: 'rmsnorm_forward',
@@ -57,7 +58,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
-// dy [N, D], x [N, D], rstd [N] -> dw [D] += Σ_n dy·x·rstd   (one thread per 4 columns)
+// dy [N, D], x [N, D], rstd [N] -> dw [D]   (one thread per 4 columns)
+//   dw_j += Σ_n dy_nj x_nj rstd_n
 export function rmsnormBackwardWeight(D: number): Kernel {
   return {
     name: 'rmsnorm_backward_weight',

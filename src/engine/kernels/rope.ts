@@ -2,10 +2,12 @@
 // pair (i, i + hd/2) is rotated by angle pos·θ^(−2i/hd). Applied in place. The backward
 // pass is the inverse rotation of the gradient (dir = −1), so no pre-rotation copy is kept.
 import type { Kernel } from '../gpu/resources.ts';
+import { SLOTS_WGSL } from './slots.ts';
 
 // x [N, rowStride] whose first heads·hd columns are rotated (row n = b·T + t, position t);
-// table [maxSeq, hd/2, 2] = (cos, sin). With x = [q | k | v] rows, heads = H + KVH rotates
-// q and k in one dispatch.
+// table [maxSeq, hd/2, 2] = (cos, sin) -> x (in place). With x = [q | k | v] rows, heads = H + KVH
+// rotates q and k in one dispatch.
+//   (x_i, x_{i+hd/2}) ← (x_i cos − x_{i+hd/2} dir·sin, x_{i+hd/2} cos + x_i dir·sin), angle t·θ^(−2i/hd)
 export function ropeKernel(headDim: number): Kernel {
   const half = headDim / 2;
   return {
@@ -51,4 +53,62 @@ export function ropeTable(maxSeq: number, headDim: number, theta: number): Float
     }
   }
   return out;
+}
+
+// Generation's twin of `rope` (dir = +1), on token slots (kernels/slots.ts): slot n sits at
+// position slots[n].pos of cache row slots[n].row.
+// One thread per (slot, head of q|k|v, pair i); the rotation is `rope`'s, bit for bit.
+// slots [nTok], qkv [N, (H + 2·KVH)·hd], table -> q (in place), kc, vc [rows, KVH, maxSeq, hd]
+//   q_n ← rot(q_n, pos_n);  kc[row_n, g, pos_n] = rot(k_n,g, pos_n);  vc[row_n, g, pos_n] = v_n,g
+export function ropeCacheWrite(d: { nHeads: number; nKvHeads: number; headDim: number }, maxSeq: number): Kernel {
+  const half = d.headDim / 2;
+  return {
+    name: 'rope_cache_write',
+    uniforms: [],
+    code: `${SLOTS_WGSL}
+const H = ${d.nHeads}u;
+const KVH = ${d.nKvHeads}u;
+const HD = ${d.headDim}u;
+const HALF = ${half}u;
+const S = ${(d.nHeads + 2 * d.nKvHeads) * d.headDim}u;
+const MAX_SEQ = ${maxSeq}u;
+@group(0) @binding(2) var<storage, read> slots: array<Tok>;
+@group(0) @binding(3) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(4) var<storage, read> table: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> kc: array<f32>;
+@group(0) @binding(6) var<storage, read_write> vc: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let id = gid.x;
+  let perRow = (H + 2u * KVH) * HALF;
+  if (id >= dims.nTok * perRow) { return; }
+  let n = id / perRow;
+  let rest = id % perRow;
+  let h = rest / HALF;
+  let i = rest % HALF;
+  let t = slots[n];
+  let base = n * S + h * HD;
+  let x1 = qkv[base + i];
+  let x2 = qkv[base + i + HALF];
+  if (h >= H + KVH) {
+    let dst = ((t.row * KVH + h - H - KVH) * MAX_SEQ + t.pos) * HD;
+    vc[dst + i] = x1;
+    vc[dst + i + HALF] = x2;
+    return;
+  }
+  let cs = table[t.pos * HALF + i];
+  let s = cs.y;
+  let r1 = x1 * cs.x - x2 * s;
+  let r2 = x2 * cs.x + x1 * s;
+  if (h < H) {
+    qkv[base + i] = r1;
+    qkv[base + i + HALF] = r2;
+  } else {
+    let dst = ((t.row * KVH + h - H) * MAX_SEQ + t.pos) * HD;
+    kc[dst + i] = r1;
+    kc[dst + i + HALF] = r2;
+  }
+}
+`,
+  };
 }

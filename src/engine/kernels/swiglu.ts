@@ -3,6 +3,7 @@
 import type { Kernel } from '../gpu/resources.ts';
 
 // gu [N, 2H] -> h [N, H]
+//   h = g·σ(g) · u
 export function swigluForward(hidden: number): Kernel {
   return {
     name: 'swiglu_forward',

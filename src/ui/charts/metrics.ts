@@ -3,7 +3,7 @@
 // Pure: no DOM, so it is shared by the charts, the exports and tests. Chart columns are built
 // from it in chart-data.ts, the SVG export in chart-svg.ts.
 import type { Arm } from '../../data/arms.ts';
-import type { BaselineMetrics, EvalMetrics, ExperimentConfig, ExperimentEvent, RunStatus, TrainMetrics } from '../../experiment/protocol.ts';
+import { failureMessage, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type ExperimentEvent, type RunStatus, type TrainMetrics } from '../../experiment/protocol.ts';
 import { spreadOf, type Spread } from '../../experiment/results.ts';
 
 /** One arm trained with one seed: its own rows, in step order. */
@@ -71,13 +71,12 @@ export function addEvent(log: MetricsLog, e: ExperimentEvent): void {
       if (e.gpuBytes !== undefined) log.gpuBytes = e.gpuBytes;
       if (e.adapter !== undefined) log.adapter = e.adapter;
       break;
-    case 'error':
-      log.errors.push(e.message);
-      break;
     case 'log':
       log.logs.push(e.message);
       if (log.logs.length > 500) log.logs.splice(0, log.logs.length - 500);
       break;
+    default:
+      log.errors.push(failureMessage(e));
   }
 }
 

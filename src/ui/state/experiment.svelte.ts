@@ -3,24 +3,20 @@
 // its persistence. Events arrive at any rate; they are applied once per animation frame so
 // the charts redraw at most 60 times a second and the main thread stays responsive.
 import type { Arm } from '../../data/arms.ts';
-import { trainingSeeds, type DataSource, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type ModelSource, type RunStatus } from '../../experiment/protocol.ts';
+import { deviceLostReason, failureMessage, trainingSeeds, type DataSource, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type ModelSource, type RunEvent, type RunFailure, type RunStatus } from '../../experiment/protocol.ts';
 import { rebuiltFromSeed } from '../../select/registry.ts';
 import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, dropRowsAfter, emptyLog, logFromEvents, stepEveryRunDid, type MetricsLog } from '../charts/metrics.ts';
-import { configFromHash, configToHash, presetConfig, FORM_SEEDS, type PlaygroundConfig, type PresetName } from './config.ts';
+import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './playground-config.ts';
+import { clampToRange, setSettingValue, type SettingSpec } from '../../experiment/settings-spec.ts';
 import { saveRun, loadRun, type StoredRun } from '../../store/runs.ts';
 import { updateSession } from '../../store/settings.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
+import { applyRunEvent, eventOfRun, newRunId, recoverableFailure, type RunPhase, type RunView } from './run-view.ts';
 
-export type RunPhase = 'idle' | 'starting' | RunStatus['state'];
+export type { RunPhase } from './run-view.ts';
 
 const SAVE_EVERY_MS = 2000;
-const DEVICE_LOST = /device.*lost|lost.*device/i;
-/** workers/experiment.worker.ts's report of `device.lost` (error event, then this status message). */
-const LOST_REPORT = /^The GPU device was lost/;
-const LOST_STATUS = 'GPU device lost';
-/** The reason in the worker's report: "The GPU device was lost (<reason>: <message>). Resume …". */
-const LOST_REASON = /^The GPU device was lost \((.*)\)\. Resume/s;
 
 class ExperimentState {
   config = $state<PlaygroundConfig>(presetConfig('quick-demo'));
@@ -28,9 +24,11 @@ class ExperimentState {
   urlProblems = $state<string[]>([]);
   phase = $state<RunPhase>('idle');
   statusMessage = $state('');
+  /** A refusal of the page itself (e.g. no arm picked). */
   error = $state('');
-  /** The runner reported a lost GPU device: offer resuming from the last checkpoint. */
-  deviceLost = $state(false);
+  /** Why the run ended early (the worker's failure event), if it did. */
+  failure = $state.raw<RunFailure | null>(null);
+  /** The stored run's id. */
   runId = $state('');
   /** A reload stopped this run while it was training (cleared when it resumes or another starts). */
   interruptedByReload = $state(false);
@@ -46,21 +44,26 @@ class ExperimentState {
   runConfig = $state.raw<ExperimentConfig | null>(null);
   readonly runnerAvailable = workerAvailable('experiment');
 
-  private events: ExperimentEvent[] = [];
+  private events: RunEvent[] = [];
   private pending: ExperimentEvent[] = [];
+  /** The id of the start in progress (a resume is a start of its own): events with another id
+   *  are late reports of an earlier start, and are dropped. */
+  private liveRunId = '';
   private frame = 0;
   private lastSave = 0;
   private runner?: WorkerHandle<ExperimentWorkerApi>;
   /** Set by a resume until the runner reports the checkpoint's step. */
   private resuming = false;
 
+  /** The runner reported a lost GPU device: offer resuming from the last checkpoint. */
+  deviceLost = $derived(this.failure?.kind === 'device-lost');
   /**
    * The general error alert: every error except a lost device, whose own notice (RunControls'
    * device-lost) already says what happened and offers the resume. Showing both repeated it.
    */
-  generalError = $derived(this.deviceLost ? '' : this.error);
-  /** The worker's reason for the loss, e.g. "destroyed: Device was destroyed" ('' if unknown). */
-  deviceLostReason = $derived(this.deviceLost ? (LOST_REASON.exec(this.error)?.[1] ?? '') : '');
+  generalError = $derived(this.failure ? (this.failure.kind === 'device-lost' ? '' : failureMessage(this.failure)) : this.error);
+  /** The device's reason for the loss, e.g. "destroyed: Device was destroyed" ('' if none). */
+  deviceLostReason = $derived(this.failure?.kind === 'device-lost' ? deviceLostReason(this.failure) : '');
 
   running = $derived(this.phase === 'starting' || this.phase === 'preparing' || this.phase === 'training' || this.phase === 'evaluating' || this.phase === 'paused');
 
@@ -126,10 +129,19 @@ class ExperimentState {
     if (!rebuiltFromSeed(name) && e.data.kind === 'builtin' && storedId) e.data = { kind: 'dataset', datasetId: storedId };
   }
 
-  /** Training seeds per arm from the Train step's field: a whole number within FORM_SEEDS (anything else is ignored). */
-  setSeeds(n: number): void {
-    if (!Number.isInteger(n)) return;
-    this.config.experiment.seeds = Math.min(FORM_SEEDS.max, Math.max(FORM_SEEDS.min, n));
+  /**
+   * One numeric setting from the Train step's field (src/experiment/settings-spec.ts). An emptied
+   * field (null) makes an optional setting absent, so its default applies, and leaves a
+   * required one as it was; a clamped setting (training seeds) takes a whole number only,
+   * moved into its range.
+   */
+  setSetting(s: SettingSpec, value: number | null): void {
+    const e = this.config.experiment;
+    if (s.clamp) {
+      if (value === null || !Number.isInteger(value)) return;
+      value = clampToRange(s, value);
+    }
+    setSettingValue(e, s, value === null || Number.isNaN(value) ? undefined : value);
   }
 
   private onEvent = (e: ExperimentEvent) => {
@@ -137,26 +149,25 @@ class ExperimentState {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   };
 
+  /** A failure of the page's own (the worker did not load, the call failed) as run `runId`'s. */
+  private failLocally(err: unknown, runId: string): void {
+    this.onEvent({ kind: 'error', message: err instanceof Error ? err.message : String(err), runId });
+  }
+
   private flush(): void {
     this.frame = 0;
     const batch = this.pending;
     this.pending = [];
-    for (const e of batch) {
+    let view: RunView = { phase: this.phase, status: this.status, statusMessage: this.statusMessage, failure: this.failure };
+    for (const stamped of batch) {
+      const e = eventOfRun(stamped, this.liveRunId);
+      if (!e) continue;
       this.events.push(e);
       addEvent(this.log, e);
-      // The worker's device-lost report wins over the dying run's own failures (buffer maps
-      // rejected by the lost device), whichever of them arrives first.
       if (e.kind === 'status' && this.resuming && e.state === 'training' && e.step !== undefined) this.dropStepsAfter(e.step);
-      if (e.kind === 'status') {
-        this.status = e;
-        this.phase = e.state;
-        if (!(e.state === 'error' && this.statusMessage === LOST_STATUS)) this.statusMessage = e.message ?? '';
-        if (e.state === 'error' && DEVICE_LOST.test(e.message ?? '')) this.deviceLost = true;
-      } else if (e.kind === 'error') {
-        if (!LOST_REPORT.test(this.error) || LOST_REPORT.test(e.message)) this.error = e.message;
-        if (DEVICE_LOST.test(e.message)) this.deviceLost = true;
-      }
+      view = applyRunEvent(view, e);
     }
+    ({ phase: this.phase, status: this.status, statusMessage: this.statusMessage, failure: this.failure } = view);
     this.stepsDone = stepEveryRunDid(this.log);
     this.version++;
     const finished = this.phase === 'done' || this.phase === 'stopped' || this.phase === 'error';
@@ -170,7 +181,7 @@ class ExperimentState {
    */
   private dropStepsAfter(step: number): void {
     this.resuming = false;
-    const later = (e: ExperimentEvent) => (e.kind === 'train' || e.kind === 'eval') && e.step > step;
+    const later = (e: RunEvent) => (e.kind === 'train' || e.kind === 'eval') && e.step > step;
     this.events = this.events.filter((e) => !later(e));
     dropRowsAfter(this.log, step);
   }
@@ -202,9 +213,8 @@ class ExperimentState {
     this.statusMessage = live ? 'The page was reloaded while this run was training.' : '';
     this.interruptedByReload = live;
     // A run that ended on a lost device still offers to resume from its checkpoint after a reload.
-    const lostReport = run.state === 'error' ? run.events.findLast((e) => e.kind === 'error' && LOST_REPORT.test(e.message)) : undefined;
-    this.deviceLost = lostReport !== undefined;
-    this.error = lostReport?.kind === 'error' ? lostReport.message : '';
+    this.failure = recoverableFailure(run.state, run.events);
+    this.error = '';
     this.version++;
     return true;
   }
@@ -212,7 +222,7 @@ class ExperimentState {
   async start(resumeFrom?: string): Promise<void> {
     if (this.running) return;
     this.error = '';
-    this.deviceLost = false;
+    this.failure = null;
     this.interruptedByReload = false;
     this.resuming = resumeFrom !== undefined;
     const cfg = $state.snapshot(this.config.experiment) as ExperimentConfig;
@@ -220,8 +230,10 @@ class ExperimentState {
       this.error = 'Pick at least one arm to train.';
       return;
     }
+    // From here on only this start's events count: a late one of the previous start is dropped.
+    this.liveRunId = newRunId();
     if (!resumeFrom) {
-      this.runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      this.runId = this.liveRunId;
       this.events = [];
       this.log = emptyLog(cfg.arms, trainingSeeds(cfg));
       this.status = null;
@@ -239,13 +251,13 @@ class ExperimentState {
       const tick = () => (++n >= 10 ? resolve() : requestAnimationFrame(tick));
       requestAnimationFrame(tick);
     });
+    const runId = this.liveRunId;
     try {
       this.runner?.terminate();
-      this.runner = await spawnWorker<ExperimentWorkerApi>('experiment', (m) => this.onEvent({ kind: 'error', message: m }));
-      await this.runner.api.start(cfg, Comlink.proxy(this.onEvent), resumeFrom);
+      this.runner = await spawnWorker<ExperimentWorkerApi>('experiment', (m) => this.failLocally(m, runId));
+      await this.runner.api.start(runId, cfg, Comlink.proxy(this.onEvent), resumeFrom);
     } catch (err) {
-      this.onEvent({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
-      this.onEvent({ kind: 'status', state: 'error', message: err instanceof Error ? err.message : String(err) });
+      this.failLocally(err, runId);
     }
   }
 

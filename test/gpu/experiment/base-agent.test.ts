@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { getPreset } from '../../../models/presets.ts';
-import { loadModelFromArg, loadModelPolicy } from '../../../src/cli/model-policy.ts';
+import { loadModelFromArg, loadModelPolicy } from '../../../src/cli/model-arg.ts';
 import { evaluatePolicy } from '../../../src/envs/evaluate.ts';
 import { ENVIRONMENTS } from '../../../src/envs/registry.ts';
 

@@ -7,8 +7,8 @@ import { Trainer } from '../../../src/engine/trainer.ts';
 import { buildTrainingExamples, packBatches } from '../../../src/data/masks.ts';
 import { renderTrajectory } from '../../../src/data/render.ts';
 import { presetModel } from '../../../src/experiment/model-source.ts';
-import { bundledModelNode } from '../../../src/cli/model-policy.ts';
-import { perStepLoss } from '../../../src/experiment/step-loss.ts';
+import { bundledModelNode } from '../../../src/cli/model-arg.ts';
+import { perStepLoss } from '../../../src/experiment/per-step-loss.ts';
 import type { Trajectory } from '../../../src/data/trajectory.ts';
 
 let ctx: GpuContext;

@@ -28,7 +28,7 @@ describe('generation from the training engine’s parameter buffer', () => {
   it.skipIf(!have)('stories260K loaded with createModel generates the golden text', async () => {
     const { config, tensors } = parseLlama2c(readFileSync(path.join(DIR, 'stories260K.bin')));
     const model = await createModel(ctx, config, tensors);
-    const gen = await createGenerator(ctx, config, model.params, { maxBatch: 1, maxSeq: 64 });
+    const gen = await createGenerator(model, { maxBatch: 1, maxSeq: 64 });
     const [ids] = await gen.generate([[1]], { maxNewTokens: 60 });
     const tok = Llama2cTokenizer.fromBytes(readFileSync(path.join(DIR, 'tok512.bin')), 512);
     expect(tok.decode(ids, 1)).toBe(storiesGolden());
@@ -39,7 +39,7 @@ describe('generation from the training engine’s parameter buffer', () => {
   it('follows the weights while the trainer updates them (no copy)', async () => {
     const config = tinyConfig();
     const model = await createModel(ctx, config, randomWeights(config, 31, 0.2));
-    const gen = await createGenerator(ctx, config, model.params, { maxBatch: 2, maxSeq: 24 });
+    const gen = await createGenerator(model, { maxBatch: 2, maxSeq: 24 });
     const prompts = [[1, 10, 11], [1, 20]];
     const before = await gen.generate(prompts, { maxNewTokens: 8 });
     // Teach it one sequence: 1 10 11 12 … 19.

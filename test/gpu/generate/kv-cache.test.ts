@@ -2,8 +2,8 @@
 // each step): batched ragged prompts, chunked prefill, stop tokens, live parameter buffer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
-import { buildParamLayout, packParams } from '../../../src/engine/params.ts';
-import { createGenerator, uploadParams, type Generator } from '../../../src/engine/generate/generator.ts';
+import { createModel, type Model } from '../../../src/engine/model.ts';
+import { createGenerator, type Generator } from '../../../src/engine/generate/generator.ts';
 import { referenceGreedy, referenceLogits } from './reference.ts';
 import { maxAbsDiff, randomWeights, tinyConfig } from './tiny-model.ts';
 
@@ -17,8 +17,9 @@ const PROMPTS = [[1, 5, 9], [1], [1, 2, 3, 4, 5, 6, 7], [3, 3]];
 const NEW = 10;
 
 // The last two shapes are deliberately awkward: headDim ≠ dModel / nHeads (Qwen3-style),
-// a single kv head (MQA), and vocabulary / hidden sizes that are not multiples of 4.
-const ODD = { vocabSize: 50, dModel: 24, nHeads: 4, nKvHeads: 1, headDim: 10, hiddenDim: 37 };
+// a single kv head (MQA), a head size that is no power of two, and vocabulary / hidden
+// sizes that are not either (multiples of 4: the engine's kernels read vec4s).
+const ODD = { vocabSize: 52, dModel: 24, nHeads: 4, nKvHeads: 1, headDim: 12, hiddenDim: 44 };
 const CASES = [
   { tied: false, kernels: 'workgroup', shape: {}, label: 'GQA' },
   { tied: true, kernels: 'workgroup', shape: {}, label: 'GQA' },
@@ -33,14 +34,14 @@ for (const { tied, kernels, shape, label } of CASES) {
     const config = tinyConfig({ tiedEmbeddings: tied, ...shape });
     const weights = randomWeights(config, tied ? 11 : 12);
     let gen: Generator;
-    let params: GPUBuffer;
+    let model: Model;
     beforeAll(async () => {
-      params = uploadParams(ctx, config, weights);
-      gen = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 32, kernels });
+      model = await createModel(ctx, config, weights);
+      gen = await createGenerator(model, { maxBatch: 4, maxSeq: 32, kernels });
     });
     afterAll(() => {
       gen?.destroy();
-      params?.destroy();
+      model?.destroy();
     });
 
     it('greedy batched ragged prompts = each prompt alone = CPU reference', async () => {
@@ -72,7 +73,7 @@ for (const { tied, kernels, shape, label } of CASES) {
     });
 
     it('a prefill split into small chunks gives the same result', async () => {
-      const chunked = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 32, prefillChunk: 3, stepsPerSync: 3, kernels });
+      const chunked = await createGenerator(model, { maxBatch: 4, maxSeq: 32, prefillChunk: 3, stepsPerSync: 3, kernels });
       const a = await gen.generateDetailed(PROMPTS, { maxNewTokens: 4, collectLogits: true });
       const b = await chunked.generateDetailed(PROMPTS, { maxNewTokens: 4, collectLogits: true });
       expect(b.tokens).toEqual(a.tokens);
@@ -100,31 +101,31 @@ describe('the generator reads the live parameter buffer', () => {
     const config = tinyConfig();
     const w1 = randomWeights(config, 21);
     const w2 = randomWeights(config, 22);
-    const params = uploadParams(ctx, config, w1);
-    const gen = await createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 16 });
+    const model = await createModel(ctx, config, w1);
+    const gen = await createGenerator(model, { maxBatch: 1, maxSeq: 16 });
     const a = await gen.generate([[1, 7]], { maxNewTokens: 8 });
     expect(a[0]).toEqual(referenceGreedy(config, w1, [1, 7], 8));
-    ctx.device.queue.writeBuffer(params, 0, packParams(buildParamLayout(config), w2) as Float32Array<ArrayBuffer>);
+    model.writeParams(w2);
     gen.reset(); // the cached K/V of [1, 7] were computed with w1
     const b = await gen.generate([[1, 7]], { maxNewTokens: 8 });
     expect(b[0]).toEqual(referenceGreedy(config, w2, [1, 7], 8));
     expect(b[0]).not.toEqual(a[0]);
     gen.destroy();
-    params.destroy();
+    model.destroy();
   });
 });
 
 describe('bad requests give clear errors', () => {
   const config = tinyConfig();
   let gen: Generator;
-  let params: GPUBuffer;
+  let model: Model;
   beforeAll(async () => {
-    params = uploadParams(ctx, config, randomWeights(config, 1));
-    gen = await createGenerator(ctx, config, params, { maxBatch: 2, maxSeq: 8 });
+    model = await createModel(ctx, config, randomWeights(config, 1));
+    gen = await createGenerator(model, { maxBatch: 2, maxSeq: 8 });
   });
   afterAll(() => {
     gen?.destroy();
-    params?.destroy();
+    model?.destroy();
   });
   it('names the problem', async () => {
     await expect(gen.generate([[1, 2, 3]], { maxNewTokens: 6 })).rejects.toThrow(/prompt 0 has 3 tokens \+ 6 new > maxSeq 8/);
@@ -137,19 +138,18 @@ describe('bad requests give clear errors', () => {
     expect((await gen.generate([[1]], { maxNewTokens: 3 }))[0]).toHaveLength(3);
     expect(await gen.generate([[1]], { maxNewTokens: 0 })).toEqual([[]]);
   });
-  it('refuses a cache longer than the model context or a too-small parameter buffer', async () => {
-    await expect(createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 65 })).rejects.toThrow(/maxSeq 65 exceeds the model's context \(64\)/);
+  it('refuses a cache longer than the model context, or a batch or cache of no length', async () => {
+    await expect(createGenerator(model, { maxBatch: 1, maxSeq: 65 })).rejects.toThrow(/maxSeq 65 exceeds the model's context \(64\)/);
     const long = tinyConfig({ maxSeqLen: 16384 });
-    const longParams = uploadParams(ctx, long, randomWeights(long, 1));
+    const longModel = await createModel(ctx, long, randomWeights(long, 1));
     const limit = ctx.limits.maxComputeWorkgroupStorageSize;
     const tooLong = Math.floor(limit / 4) + 1;
-    await expect(createGenerator(ctx, long, longParams, { maxBatch: 1, maxSeq: tooLong, kernels: 'workgroup' })).rejects.toThrow(/with 'workgroup' kernels, maxSeq \d+ needs \d+ bytes of workgroup memory .*use kernels: 'thread'/);
-    const threadGen = await createGenerator(ctx, long, longParams, { maxBatch: 1, maxSeq: tooLong, kernels: 'thread' });
+    await expect(createGenerator(longModel, { maxBatch: 1, maxSeq: tooLong, kernels: 'workgroup' })).rejects.toThrow(/with 'workgroup' kernels, maxSeq \d+ needs \d+ bytes of workgroup memory .*use kernels: 'thread'/);
+    const threadGen = await createGenerator(longModel, { maxBatch: 1, maxSeq: tooLong, kernels: 'thread' });
     expect((await threadGen.generate([[1]], { maxNewTokens: 2 }))[0]).toHaveLength(2);
     threadGen.destroy();
-    longParams.destroy();
-    const small = ctx.device.createBuffer({ size: 1024, usage: GPUBufferUsage.STORAGE });
-    await expect(createGenerator(ctx, config, small, { maxBatch: 1, maxSeq: 8 })).rejects.toThrow(/parameter buffer has 1024 bytes; the config's layout needs/);
-    small.destroy();
+    longModel.destroy();
+    await expect(createGenerator(model, { maxBatch: 0, maxSeq: 8 })).rejects.toThrow(/maxBatch must be a positive integer \(got 0\)/);
+    await expect(createGenerator(model, { maxBatch: 1, maxSeq: 1 })).rejects.toThrow(/maxSeq must be an integer ≥ 2 \(got 1\)/);
   });
 });

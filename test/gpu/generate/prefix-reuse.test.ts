@@ -6,10 +6,9 @@
 // skipped work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
-import { buildParamLayout, packParams } from '../../../src/engine/params.ts';
-import { createModel } from '../../../src/engine/model.ts';
+import { createModel, type Model } from '../../../src/engine/model.ts';
 import { Trainer } from '../../../src/engine/trainer.ts';
-import { createGenerator, uploadParams, type GenerateOptions, type Generator } from '../../../src/engine/generate/generator.ts';
+import { createGenerator, type GenerateOptions, type Generator } from '../../../src/engine/generate/generator.ts';
 import { Rng } from '../../../src/data/rng.ts';
 import { referenceGreedy } from './reference.ts';
 import { maxAbsDiff, randomWeights, tinyConfig } from './tiny-model.ts';
@@ -52,19 +51,19 @@ function expectedPrefill(prev: number[][], out: number[][], next: number[][], de
 for (const kernels of ['thread', 'workgroup'] as const) {
   for (const collect of [true, false]) {
     describe(`a multi-turn conversation, ${kernels} kernels, ${collect ? 'collecting logits' : 'tokens only'}`, () => {
-      let params: GPUBuffer;
+      let model: Model;
       let reuse: Generator;
       let fresh: Generator;
       beforeAll(async () => {
-        params = uploadParams(ctx, config, randomWeights(config, 41));
+        model = await createModel(ctx, config, randomWeights(config, 41));
         // different prefill chunking too: results must not depend on how slots are grouped
-        reuse = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 64, kernels, prefillChunk: 5 });
-        fresh = await createGenerator(ctx, config, params, { maxBatch: 4, maxSeq: 64, kernels, reusePrefix: false });
+        reuse = await createGenerator(model, { maxBatch: 4, maxSeq: 64, kernels, prefillChunk: 5 });
+        fresh = await createGenerator(model, { maxBatch: 4, maxSeq: 64, kernels, reusePrefix: false });
       });
       afterAll(() => {
         reuse?.destroy();
         fresh?.destroy();
-        params?.destroy();
+        model?.destroy();
       });
 
       it('gives what a full prefill gives, turn after turn, with less prefill', async () => {
@@ -131,14 +130,14 @@ describe('after the weights change, reset() drops the stale cache', () => {
   it('new weights written into the parameter buffer', async () => {
     const w1 = randomWeights(config, 51);
     const w2 = randomWeights(config, 52);
-    const params = uploadParams(ctx, config, w1);
-    const gen = await createGenerator(ctx, config, params, { maxBatch: 2, maxSeq: 64 });
-    const stale = await createGenerator(ctx, config, params, { maxBatch: 2, maxSeq: 64 });
+    const model = await createModel(ctx, config, w1);
+    const gen = await createGenerator(model, { maxBatch: 2, maxSeq: 64 });
+    const stale = await createGenerator(model, { maxBatch: 2, maxSeq: 64 });
     const prompts = await history(gen, START.slice(0, 2));
     await history(stale, START.slice(0, 2));
     await gen.generate(prompts, { maxNewTokens: NEW }); // the cache now holds these prompts
     await stale.generate(prompts, { maxNewTokens: NEW });
-    ctx.device.queue.writeBuffer(params, 0, packParams(buildParamLayout(config), w2) as Float32Array<ArrayBuffer>);
+    model.writeParams(w2);
     gen.reset();
     const next = prompts.map((p) => [...p, 9]);
     const before = gen.stats.prefilledTokens;
@@ -150,12 +149,12 @@ describe('after the weights change, reset() drops the stale cache', () => {
     expect(maxAbsDiff(old.logits![0][0], out.logits![0][0])).toBeGreaterThan(1e-3);
     gen.destroy();
     stale.destroy();
-    params.destroy();
+    model.destroy();
   });
 
   it('a training step on the model the generator reads (as the experiment runner does)', async () => {
     const model = await createModel(ctx, config, randomWeights(config, 61, 0.2));
-    const gen = await createGenerator(ctx, config, model.params, { maxBatch: 2, maxSeq: 64 });
+    const gen = await createGenerator(model, { maxBatch: 2, maxSeq: 64 });
     const prompts = await history(gen, START.slice(1, 3));
     const seq = [1, 10, 11, 12, 13, 14, 15, 16];
     const T = seq.length - 1;
@@ -164,7 +163,7 @@ describe('after the weights change, reset() drops the stale cache', () => {
     await trainer.step([batch]);
     await trainer.flush();
     gen.reset();
-    const fresh = await createGenerator(ctx, config, model.params, { maxBatch: 2, maxSeq: 64 });
+    const fresh = await createGenerator(model, { maxBatch: 2, maxSeq: 64 });
     const opts = { maxNewTokens: NEW, collectLogits: true };
     const a = await gen.generateDetailed(prompts, opts);
     const b = await fresh.generateDetailed(prompts, opts);

@@ -3,24 +3,25 @@
 // of the batch are unaffected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
-import { createGenerator, uploadParams } from '../../../src/engine/generate/generator.ts';
+import { createModel, type Model } from '../../../src/engine/model.ts';
+import { createGenerator } from '../../../src/engine/generate/generator.ts';
 import { randomWeights, tinyConfig } from './tiny-model.ts';
 
 let ctx: GpuContext;
-let params: GPUBuffer;
+let model: Model;
 const config = tinyConfig();
 beforeAll(async () => {
   ctx = await createGpuContext();
-  params = uploadParams(ctx, config, randomWeights(config, 7, 0.3));
+  model = await createModel(ctx, config, randomWeights(config, 7, 0.3));
 });
 afterAll(() => {
-  params?.destroy();
+  model?.destroy();
   ctx?.device.destroy();
 });
 
 describe('rowMaxNewTokens', () => {
   it('caps each row on its own; batched rows equal their runs alone', async () => {
-    const gen = await createGenerator(ctx, config, params, { maxBatch: 3, maxSeq: config.maxSeqLen, reusePrefix: false });
+    const gen = await createGenerator(model, { maxBatch: 3, maxSeq: config.maxSeqLen, reusePrefix: false });
     const prompts = [[1, 4, 2], [1], [1, 9, 9, 9]];
     const caps = [3, 9, 5];
     const batched = await gen.generate(prompts, { maxNewTokens: 9, rowMaxNewTokens: caps });

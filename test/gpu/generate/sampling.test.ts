@@ -2,20 +2,21 @@
 // the sampled frequencies follow softmax(logits / T) (restricted to the top k).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
-import { createGenerator, uploadParams, type Generator } from '../../../src/engine/generate/generator.ts';
+import { createModel, type Model } from '../../../src/engine/model.ts';
+import { createGenerator, type Generator } from '../../../src/engine/generate/generator.ts';
 import { randomWeights, tinyConfig } from './tiny-model.ts';
 
 let ctx: GpuContext;
-let params: GPUBuffer;
+let model: Model;
 const ROWS = 64;
 const config = tinyConfig();
 beforeAll(async () => {
   ctx = await createGpuContext();
   // smaller weights → a flatter next-token distribution, so sampling has room to vary
-  params = uploadParams(ctx, config, randomWeights(config, 5, 0.12));
+  model = await createModel(ctx, config, randomWeights(config, 5, 0.12));
 });
 afterAll(() => {
-  params?.destroy();
+  model?.destroy();
   ctx?.device.destroy();
 });
 
@@ -66,7 +67,7 @@ async function sampleFirst(gen: Generator, prompt: number[], temperature: number
 for (const kernels of ['thread', 'workgroup'] as const) describe(`sampling (${kernels} sampler)`, () => {
   let gen: Generator;
   beforeAll(async () => {
-    gen = await createGenerator(ctx, config, params, { maxBatch: ROWS, maxSeq: 24, kernels });
+    gen = await createGenerator(model, { maxBatch: ROWS, maxSeq: 24, kernels });
   });
   afterAll(() => gen?.destroy());
 
@@ -123,7 +124,7 @@ for (const kernels of ['thread', 'workgroup'] as const) describe(`sampling (${ke
   });
 
   if (kernels === 'workgroup') it('picks the same tokens as the thread sampler (256 samples, with and without top-k)', async () => {
-    const other = await createGenerator(ctx, config, params, { maxBatch: ROWS, maxSeq: 24, kernels: 'thread' });
+    const other = await createGenerator(model, { maxBatch: ROWS, maxSeq: 24, kernels: 'thread' });
     for (const topK of [0, 5]) {
       const a = await sampleFirst(gen, [1, 4, 2], 0.8, topK, 4);
       const b = await sampleFirst(other, [1, 4, 2], 0.8, topK, 4);

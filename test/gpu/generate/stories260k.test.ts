@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createGpuContext, type GpuContext } from '../../../src/engine/device.ts';
-import { createGenerator, uploadParams } from '../../../src/engine/generate/generator.ts';
+import type { LlamaConfig } from '../../../src/engine/config.ts';
+import type { NamedTensors } from '../../../src/engine/params.ts';
+import { createModel } from '../../../src/engine/model.ts';
+import { createGenerator } from '../../../src/engine/generate/generator.ts';
 import { parseLlama2c } from '../../../src/engine/weights/llama2c.ts';
 import { loadHfModel } from '../../../src/engine/weights/hf.ts';
 import { dirSource } from '../../../src/engine/weights/file-source-node.ts';
@@ -39,12 +42,12 @@ describe.skipIf(!have)('stories260K golden greedy output', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function greedy60(config: Parameters<typeof uploadParams>[1], tensors: Parameters<typeof uploadParams>[2]) {
-    const params = uploadParams(ctx, config, tensors);
-    const gen = await createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 64 });
+  async function greedy60(config: LlamaConfig, tensors: NamedTensors) {
+    const model = await createModel(ctx, config, tensors);
+    const gen = await createGenerator(model, { maxBatch: 1, maxSeq: 64 });
     const [ids] = await gen.generate([[1]], { maxNewTokens: 60 });
     gen.destroy();
-    params.destroy();
+    model.destroy();
     return ids;
   }
 
@@ -54,14 +57,14 @@ describe.skipIf(!have)('stories260K golden greedy output', () => {
     expect(ids).toHaveLength(60);
     expect(tok.decode(ids, 1)).toBe(golden());
     // the decode-step logits agree with an independent full forward
-    const params = uploadParams(ctx, config, tensors);
-    const gen = await createGenerator(ctx, config, params, { maxBatch: 1, maxSeq: 16 });
+    const model = await createModel(ctx, config, tensors);
+    const gen = await createGenerator(model, { maxBatch: 1, maxSeq: 16 });
     const { tokens, logits } = await gen.generateDetailed([[1]], { maxNewTokens: 8, collectLogits: true });
     expect(tokens[0]).toEqual(ids.slice(0, 8));
     const ref = referenceLogits(config, tensors, [1, ...ids.slice(0, 7)]);
     for (let s = 0; s < 8; s++) expect(maxAbsDiff(logits![0][s], ref[s]), `step ${s}`).toBeLessThan(1e-4);
     gen.destroy();
-    params.destroy();
+    model.destroy();
   });
 
   it('atlas convert → HF folder → load → the same golden text (and bit-identical weights)', async () => {

@@ -6,8 +6,8 @@ import type { Trajectory } from '../../../src/data/trajectory.ts';
 import { generateDemo } from '../../../src/envs/demo.ts';
 import { ENVIRONMENTS, getEnv } from '../../../src/envs/registry.ts';
 import { builtinOrigin, replayedStart, runRestarts } from '../../../src/envs/restart.ts';
-import { modelPolicy, type GenerateBatch } from '../../../src/envs/model-policy.ts';
-import { renderEpisodePrompt } from '../../../src/envs/prompt.ts';
+import { modelPolicy, type GenerateBatch } from './text-policy.ts';
+import { renderEpisodePrompt } from '../../../src/envs/episode-prompt.ts';
 import type { EpisodeState, Policy } from '../../../src/envs/policy.ts';
 
 const demo = (env: string, seed: number): Trajectory => {

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, getEnv } from '../../../src/envs/registry.ts';
 import { runEpisodes, runEpisodeSpecs, type EpisodeSpec } from '../../../src/envs/rollout.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../../src/envs/policy.ts';
-import { modelPolicy, type GenerateBatch } from '../../../src/envs/model-policy.ts';
+import { modelPolicy, type GenerateBatch } from './text-policy.ts';
 import { buildReport, formatReport } from '../../../src/envs/report.ts';
 import { parseReAct } from '../../../src/envs/react.ts';
-import { renderEpisodePrompt } from '../../../src/envs/prompt.ts';
+import { renderEpisodePrompt } from '../../../src/envs/episode-prompt.ts';
 
 const seeds = Array.from({ length: 40 }, (_, i) => i);
 

@@ -2,7 +2,7 @@
 // fits; otherwise the instruction, the omitted-steps marker and the latest whole steps — the
 // same tokens a training window of that turn holds.
 import { describe, expect, it } from 'vitest';
-import { renderPromptIds } from '../../../src/experiment/prompt.ts';
+import { renderPromptIds } from '../../../src/experiment/prompt-ids.ts';
 import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
 import { buildTrainingExamples } from '../../../src/data/masks.ts';
 import { generateDemo } from '../../../src/envs/demo.ts';

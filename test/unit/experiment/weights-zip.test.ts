@@ -12,7 +12,7 @@ import { initParams } from '../../../src/engine/model.ts';
 import { hfFolderFiles } from '../../../src/engine/weights/hf.ts';
 import { dirSource } from '../../../src/engine/weights/file-source-node.ts';
 import { modelFromFiles } from '../../../src/experiment/model-source.ts';
-import type { Checkpoint } from '../../../src/experiment/runner.ts';
+import type { Checkpoint } from '../../../src/experiment/checkpoint.ts';
 import { checkpointTensors, configVocabSize, zipFolder } from '../../../src/experiment/weights-zip.ts';
 
 describe('weights zip', () => {

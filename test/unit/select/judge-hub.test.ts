@@ -11,7 +11,7 @@ import path from 'node:path';
 import { command as select } from '../../../src/cli/commands/select.ts';
 import { trajectoriesToJsonl, parseTrajectoriesJsonl } from '../../../src/data/jsonl.ts';
 import { normalizeHubMirror, DEFAULT_HUB_MIRROR } from '../../../src/select/judge.ts';
-import { configFromHash, configToHash, presetConfig } from '../../../src/ui/state/config.ts';
+import { configFromHash, configToHash, presetConfig } from '../../../src/ui/state/playground-config.ts';
 import { startMockHub, downloads, type MockHub } from './mock-hub.ts';
 import { makeTrajectory } from './fixtures.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, cohensKappa, scoreAgainstGroundTruth } from '../../../src/select/metrics.ts';
+import { agreement, cohensKappa, scoreAgainstGroundTruth } from '../../../src/select/selector-scores.ts';
 import type { Selection, StepLabel, Trajectory, StepRole } from '../../../src/data/trajectory.ts';
 
 function traj(id: string, roles: StepRole[], selections: [string, StepLabel[]][]): Trajectory {

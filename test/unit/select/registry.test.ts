@@ -13,7 +13,7 @@ import { command as select } from '../../../src/cli/commands/select.ts';
 import { trajectoriesToJsonl } from '../../../src/data/jsonl.ts';
 import { SELECTOR_CHOICES, runnableInPage } from '../../../src/ui/state/selector-choices.ts';
 import { BASELINE_SELECTIONS, isBaselineSelection, selectionOrigin } from '../../../src/ui/state/selection-roles.ts';
-import { configFromHash, configToHash, presetConfig } from '../../../src/ui/state/config.ts';
+import { configFromHash, configToHash, presetConfig } from '../../../src/ui/state/playground-config.ts';
 import { makeTrajectory } from './fixtures.ts';
 
 const SRC: BuiltinSource = { kind: 'builtin', envs: ['household', 'grid', 'crafting'], trainEpisodes: 3, heldOutEpisodes: 1, seed: 4, mistakeRate: 0.15 };

@@ -13,7 +13,7 @@ import type { Policy } from '../../../src/envs/policy.ts';
 import { applySelector } from '../../../src/experiment/data.ts';
 import { planRestarts } from '../../../src/select/restart-plan.ts';
 import { beyondChance, chanceStdErr, compareRates, comparisonSentence, formatRestartReport, summariseRestarts } from '../../../src/select/restart-report.ts';
-import { restartPlan, runRestartTest } from '../../../src/select/restart.ts';
+import { restartPlan, runRestartTest } from '../../../src/select/restart-test.ts';
 import { command as score } from '../../../src/cli/commands/score.ts';
 import { makeTrajectory } from './fixtures.ts';
 

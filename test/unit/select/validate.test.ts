@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extractJson, validateReply, normaliseCategory } from '../../../src/select/validate.ts';
-import { buildSelectorMessages, buildRepairMessages, PROMPT_VERSION } from '../../../src/select/prompt.ts';
+import { buildSelectorMessages, buildRepairMessages, PROMPT_VERSION } from '../../../src/select/selector-prompt.ts';
 import { makeTrajectory } from './fixtures.ts';
 
 describe('extractJson', () => {

@@ -1,7 +1,7 @@
 // The playground's URL form: every preset survives a round trip, hand-edited links are read
 // with their problems reported, and an API key in a link is never taken.
 import { describe, it, expect } from 'vitest';
-import { configFromHash, configToHash, isConfigHash, LINK_SEEDS, presetConfig, PRESET_NAMES } from '../../../src/ui/state/config.ts';
+import { configFromHash, configToHash, isConfigHash, LINK_SEEDS, presetConfig, PRESET_NAMES } from '../../../src/ui/state/playground-config.ts';
 
 describe('configuration in the URL hash', () => {
   it.each(PRESET_NAMES)('round-trips the %s preset exactly', (name) => {

@@ -1,12 +1,9 @@
-// A policy backed by a language model. The model itself is injected as a batched generator
-// `generateBatch(prompts, opts) → completions` (the engine's KV-cache generator), so this
-// module stays free of the engine and testable with a fake.
-//
-// A model trained by this project is evaluated through src/experiment/policy.ts
-// (modelTurnPolicy), which renders prompts token for token as training did; this text-level
-// policy suits models that only know plain text (with ./engine-adapter.ts).
-import type { Policy } from './policy.ts';
-import { renderEpisodePrompt } from './prompt.ts';
+// TEST HELPER: a policy backed by a fake language model at text level, for the rollout and
+// restart tests. `generateBatch(prompts, opts) → completions` is injected; prompts are the
+// environment's text prompts (src/envs/episode-prompt.ts renderEpisodePrompt). Models in the
+// app act through src/experiment/model-turns.ts (modelTurnPolicy), at token level.
+import type { Policy } from '../../../src/envs/policy.ts';
+import { renderEpisodePrompt } from '../../../src/envs/episode-prompt.ts';
 
 export interface GenerateOptions {
   /** Upper bound on new tokens per completion. */

@@ -1,7 +1,7 @@
 // Per-step base-model loss for the highest-loss selector. Two sources:
 //   - a JSON-lines file of {"id": "...", "stepLoss": [per-step mean CE, ...]} (any tool can write it);
-//   - the engine, from a base model: src/cli/model-policy.ts (modelStepLoss) in Node, which uses
-//     src/experiment/step-loss.ts (per-step mean token cross-entropy of each agent turn, with
+//   - the engine, from a base model: src/cli/model-arg.ts (modelStepLoss) in Node, which uses
+//     src/experiment/per-step-loss.ts (per-step mean token cross-entropy of each agent turn, with
 //     the whole trajectory as context).
 import type { Trajectory } from '../data/trajectory.ts';
 

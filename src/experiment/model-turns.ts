@@ -5,7 +5,7 @@ import type { Generator } from '../engine/generate/generator.ts';
 import type { TextTokenizer } from '../data/tokenize.ts';
 import type { Step } from '../data/trajectory.ts';
 import type { Policy } from '../envs/policy.ts';
-import { renderPromptIds } from './prompt.ts';
+import { renderPromptIds } from './prompt-ids.ts';
 
 /** Longest agent turn a model may write in evaluation: the built-in demonstrations' opening
  *  plans take up to ≈ 140 tokens of the default tokenizer (48, the old default, cut every

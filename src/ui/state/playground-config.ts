@@ -3,18 +3,18 @@
 // its base URL and model — NEVER the API key; for the local judge its model and hub mirror)
 // and every hyperparameter. Pure: no DOM.
 import { ARMS, type Arm } from '../../data/arms.ts';
-import type { DataSource, ExperimentConfig, Hyperparameters, ModelSource } from '../../experiment/protocol.ts';
+import type { DataSource, ExperimentConfig, ModelSource } from '../../experiment/protocol.ts';
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { normalizeHubMirror } from '../../select/judge.ts';
 import { getSelector, isSelectorName, SELECTORS, SELECTOR_NAMES, type SelectorName } from '../../select/registry.ts';
+import { clampToRange, getSetting, inRange, setSettingValue, SETTINGS, settingValue, type SettingSpec } from '../../experiment/settings-spec.ts';
 import { PRESETS } from '../../../models/presets.ts';
 
 export type PresetName = ExperimentPresetName;
 
 /** Training seeds per arm, the same range in a link (`seeds=`, clamped and said so), the Train
- *  step's field and `atlas experiment --seeds`: each seed trains every arm once more. */
-export const LINK_SEEDS = { min: 1, max: 10 } as const;
-export const FORM_SEEDS = LINK_SEEDS;
+ *  step's field and `atlas experiment --seeds` (the settings table's): each seed trains every arm once more. */
+export const LINK_SEEDS = { min: getSetting('seeds').range.min, max: getSetting('seeds').range.max! } as const;
 export const PRESET_NAMES: readonly PresetName[] = EXPERIMENT_PRESET_NAMES;
 
 export interface SelectorSettings {
@@ -42,18 +42,8 @@ export function presetConfig(name: PresetName, datasetId?: string): PlaygroundCo
 }
 
 // ---- URL form -------------------------------------------------------------------------
-// Short, readable keys so a teacher can edit a link by hand.
-const HYPER_KEYS: Record<keyof Hyperparameters, string> = {
-  steps: 'steps',
-  batchSize: 'batch',
-  seqLen: 'seq',
-  lr: 'lr',
-  warmupSteps: 'warmup',
-  minLrRatio: 'minlr',
-  weightDecay: 'wd',
-  gradClip: 'clip',
-  accumSteps: 'accum',
-};
+// Short, readable keys so a teacher can edit a link by hand; the numeric settings' keys and
+// checks come from src/experiment/settings-spec.ts.
 
 function modelToText(m: ModelSource): string {
   switch (m.kind) {
@@ -89,27 +79,21 @@ export function configToHash(c: PlaygroundConfig): string {
     if (def.needsModel === 'judge' && c.selector.hubMirror) p.set('hub', c.selector.hubMirror);
   }
   p.set('labels', e.selector);
-  p.set('budget', String(e.budget));
-  p.set('seed', String(e.seed));
-  // Only when set: a link without it keeps the preset's value.
-  if (e.seeds != null) p.set('seeds', String(e.seeds));
-  // The wall-clock budget in seconds; "none" = exactly `steps` (a link must be able to undo a preset's budget).
-  p.set('time', e.timeBudgetSeconds != null ? String(e.timeBudgetSeconds) : 'none');
-  for (const [k, short] of Object.entries(HYPER_KEYS)) p.set(short, String(e.hyper[k as keyof Hyperparameters]));
-  p.set('evalEvery', String(e.evalEvery));
-  p.set('rolloutEvery', String(e.rolloutEvery));
-  p.set('rolloutEpisodes', String(e.rolloutEpisodes));
-  // An emptied number field binds null: such a value is left out (the runner's default applies).
-  if (e.nextActionQueries != null) p.set('nextAction', String(e.nextActionQueries));
-  if (e.maxTurnTokens != null) p.set('turnTokens', String(e.maxTurnTokens));
-  if (e.rolloutMaxSteps != null) p.set('rolloutMaxSteps', String(e.rolloutMaxSteps));
+  for (const s of SETTINGS) {
+    const v = settingValue(e, s);
+    // An optional setting is written only when set (an emptied number field binds null): a link
+    // without it keeps the preset's value. One with a "none" word writes it instead (time=none:
+    // exactly `steps`), so a link can undo a preset's value.
+    if (v != null) p.set(s.link, String(v));
+    else if (s.noneWord) p.set(s.link, s.noneWord);
+  }
   return '#' + p.toString();
 }
 
 /** Every key configFromHash reads (configToHash writes all but the API-key ones). */
 export const LINK_KEYS: readonly string[] = [
-  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels', 'budget', 'seed', 'seeds', 'time',
-  ...Object.values(HYPER_KEYS), 'evalEvery', 'rolloutEvery', 'rolloutEpisodes', 'nextAction', 'turnTokens', 'rolloutMaxSteps',
+  'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels',
+  ...SETTINGS.map((s) => s.link),
   // Read only to report that a key in a link is ignored.
   'key', 'apiKey', 'api_key',
 ];
@@ -157,7 +141,6 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
     return n;
   };
   const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
-  const nonNegInt = (n: number) => Number.isInteger(n) && n >= 0;
 
   const name = p.get('name');
   if (name !== null) e.name = name.slice(0, 200);
@@ -227,34 +210,8 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
     if (bare) problems.push(`labels=${labels} names no selection: ${bare.name} selections are named ${bare.name}:MODEL (the model that chose them)`);
     else e.selector = labels.slice(0, 200);
   }
-  e.budget = num('budget', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]') ?? e.budget;
-  e.seed = num('seed', nonNegInt, 'a whole number ≥ 0') ?? e.seed;
-  const seeds = readSeeds(p, problems);
-  if (seeds !== undefined) e.seeds = seeds;
-  if (p.get('time') === 'none') delete e.timeBudgetSeconds;
-  else {
-    const time = num('time', (n) => n > 0, 'a number of seconds > 0, or "none"');
-    if (time !== undefined) e.timeBudgetSeconds = time;
-  }
+  for (const s of SETTINGS) readSetting(p, s, e, problems);
   const h = e.hyper;
-  h.steps = num('steps', positiveInt, 'a positive whole number') ?? h.steps;
-  h.batchSize = num('batch', positiveInt, 'a positive whole number') ?? h.batchSize;
-  h.seqLen = num('seq', positiveInt, 'a positive whole number') ?? h.seqLen;
-  h.lr = num('lr', (n) => n > 0 && n < 1, 'a learning rate in (0, 1)') ?? h.lr;
-  h.warmupSteps = num('warmup', nonNegInt, 'a whole number ≥ 0') ?? h.warmupSteps;
-  h.minLrRatio = num('minlr', (n) => n >= 0 && n <= 1, 'a ratio in [0, 1]') ?? h.minLrRatio;
-  h.weightDecay = num('wd', (n) => n >= 0 && n < 1, 'a weight decay in [0, 1)') ?? h.weightDecay;
-  h.gradClip = num('clip', (n) => n >= 0, 'a number ≥ 0 (0 = no clipping)') ?? h.gradClip;
-  h.accumSteps = num('accum', positiveInt, 'a positive whole number') ?? h.accumSteps;
-  e.evalEvery = num('evalEvery', nonNegInt, 'a whole number ≥ 0') ?? e.evalEvery;
-  e.rolloutEvery = num('rolloutEvery', nonNegInt, 'a whole number ≥ 0') ?? e.rolloutEvery;
-  e.rolloutEpisodes = num('rolloutEpisodes', nonNegInt, 'a whole number ≥ 0') ?? e.rolloutEpisodes;
-  const nextAction = num('nextAction', nonNegInt, 'a whole number ≥ 0');
-  if (nextAction !== undefined) e.nextActionQueries = nextAction;
-  const turnTokens = num('turnTokens', positiveInt, 'a positive whole number');
-  if (turnTokens !== undefined) e.maxTurnTokens = turnTokens;
-  const rolloutMaxSteps = num('rolloutMaxSteps', positiveInt, 'a positive whole number');
-  if (rolloutMaxSteps !== undefined) e.rolloutMaxSteps = rolloutMaxSteps;
   // Values that are readable alone but impossible together: clamped, and said so.
   if (e.model.kind === 'preset' && e.model.name in PRESETS) {
     const context = PRESETS[e.model.name].config.maxSeqLen;
@@ -274,18 +231,22 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
 }
 
 /**
- * `seeds=N`, the training seeds per arm: a whole number, clamped into LINK_SEEDS (and said so);
- * anything else is reported and the preset's value kept (undefined).
+ * One numeric setting from the link into `e` (src/experiment/settings-spec.ts): a value outside the
+ * setting's range is reported by key and the preset's value kept — except a clamped setting
+ * (seeds), whose whole numbers are moved into range (and said so). A setting with a "none" word
+ * is removed by it (time=none).
  */
-function readSeeds(p: URLSearchParams, problems: string[]): number | undefined {
-  const raw = p.get('seeds');
-  if (raw === null) return undefined;
+function readSetting(p: URLSearchParams, s: SettingSpec, e: ExperimentConfig, problems: string[]): void {
+  const raw = p.get(s.link);
+  if (raw === null) return;
+  if (s.noneWord && raw === s.noneWord) return setSettingValue(e, s, undefined);
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n)) {
-    problems.push(`seeds=${raw.slice(0, 40)} is not a whole number from ${LINK_SEEDS.min} to ${LINK_SEEDS.max}`);
-    return undefined;
+  const readable = raw.trim() !== '' && (s.clamp ? Number.isInteger(n) : inRange(s, n));
+  if (!readable) {
+    problems.push(`${s.link}=${raw.slice(0, 40)} is not ${s.what}`);
+    return;
   }
-  const clamped = Math.min(LINK_SEEDS.max, Math.max(LINK_SEEDS.min, n));
-  if (clamped !== n) problems.push(`seeds=${raw.slice(0, 40)} is outside ${LINK_SEEDS.min}–${LINK_SEEDS.max}: using ${clamped}`);
-  return clamped;
+  const value = s.clamp ? clampToRange(s, n) : n;
+  if (value !== n) problems.push(`${s.link}=${raw.slice(0, 40)} is outside ${s.range.min}–${s.range.max}: using ${value}`);
+  setSettingValue(e, s, value);
 }

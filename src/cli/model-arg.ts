@@ -1,13 +1,13 @@
 // A model on disk as an environment policy (Node): an HF folder or a llama2.c .bin with its
 // tokenizer, generating on WebGPU with the KV cache, prompted exactly as training renders
-// trajectories (src/experiment/policy.ts).
+// trajectories (src/experiment/model-turns.ts).
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGpuContext } from '../engine/device.ts';
 import { createModel, initParams } from '../engine/model.ts';
 import { Trainer } from '../engine/trainer.ts';
-import { perStepLoss } from '../experiment/step-loss.ts';
+import { perStepLoss } from '../experiment/per-step-loss.ts';
 import type { Trajectory } from '../data/trajectory.ts';
 import { dirSource } from '../engine/weights/file-source-node.ts';
 import { modelFromFiles, presetModel, type ModelWithTokenizer } from '../experiment/model-source.ts';
