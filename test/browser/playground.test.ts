@@ -56,7 +56,7 @@ describe('playground', () => {
     expect(params.get('arms')).toBe('critical,full');
     expect(params.get('data')).toBe('builtin:household+grid:32/4:s1:m0.15');
     expect(params.get('model')).toBe('preset:base');
-    expect(params.get('rolloutMaxSteps')).toBe('20');
+    expect(params.get('rolloutMaxSteps')).toBe('12');
     expect(params.get('time')).toBe('120');
     expect(await page.textContent('[data-testid="gpu-status"]')).toMatch(/WebGPU/);
     await h.screenshot(page, 'playground-default');
