@@ -4,7 +4,8 @@
 // kv = KVH·hd, h = hiddenDim, V = vocab. The q/k/v projections write one [N, q+2kv]
 // matrix and gate/up one [N, 2h] matrix: a single matmul each when the weights are
 // adjacent in the parameter buffer (always, unless alignment padding separates them),
-// else one matmul per weight writing its column block.
+// else one matmul per weight writing its column block. The vocabulary is padded to a
+// multiple of 4 (Vp, config.ts paddedVocab): logits are [N, Vp], the padding masked.
 import type { Model } from './model.ts';
 import type { Workspace } from './workspace.ts';
 import type { Plan, View } from './gpu/plan.ts';
@@ -16,7 +17,9 @@ import { attentionForwardLse, attentionBackwardQueryLse, attentionBackwardKeyVal
 import { swigluForward, swigluBackward, elementwiseWorkgroups } from './kernels/swiglu.ts';
 import { embeddingForward, embeddingBackward } from './kernels/embedding.ts';
 import { crossEntropyForwardBackward, lossReduce } from './kernels/crossentropy.ts';
+import { qkvBiasForward, qkvBiasBackward } from './kernels/bias.ts';
 import { layerPrefix } from './params.ts';
+import { paddedVocab } from './config.ts';
 
 /** GPU views of one micro-batch's uploaded inputs. */
 export interface InputViews {
@@ -122,6 +125,8 @@ function groupBackward(p: PassContext, g: WeightGroup, dy: View, x: View, dx: Vi
 function qkvGroup(pre: string, qd: number, kvd: number): WeightGroup {
   return { names: [pre + 'self_attn.q_proj.weight', pre + 'self_attn.k_proj.weight', pre + 'self_attn.v_proj.weight'], outs: [qd, kvd, kvd] };
 }
+const qkvBiasNames = (pre: string) => ['q', 'k', 'v'].map((x) => `${pre}self_attn.${x}_proj.bias`);
+
 function gateUpGroup(pre: string, h: number): WeightGroup {
   return { names: [pre + 'mlp.gate_proj.weight', pre + 'mlp.up_proj.weight'], outs: [h, h] };
 }
@@ -167,6 +172,7 @@ export function encodeBlock(f: ForwardContext, l: number, N: number, v: BlockVie
   // attention block: xn1 = rmsnorm(x); q,k,v = xn1·W{q,k,v}ᵀ; rope; attention; xmid = x + att·Woᵀ
   f.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [v.x, P(pre + 'input_layernorm.weight'), v.xn1, v.rstd1], groups64(N));
   groupForward(f, qkvGroup(pre, qd, kvd), v.xn1, v.qkv, N, d);
+  if (c.qkvBias) f.plan.add(qkvBiasForward(qd, kvd), { N }, [v.qkv, ...qkvBiasNames(pre).map(P)], elementwiseWorkgroups(N * (qd + 2 * kvd)));
   attend();
   linearForward(f, v.att, P(pre + 'self_attn.o_proj.weight'), v.xmid, N, d, qd, v.x);
   // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); out = xmid + hact·Wdᵀ
@@ -176,11 +182,11 @@ export function encodeBlock(f: ForwardContext, l: number, N: number, v: BlockVie
   linearForward(f, v.hact, P(pre + 'mlp.down_proj.weight'), v.out, N, d, h, v.xmid);
 }
 
-/** Head on N rows: xf = rmsnorm(x); logits[N,V] = xf·Wlmᵀ */
+/** Head on N rows: xf = rmsnorm(x); logits[N,Vp] = xf·Wlmᵀ (padding columns are 0) */
 export function encodeHead(f: ForwardContext, N: number, x: View, xf: View, rstdf: View, logits: View): void {
   const c = f.model.config;
   f.plan.add(rmsnormForward(c.dModel), { N, eps: c.normEps }, [x, f.model.slot('model.norm.weight'), xf, rstdf], groups64(N));
-  linearForward(f, xf, f.model.slot(lmHeadName(f.model)), logits, N, c.vocabSize, c.dModel);
+  linearForward(f, xf, f.model.slot(lmHeadName(f.model)), logits, N, paddedVocab(c), c.dModel);
 }
 
 /** Training forward up to the logits (workspace 'logits'): embedding → blocks → head. */
@@ -224,7 +230,7 @@ export function encodeBackward(p: PassContext): void {
   const S = (k: Parameters<Workspace['scratch']>[0]) => ws.scratch(k);
 
   // head: dxf = dlogits·Wlm, dWlm += dlogitsᵀ·xf; final norm → dres (grad of x_L)
-  linearBackward(p, S('logits'), S('xf'), P(lmHeadName(model)), G(lmHeadName(model)), S('dxn'), N, c.vocabSize, d, false);
+  linearBackward(p, S('logits'), S('xf'), P(lmHeadName(model)), G(lmHeadName(model)), S('dxn'), N, paddedVocab(c), d, false);
   const xL = ws.layer('x', c.nLayers);
   p.plan.add(rmsnormBackwardInput(d, false), { N }, [S('dxn'), xL, P('model.norm.weight'), S('rstdf'), S('dres')], groups64(N));
   p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), xL, S('rstdf'), G('model.norm.weight')], groups64(d / 4));
@@ -251,6 +257,7 @@ export function encodeBackward(p: PassContext): void {
       p.plan.add(attentionBackwardKeyValueLse(attDims), { B, T }, [L('qkv'), S('datt'), L('lse'), S('delta'), S('dqkv')], keyGroups);
     }
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: -1 }, [S('dqkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
+    if (c.qkvBias) p.plan.add(qkvBiasBackward(qd, kvd), { N }, [S('dqkv'), ...qkvBiasNames(pre).map(G)], groups64(qd + 2 * kvd));
     groupBackward(p, qkvGroup(pre, qd, kvd), S('dqkv'), L('xn1'), S('dxn'), N, d, false);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('x'), P(pre + 'input_layernorm.weight'), L('rstd1'), S('dres')], groups64(N));
     p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('x'), L('rstd1'), G(pre + 'input_layernorm.weight')], groups64(d / 4));

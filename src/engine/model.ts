@@ -31,7 +31,8 @@ export interface Model {
 export function validateEngineConfig(c: LlamaConfig): void {
   validateConfig(c);
   const problems: string[] = [];
-  for (const key of ['vocabSize', 'dModel', 'headDim', 'hiddenDim'] as const) {
+  // Any vocabulary: the engine pads it to a multiple of 4 itself (config.ts paddedVocab).
+  for (const key of ['dModel', 'headDim', 'hiddenDim'] as const) {
     if (c[key] % 4 !== 0) problems.push(`${key} (${c[key]}) must be a multiple of 4 (the kernels read vec4s)`);
   }
   if (c.headDim > 256) problems.push(`headDim (${c.headDim}) above 256 is not supported (attention keeps a head in registers)`);
@@ -68,7 +69,7 @@ export async function createModel(ctx: GpuContext, config: LlamaConfig, init: { 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const params = res.createBuffer('params', bytes, usage);
   const grads = res.createBuffer('grads', bytes, usage);
-  const table = ropeTable(config.maxSeqLen, config.headDim, config.ropeTheta);
+  const table = ropeTable(config.maxSeqLen, config.headDim, config.ropeTheta, config.ropeScaling);
   const rope = res.createBuffer('rope', table.byteLength, usage);
   upload(ctx.device.queue, params, 0, flat);
   upload(ctx.device.queue, rope, 0, table);
@@ -96,8 +97,7 @@ export async function createModel(ctx: GpuContext, config: LlamaConfig, init: { 
     slot(name, which = 'params') {
       const s = layout.byName.get(name);
       if (!s) throw new Error(`no parameter named ${name}`);
-      const padded = Math.ceil(s.size / 64) * 64;
-      return { buffer: which === 'params' ? params : grads, offset: s.offset * 4, size: padded * 4 };
+      return { buffer: which === 'params' ? params : grads, offset: s.offset * 4, size: s.span * 4 };
     },
     readParams: () => readBuffer(params),
     readGrads: () => readBuffer(grads),

@@ -1,7 +1,7 @@
 // Where every parameter lives in the model's single parameter buffer (and, with the same
 // offsets, in the gradient and AdamW moment buffers). Tensors use Hugging Face names and
 // layouts (Linear weights are [out, in], row-major; RoPE is rotate-half).
-import type { LlamaConfig } from './config.ts';
+import { paddedVocab, type LlamaConfig } from './config.ts';
 
 export interface TensorSlot {
   name: string;
@@ -9,6 +9,9 @@ export interface TensorSlot {
   /** Offset in floats (f32 elements) from the start of the buffer. */
   offset: number;
   size: number;
+  /** Floats reserved from `offset`: the size rounded up to SLOT_ALIGN_FLOATS, and for the
+   *  embedding and LM head the padded vocabulary's rows (zeros; config.ts paddedVocab). */
+  span: number;
   /** Whether AdamW applies weight decay (not to norms, as is customary). */
   decay: boolean;
 }
@@ -41,6 +44,12 @@ export function paramShapes(c: LlamaConfig): Array<{ name: string; shape: number
     out.push({ name: p + 'self_attn.q_proj.weight', shape: [q, c.dModel], decay: true });
     out.push({ name: p + 'self_attn.k_proj.weight', shape: [kv, c.dModel], decay: true });
     out.push({ name: p + 'self_attn.v_proj.weight', shape: [kv, c.dModel], decay: true });
+    if (c.qkvBias) {
+      // after the weights, so q/k/v stay adjacent for the fused projection (layers.ts)
+      out.push({ name: p + 'self_attn.q_proj.bias', shape: [q], decay: false });
+      out.push({ name: p + 'self_attn.k_proj.bias', shape: [kv], decay: false });
+      out.push({ name: p + 'self_attn.v_proj.bias', shape: [kv], decay: false });
+    }
     out.push({ name: p + 'self_attn.o_proj.weight', shape: [c.dModel, q], decay: true });
     out.push({ name: p + 'post_attention_layernorm.weight', shape: [c.dModel], decay: false });
     out.push({ name: p + 'mlp.gate_proj.weight', shape: [c.hiddenDim, c.dModel], decay: true });
@@ -56,11 +65,14 @@ export function buildParamLayout(c: LlamaConfig): ParamLayout {
   const slots: TensorSlot[] = [];
   let offset = 0;
   let paramCount = 0;
+  const vocabRows = new Set(['model.embed_tokens.weight', 'lm_head.weight']);
   for (const { name, shape, decay } of paramShapes(c)) {
     const size = shape.reduce((a, b) => a * b, 1);
-    slots.push({ name, shape, offset, size, decay });
+    const floats = vocabRows.has(name) ? paddedVocab(c) * c.dModel : size;
+    const span = Math.ceil(floats / SLOT_ALIGN_FLOATS) * SLOT_ALIGN_FLOATS;
+    slots.push({ name, shape, offset, size, span, decay });
     paramCount += size;
-    offset += Math.ceil(size / SLOT_ALIGN_FLOATS) * SLOT_ALIGN_FLOATS;
+    offset += span;
   }
   return { slots, byName: new Map(slots.map((s) => [s.name, s])), totalFloats: offset, paramCount };
 }

@@ -15,6 +15,7 @@ import { encodeBackward, encodeForward, encodeForwardLogits, type InputViews } f
 import { effectiveWeights, tokenCsr, validateBatch, type TokenBatch } from './batch.ts';
 import { learningRate } from './schedule.ts';
 import type { NamedTensors } from './params.ts';
+import { paddedVocab, unpadLogits } from './config.ts';
 
 export interface TrainHyper {
   lr: number;
@@ -309,7 +310,8 @@ export class Trainer {
     this.validate([batch]);
     return this.serial(async () => {
       this.uploadInputs([batch]);
-      const bytes = batch.batch * batch.seqLen * this.model.config.vocabSize * 4;
+      const rows = batch.batch * batch.seqLen;
+      const bytes = rows * paddedVocab(this.model.config) * 4;
       const staging = this.device.createBuffer({ label: 'staging.logits', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       const enc = this.device.createCommandEncoder({ label: 'logits' });
       const pass = enc.beginComputePass();
@@ -323,7 +325,7 @@ export class Trainer {
       const out = new Float32Array(staging.getMappedRange().slice(0));
       staging.unmap();
       staging.destroy();
-      return out;
+      return unpadLogits(out, rows, this.model.config.vocabSize);
     });
   }
 

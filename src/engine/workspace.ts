@@ -9,7 +9,7 @@
 // plus one scratch delta [B, H, T] ((nLayers + 1)·B·H·T·4 bytes) and recomputes P in the
 // backward pass (kernels/attention-recompute.ts). 'auto' picks 'stored' while that fits
 // storedAttentionBudget, else 'recompute'.
-import type { LlamaConfig } from './config.ts';
+import { paddedVocab, type LlamaConfig } from './config.ts';
 import type { View } from './gpu/plan.ts';
 import { fmtBytes, GpuMemoryError, type GpuResources } from './gpu/resources.ts';
 
@@ -62,7 +62,7 @@ function kindFloats(c: LlamaConfig, B: number, T: number): Record<LayerKind | Sc
   return {
     x: R * c.dModel, xn1: R * c.dModel, rstd1: R, qkv: R * (q + 2 * kv), P: att, lse: rows, att: R * q,
     xmid: R * c.dModel, xn2: R * c.dModel, rstd2: R, gu: R * 2 * c.hiddenDim, hact: R * c.hiddenDim,
-    xf: R * c.dModel, rstdf: R, logits: R * c.vocabSize, dres: R * c.dModel, dxn: R * c.dModel, datt: R * q,
+    xf: R * c.dModel, rstdf: R, logits: R * paddedVocab(c), dres: R * c.dModel, dxn: R * c.dModel, datt: R * q,
     dqkv: R * (q + 2 * kv), dS: att, delta: rows, dhact: R * c.hiddenDim, dgu: R * 2 * c.hiddenDim,
     ce: R, wloss: R, partial: 64,
   };

@@ -22,7 +22,7 @@
 // tokens (prefix-cache.ts picks the rows). Every kernel computes a slot the same way
 // whatever else is in the submit, so the results are bit-identical to a full prefill. The
 // cache cannot see writes to the parameter buffer: call reset() after changing the weights.
-import type { LlamaConfig } from '../config.ts';
+import { paddedVocab, unpadLogits, type LlamaConfig } from '../config.ts';
 import type { Model } from '../model.ts';
 import { isSoftwareAdapter } from '../device.ts';
 import { Plan, type View } from '../gpu/plan.ts';
@@ -198,7 +198,7 @@ class KvCacheGenerator implements Generator {
       lastX: rows('lastX', maxBatch, c.dModel),
       xf: rows('xf', maxBatch, c.dModel),
       rstdf: rows('rstdf', maxBatch, 1),
-      logits: this.buffer('logits', maxBatch * c.vocabSize * 4, S | SRC),
+      logits: this.buffer('logits', maxBatch * paddedVocab(c) * 4, S | SRC),
       // KV cache [layers][maxBatch, kvHeads, maxSeq, headDim], one 256-byte-aligned slab per layer
       kCache: this.buffer('kCache', this.slabBytes * c.nLayers, S | SRC | DST, false),
       vCache: this.buffer('vCache', this.slabBytes * c.nLayers, S | SRC | DST, false),
@@ -323,7 +323,7 @@ class KvCacheGenerator implements Generator {
     const { maxBatch, maxSeq } = this;
     enc.copyBufferToBuffer(this.buf.state, 0, this.buf.staging, 0, maxBatch * 16);
     enc.copyBufferToBuffer(this.buf.outIds, 0, this.buf.staging, maxBatch * 16, maxBatch * maxSeq * 4);
-    if (withLogits) enc.copyBufferToBuffer(this.buf.logits, 0, this.logitsStaging!, 0, nRows * this.config.vocabSize * 4);
+    if (withLogits) enc.copyBufferToBuffer(this.buf.logits, 0, this.logitsStaging!, 0, nRows * paddedVocab(this.config) * 4);
   }
 
   private async readStaging(nRows: number, withLogits: boolean): Promise<Snapshot> {
@@ -334,7 +334,7 @@ class KvCacheGenerator implements Generator {
     let logits: Float32Array | undefined;
     if (withLogits && this.logitsStaging) {
       await this.logitsStaging.mapAsync(GPUMapMode.READ);
-      logits = new Float32Array(this.logitsStaging.getMappedRange().slice(0, nRows * this.config.vocabSize * 4));
+      logits = unpadLogits(new Float32Array(this.logitsStaging.getMappedRange().slice(0, nRows * paddedVocab(this.config) * 4)), nRows, this.config.vocabSize);
       this.logitsStaging.unmap();
     }
     const st = new Uint32Array(data, 0, this.maxBatch * 4);
@@ -409,7 +409,7 @@ class KvCacheGenerator implements Generator {
     const call = checkCall(this, prompts, o);
     const B = prompts.length;
     if (call.maxNew === 0) return { tokens: prompts.map(() => []), logits: call.collect ? prompts.map(() => []) : undefined };
-    if (call.collect && !this.logitsStaging) this.logitsStaging = this.buffer('logitsStaging', this.maxBatch * this.config.vocabSize * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, false);
+    if (call.collect && !this.logitsStaging) this.logitsStaging = this.buffer('logitsStaging', this.maxBatch * paddedVocab(this.config) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, false);
     // Rows: prompt i runs in cache row plan.rows[i], from position plan.starts[i].
     const plan = this.reuse ? planRows(prompts, this.cached) : freshPlan(B);
     const rowOf = plan.rows;

@@ -2,6 +2,7 @@
 // pair (i, i + hd/2) is rotated by angle pos·θ^(−2i/hd). Applied in place. The backward
 // pass is the inverse rotation of the gradient (dir = −1), so no pre-rotation copy is kept.
 import type { Kernel } from '../gpu/resources.ts';
+import type { RopeScaling } from '../config.ts';
 import { SLOTS_WGSL } from './slots.ts';
 
 // x [N, rowStride] whose first heads·hd columns are rotated (row n = b·T + t, position t);
@@ -40,14 +41,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   };
 }
 
+/** Pair i's angular frequency θ^(−2i/hd), with Llama 3's scaling when given: wavelengths
+ *  longer than originalMaxPositions / lowFreqFactor are stretched by `factor`, those shorter
+ *  than originalMaxPositions / highFreqFactor kept, and the band between blended linearly in
+ *  originalMaxPositions / wavelength. */
+export function ropeFrequency(i: number, headDim: number, theta: number, scaling?: RopeScaling): number {
+  const freq = 1 / Math.pow(theta, (2 * i) / headDim);
+  if (!scaling) return freq;
+  const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions: L } = scaling;
+  const wavelength = (2 * Math.PI) / freq;
+  if (wavelength < L / highFreqFactor) return freq;
+  if (wavelength > L / lowFreqFactor) return freq / factor;
+  const smooth = (L / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+  return (1 - smooth) * (freq / factor) + smooth * freq;
+}
+
 /** cos/sin table computed in double precision, as [maxSeq][hd/2][cos, sin]. */
-export function ropeTable(maxSeq: number, headDim: number, theta: number): Float32Array {
+export function ropeTable(maxSeq: number, headDim: number, theta: number, scaling?: RopeScaling): Float32Array {
   const half = headDim / 2;
   const out = new Float32Array(maxSeq * half * 2);
+  const freqs = Array.from({ length: half }, (_, i) => ropeFrequency(i, headDim, theta, scaling));
   for (let t = 0; t < maxSeq; t++) {
     for (let i = 0; i < half; i++) {
-      const invFreq = 1 / Math.pow(theta, (2 * i) / headDim);
-      const a = t * invFreq;
+      const a = t * freqs[i];
       out[(t * half + i) * 2] = Math.cos(a);
       out[(t * half + i) * 2 + 1] = Math.sin(a);
     }

@@ -11,12 +11,14 @@
 //                choices as 'workgroup' up to float summation order.
 import type { Kernel } from '../gpu/resources.ts';
 import { SLOTS_WGSL } from './slots.ts';
+import { paddedVocab } from '../config.ts';
 
 export type SampleVariant = 'thread' | 'workgroup';
 
 function bindings(V: number, maxBatch: number, maxSeq: number): string {
   return `${SLOTS_WGSL}
 const V = ${V}u;
+const ROW = ${paddedVocab({ vocabSize: V })}u; // a logits row: V padded to a multiple of 4
 const MAX_SEQ = ${maxSeq}u;
 const MAX_BATCH = ${maxBatch}u;
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
@@ -48,7 +50,7 @@ fn recordToken(r: u32, id: u32) {
 `;
 }
 
-// logits [nRows, V], state, rand [maxSeq, maxBatch], stopIds -> outIds [maxBatch, maxSeq],
+// logits [nRows, Vp] (the first V of each row read), state, rand [maxSeq, maxBatch], stopIds -> outIds [maxBatch, maxSeq],
 // state, slots/ids (the rows' next decode slots)
 //   id_r = argmax_v logits_r,v (T = 0 or k = 1), else min{ i : Σ_{v ≤ i, v ∈ top k} e^((l_v − max)/T) > u_r · Σ_{v ∈ top k} e^((l_v − max)/T) }
 export function sampleTokens(V: number, maxBatch: number, maxSeq: number, variant: SampleVariant): Kernel {
@@ -69,7 +71,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (r >= dims.nRows) { return; }
   var st = state[r];
   if (st.finished != 0u) { return; }
-  let row = r * V;
+  let row = r * ROW;
   var mx = logits[row];
   var am = 0u;
   for (var i = 1u; i < V; i++) { let l = logits[row + i]; if (l > mx) { mx = l; am = i; } }
@@ -119,7 +121,7 @@ var<workgroup> residual: f32;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
-  let r = wid.x; let lid = lid3.x; let row = r * V;
+  let r = wid.x; let lid = lid3.x; let row = r * ROW;
   var bv = -3.4e38;
   var bi = V;
   for (var i = lid; i < V; i += WG) {

@@ -19,12 +19,16 @@ afterAll(() => ctx?.device.destroy());
 
 const T = 14;
 const PROMPTS = [[1, 5, 9], [1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [3, 3, 17, 4, 4, 4]];
+const LLAMA3_ROPE = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 16 } as const;
 const ODD = { vocabSize: 52, dModel: 24, nHeads: 4, nKvHeads: 1, headDim: 12, hiddenDim: 44 };
 const CASES: Array<{ label: string; shape: object; tied: boolean; kernels: 'thread' | 'workgroup'; matmul?: MatmulVariant }> = [
   { label: 'GQA, untied', shape: {}, tied: false, kernels: 'thread' },
   { label: 'GQA, tied', shape: {}, tied: true, kernels: 'workgroup' },
   { label: 'odd-shaped MQA', shape: ODD, tied: true, kernels: 'thread', matmul: 'shared' },
   { label: 'odd-shaped MQA', shape: ODD, tied: false, kernels: 'workgroup', matmul: 'register8x8' },
+  // Qwen2's q/k/v biases and vocabularies that are not a multiple of 4 (the engine pads them)
+  { label: 'Qwen2-shaped, vocabulary 53', shape: { vocabSize: 53, qkvBias: true, ropeTheta: 1e6 }, tied: true, kernels: 'thread' },
+  { label: 'Llama 3 RoPE scaling, vocabulary 50', shape: { vocabSize: 50, ropeScaling: LLAMA3_ROPE }, tied: false, kernels: 'workgroup', matmul: 'shared' },
 ];
 
 describe('a generator’s logits are the training forward pass’s logits', () => {
@@ -38,6 +42,7 @@ describe('a generator’s logits are the training forward pass’s logits', () =
       const out = await gen.generateDetailed(PROMPTS, { maxNewTokens: Math.max(...rowMax), rowMaxNewTokens: rowMax, collectLogits: true });
       const seqs = PROMPTS.map((p, r) => [...p, ...out.tokens[r]]);
       for (const s of seqs) expect(s).toHaveLength(T);
+      for (const s of seqs) expect(Math.max(...s)).toBeLessThan(config.vocabSize);
 
       const trainer = new Trainer(model, {}, { maxBatch: PROMPTS.length, maxSeqLen: T, attention: 'stored', matmul });
       const ids = Int32Array.from(seqs.flat());

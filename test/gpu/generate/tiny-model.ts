@@ -11,13 +11,13 @@ export function tinyConfig(over: Partial<LlamaConfig> = {}): LlamaConfig {
   };
 }
 
-/** Weights ~ N(0, scale²) (norm weights 1 + N(0, 0.1²)): large enough that logits spread out. */
+/** Weights and biases ~ N(0, scale²) (norm weights 1 + N(0, 0.1²)): large enough that logits spread out. */
 export function randomWeights(c: LlamaConfig, seed: number, scale = 0.35): NamedTensors {
   const rng = new Rng(seed);
   const normal = () => Math.sqrt(-2 * Math.log(Math.max(rng.next(), 1e-12))) * Math.cos(2 * Math.PI * rng.next());
   const out: NamedTensors = new Map();
   for (const s of buildParamLayout(c).slots) {
-    const isNorm = s.shape.length === 1;
+    const isNorm = s.name.endsWith('norm.weight');
     out.set(s.name, Float32Array.from({ length: s.size }, () => (isNorm ? 1 + 0.1 * normal() : scale * normal())));
   }
   return out;
