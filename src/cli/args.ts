@@ -21,6 +21,27 @@ export function parseCommandArgs<O extends OptionSpec>(command: string, argv: st
   }
 }
 
+/** util.parseArgs options: one option taking a value per name (`--out <file>`). */
+export function stringOptions<N extends string>(...names: N[]): Record<N, { type: 'string' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) as Record<N, { type: 'string' }>;
+}
+
+/** util.parseArgs options: one flag per name (`--json`). */
+export function booleanOptions<N extends string>(...names: N[]): Record<N, { type: 'boolean' }> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'boolean' as const }])) as Record<N, { type: 'boolean' }>;
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** parseCommandArgs for a command with a usage text: -h / --help is an option of every
+ *  command, and asking for it prints `usage` (stdout) and returns null, for exit code 0. */
+export function parseCommandArgsOrHelp<O extends OptionSpec>(command: string, argv: string[], usage: string, options: O, allowPositionals = false) {
+  const parsed = parseCommandArgs(command, argv, { ...options, ...HELP_OPTION }, allowPositionals);
+  if (!(parsed.values as { help?: boolean }).help) return parsed;
+  console.log(usage);
+  return null;
+}
+
 export function requireOption(command: string, value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new Error(`missing required option --${flag} (see "atlas ${command} --help")`);
   return value;

@@ -1,5 +1,7 @@
 // The `atlas` command line: dispatches to one module per command, loaded lazily so that
 // `atlas env list` does not pay for WebGPU start-up.
+import { adviseGpuError, currentGpuSituation, type GpuSituation } from './gpu-advice.ts';
+
 export interface Command {
   /** One-line summary shown by `atlas help`. */
   summary: string;
@@ -23,7 +25,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   experiment: () => import('./commands/experiment.ts'),
 };
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], opts: { gpuSituation?: () => GpuSituation } = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     // Asked for: usage on stdout, exit 0. No command at all is a usage error: stderr, exit 1.
@@ -44,7 +46,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    console.error(`atlas ${name}: ${printable(err instanceof Error ? err.message : String(err))}`);
+    // A missing WebGPU adapter is explained by what this machine lacks (gpu-advice.ts).
+    const message = adviseGpuError(err instanceof Error ? err.message : String(err), opts.gpuSituation ?? currentGpuSituation);
+    console.error(`atlas ${name}: ${printable(message)}`);
     if (process.env.ATLAS_DEBUG) console.error(err);
     return 1;
   }

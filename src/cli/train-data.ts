@@ -10,6 +10,7 @@ import { buildTrainingExamples, packBatches, type MaskReport, type TrainingExamp
 import { parseTrajectoriesJsonl } from '../data/jsonl.ts';
 import { activeSelection, type Trajectory } from '../data/trajectory.ts';
 import type { TextTokenizer } from '../data/tokenize.ts';
+import type { AgentTextStyle } from '../data/agentText.ts';
 
 /** One training row of exactly T positions. */
 export interface Row {
@@ -163,7 +164,11 @@ export interface PreparedTrajectories {
 
 /** Parses trajectories and decides which the arm uses; refuses a critical arm with nothing labelled. */
 export function prepareTrajectories(text: string, file: string, arm: Arm, selection?: string): PreparedTrajectories {
-  const parsed = parseTrajectoriesJsonl(text, file).trajectories;
+  return prepareParsed(parseTrajectoriesJsonl(text, file).trajectories, file, arm, selection);
+}
+
+/** prepareTrajectories on trajectories already parsed (e.g. after an export's split rule). */
+export function prepareParsed(parsed: readonly Trajectory[], file: string, arm: Arm, selection?: string): PreparedTrajectories {
   if (!parsed.length) throw new Error(`${file}: no trajectories`);
   const all = withSelection(parsed, selection);
   const noSelection = all.filter((t) => !activeSelection(t)).map((t) => t.id);
@@ -175,13 +180,20 @@ export function prepareTrajectories(text: string, file: string, arm: Arm, select
   return { file, arm, all, used, skipped: arm === 'critical' ? noSelection : [], budgetFallback: arm === 'random' || arm === 'rejected' || arm === 'highest-loss' ? noSelection : [] };
 }
 
+/** The arm's masked examples of ≤ T positions (src/data/masks.ts), the report on stderr; what
+ *  `atlas train` packs into rows and `atlas export --format tokenized` writes. */
+export function trajectoryExamples(p: PreparedTrajectories, opts: { tokenizer: TextTokenizer; T: number; seed: number; budget: number; stepLoss?: Record<string, readonly number[]>; agentText?: AgentTextStyle }): { examples: TrainingExample[]; report: MaskReport } {
+  const { examples, report } = buildTrainingExamples(p.used, { arm: p.arm, tokenizer: opts.tokenizer, contextLength: opts.T, seed: opts.seed, budget: opts.budget, stepLoss: opts.stepLoss, agentText: opts.agentText });
+  for (const line of describeMaskReport(report, p.skipped, p.budgetFallback)) console.error(line);
+  if (!examples.length) throw new Error(`${p.file}: --arm ${p.arm} gives no training example (see the mask report above)`);
+  return { examples, report };
+}
+
 /** Masked examples of ≤ T positions (src/data/masks.ts), reported on stderr, each packed as
  *  one padded row of `packLen` positions (default: the longest example's, so short data trains
  *  on short rows). */
-export function trajectoryRows(p: PreparedTrajectories, opts: { tokenizer: TextTokenizer; T: number; packLen?: number; seed: number; budget: number; stepLoss?: Record<string, readonly number[]> }): { rows: Row[]; seqLen: number; examples: TrainingExample[]; report: MaskReport } {
-  const { examples, report } = buildTrainingExamples(p.used, { arm: p.arm, tokenizer: opts.tokenizer, contextLength: opts.T, seed: opts.seed, budget: opts.budget, stepLoss: opts.stepLoss });
-  for (const line of describeMaskReport(report, p.skipped, p.budgetFallback)) console.error(line);
-  if (!examples.length) throw new Error(`${p.file}: --arm ${p.arm} gives no training example (see the mask report above)`);
+export function trajectoryRows(p: PreparedTrajectories, opts: { tokenizer: TextTokenizer; T: number; packLen?: number; seed: number; budget: number; stepLoss?: Record<string, readonly number[]>; agentText?: AgentTextStyle }): { rows: Row[]; seqLen: number; examples: TrainingExample[]; report: MaskReport } {
+  const { examples, report } = trajectoryExamples(p, opts);
   const seqLen = opts.packLen ?? examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
   const rows = packBatches(examples, { batchSize: 1, seqLen, padId: opts.tokenizer.padId }).map((b) => ({ ids: Array.from(b.inputIds), labels: Array.from(b.labels), weights: Array.from(b.weights) }));
   return { rows, seqLen, examples, report };

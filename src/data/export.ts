@@ -5,6 +5,7 @@
 //   agentgym      {"item_id", "conversations":[{from, value, loss}]}; loss true on selected turns
 //   axolotl       {"id", "messages":[{role, content, train}]}; set message_field_training: train
 //   llamafactory  ShareGPT, one sample per selected step ending at it (+ dataset_info.json entry)
+//   torchtune     {"id", "messages":[{role, content, masked}]}; masked false on exactly the selected turns
 //   labels        one line per trajectory: selected steps, categories, reasons, selector, budget
 // Built-in demonstrations of the held-out split are left out unless asked for (exportSplit.ts);
 // when included, their records carry "split": "held-out" (all formats but openai, whose
@@ -17,7 +18,7 @@ import type { Trajectory } from './trajectory.ts';
 
 export { EXPORT_SPLITS, type ExportSplit, type SplitChoice } from './exportSplit.ts';
 
-export const EXPORT_FORMATS = ['openai', 'agentgym', 'axolotl', 'llamafactory', 'labels'] as const;
+export const EXPORT_FORMATS = ['openai', 'agentgym', 'axolotl', 'llamafactory', 'torchtune', 'labels'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportOptions extends ArmOptions {
@@ -99,6 +100,28 @@ export function toAxolotl(t: Trajectory, sel: Set<number>, agentText: AgentTextS
   };
 }
 
+/** torchtune Messages: every message carries its own `masked` flag, false on exactly the selected
+ *  agent turns (read by the atlas_torchtune.py dataset builder the CLI writes beside the file,
+ *  src/data/recipes/torchtune.ts). torchtune wants a user turn before the first assistant turn,
+ *  so an empty (masked) one is added when the conversation would start with the agent, and two
+ *  user turns in a row are joined. A trajectory with no selected step gives no record: an
+ *  all-masked sample has no loss to average. */
+export function toTorchtune(t: Trajectory, sel: Set<number>, agentText: AgentTextStyle = 'as-written') {
+  if (sel.size === 0) return [];
+  const msgs = trajectoryMessages(t, agentText);
+  const firstTurn = msgs.findIndex((m) => m.role !== 'system');
+  if (firstTurn >= 0 && msgs[firstTurn].role === 'assistant') msgs.splice(firstTurn, 0, { role: 'user', content: '' });
+  const messages: { role: ChatMessage['role']; content: string; masked: boolean }[] = [];
+  for (const m of msgs) {
+    const masked = !(m.role === 'assistant' && m.step !== undefined && sel.has(m.step));
+    const prev = messages[messages.length - 1];
+    // Two user turns in a row (a preamble ending with one) are one turn to torchtune.
+    if (prev && prev.role === 'user' && m.role === 'user') prev.content = `${prev.content}\n\n${m.content}`;
+    else messages.push({ role: m.role, content: m.content, masked });
+  }
+  return [{ id: t.id, messages }];
+}
+
 /** One ShareGPT sample per selected step, the conversation ending at that step's agent turn. */
 export function toLlamaFactory(t: Trajectory, sel: Set<number>, agentText: AgentTextStyle = 'as-written') {
   const msgs = trajectoryMessages(t, agentText);
@@ -137,10 +160,11 @@ const WRITERS: Record<ExportFormat, (t: Trajectory, sel: Set<number>, opts: Expo
   agentgym: (t, sel, o) => [toAgentGym(t, sel, o.agentText)],
   axolotl: (t, sel, o) => [toAxolotl(t, sel, o.agentText)],
   llamafactory: (t, sel, o) => toLlamaFactory(t, sel, o.agentText),
+  torchtune: (t, sel, o) => toTorchtune(t, sel, o.agentText),
   labels: (t, sel, o) => [labelsRecord(t, [...sel].sort((a, b) => a - b), o)],
 };
 /** Formats whose records can carry an extra "split" key (OpenAI's fine-tuning files cannot). */
-const MARKABLE: ReadonlySet<ExportFormat> = new Set(['agentgym', 'axolotl', 'llamafactory', 'labels']);
+const MARKABLE: ReadonlySet<ExportFormat> = new Set(['agentgym', 'axolotl', 'llamafactory', 'torchtune', 'labels']);
 
 export function exportTrajectories(ts: Iterable<Trajectory>, format: ExportFormat, opts: ExportOptions = {}): ExportResult {
   const lines: string[] = [];

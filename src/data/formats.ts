@@ -17,10 +17,10 @@
 import { turnsToTrajectory, type Turn, type TurnRole } from './conversation.ts';
 import { trajectoryProblem } from './jsonl.ts';
 import { parseTranscript, transcriptStyle } from './reactTranscript.ts';
-import { isObj, recordId, recordLabel, type RecordOptions as BaseRecordOptions, type RecordResult, type Where } from './record.ts';
+import { isObj, oneImportedTrajectory, recordId, recordLabel, type RecordOptions as BaseRecordOptions, type RecordResult, type Where } from './record.ts';
 import { isSearchTrace, searchTraceRecord } from './searchTrace.ts';
 import { isStepPair, stepPairRecord } from './stepPairs.ts';
-import { TRAJECTORY_VERSION, type Trajectory } from './trajectory.ts';
+import type { Trajectory } from './trajectory.ts';
 import { unknownRecordRejection } from './unknownRecord.ts';
 
 export type { Rejection, RecordResult, Where } from './record.ts';
@@ -169,17 +169,12 @@ function transcriptRecord(text: string, where: Where, opts: RecordOptions, key?:
   if (parsed.instruction === '') return notTranscript('no task: expected the instruction before the first agent line');
   if (parsed.steps.length === 0 || !parsed.steps.some((s) => (s.action ?? '').trim() !== '' || (s.thought ?? '').trim() !== '')) return notTranscript('no agent turn with an action or thought after the instruction');
   const variant = key ? /^(react|act)_([a-z]+)_\d+$/i.exec(key) : null;
-  const t: Trajectory = {
-    version: TRAJECTORY_VERSION,
+  return oneImportedTrajectory({
     id: key ?? opts.idHint,
     source: { format: 'react', file: where.file, record: recordLabel(where) },
     ...(variant && { taskType: variant[2] }),
     instruction: parsed.instruction,
-    steps: parsed.steps,
-    selections: [],
-    provenance: { importedAt: opts.importedAt, ...(parsed.notes.length && { notes: parsed.notes }) },
-  };
-  return { trajectories: [t], rejected: [] };
+  }, parsed.steps, { importedAt: opts.importedAt, notes: parsed.notes });
 }
 
 const looksLikeMessages = (v: unknown[]) => v.length > 0 && v.every((m) => isObj(m) && ('role' in m || 'from' in m));

@@ -1,6 +1,6 @@
 // What every record importer shares: where a record was found, why one was rejected, the
 // options and the result of converting one record, and the small helpers for ids and labels.
-import type { Trajectory } from './trajectory.ts';
+import { TRAJECTORY_VERSION, type Step, type Trajectory } from './trajectory.ts';
 
 export interface Where {
   file: string;
@@ -64,4 +64,23 @@ export function extraFields(record: Record<string, unknown>, used: readonly stri
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) if (!used.includes(k)) extra[k] = v;
   return extra;
+}
+
+/** What a record importer knows before the steps: id, source, and the task's texts. */
+export type ImportedHead = Pick<Trajectory, 'id' | 'source' | 'env' | 'taskType' | 'system' | 'instruction'>;
+
+/** A record that yields one trajectory: `head`, the parsed steps, no selections yet, the
+ *  record's outcome, when it was imported (with what the importer changed on the way in) and
+ *  the record's fields the model has no place for. Absent parts leave their keys out. */
+export function oneImportedTrajectory(head: ImportedHead, steps: Step[], tail: { importedAt: string; notes: string[]; outcome?: Trajectory['outcome']; extra?: Record<string, unknown> }): RecordResult {
+  const t: Trajectory = {
+    version: TRAJECTORY_VERSION,
+    ...head,
+    steps,
+    selections: [],
+    ...(tail.outcome && { outcome: tail.outcome }),
+    provenance: { importedAt: tail.importedAt, ...(tail.notes.length && { notes: tail.notes }) },
+    ...(tail.extra && Object.keys(tail.extra).length > 0 && { extra: tail.extra }),
+  };
+  return { trajectories: [t], rejected: [] };
 }

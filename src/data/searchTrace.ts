@@ -12,8 +12,7 @@
 //     the importer leaves them out unless asked to keep them.
 import { outcomeWords, readOutcome, OUTCOME_KEYS } from './outcome.ts';
 import { parseTranscript } from './reactTranscript.ts';
-import { extraFields, recordId, recordLabel, recordPrefix, type RecordOptions, type RecordResult, type Where } from './record.ts';
-import { TRAJECTORY_VERSION, type Trajectory } from './trajectory.ts';
+import { extraFields, oneImportedTrajectory, recordId, recordLabel, recordPrefix, type RecordOptions, type RecordResult, type Where } from './record.ts';
 
 export const SEARCH_TRACE_FORMAT = 'search-trace';
 const TRACE_KEYS = ['trace', 'traj', 'transcript', 'trajectory'] as const;
@@ -87,18 +86,11 @@ export function searchTraceRecord(record: Record<string, unknown>, where: Where,
   if (runs > 1) notes.push(`the trace holds ${runs} executor runs (sub-tasks), each starting after an empty ">"; they were joined in order`);
   if (failedWords) notes.push(`the record's ${outcomeWords(outcome.outcome, outcome.key)} marks this run as failed`);
   const extra = extraFields(record, [traceKey, ...(goalKey ? [goalKey] : []), ...(contextKey ? [contextKey] : []), ...(outcome.key ? [outcome.key] : []), 'id', ...(typeof record.name === 'string' ? ['name'] : [])]);
-  const t: Trajectory = {
-    version: TRAJECTORY_VERSION,
+  return oneImportedTrajectory({
     id: recordId(record, typeof record.name === 'string' && record.name !== '' ? record.name : opts.idHint),
     source: { format: SEARCH_TRACE_FORMAT, file: where.file, record: recordLabel(where) },
     instruction,
-    steps: parsed.steps,
-    selections: [],
-    ...(outcome.outcome && { outcome: outcome.outcome }),
-    provenance: { importedAt: opts.importedAt, ...(notes.length && { notes }) },
-    ...(Object.keys(extra).length > 0 && { extra }),
-  };
-  return { trajectories: [t], rejected: [] };
+  }, parsed.steps, { importedAt: opts.importedAt, notes, outcome: outcome.outcome, extra });
 }
 
 /** Outcome keys, for docs and layout descriptions. */

@@ -13,8 +13,7 @@
 import { splitFewShot } from './fewShot.ts';
 import { readOutcome, outcomeWords } from './outcome.ts';
 import { parseTranscript, transcriptStyle } from './reactTranscript.ts';
-import { extraFields, recordId, recordLabel, recordPrefix, type RecordOptions, type RecordResult, type Where } from './record.ts';
-import { TRAJECTORY_VERSION, type Trajectory } from './trajectory.ts';
+import { extraFields, oneImportedTrajectory, recordId, recordLabel, recordPrefix, type RecordOptions, type RecordResult, type Where } from './record.ts';
 
 export const STEP_PAIR_FORMAT = 'step-pairs';
 const PROMPT_KEYS = ['instruction', 'input', 'prompt'] as const;
@@ -63,17 +62,10 @@ export function stepPairRecord(record: Record<string, unknown>, where: Where, op
   if (split.demos > 0) notes.push(`${split.demos} few-shot example(s) in the prompt were dropped (they end at ${split.by}); the task after them is this trajectory's`);
   if (outcome.outcome && !outcome.outcome.success) notes.push(`the record's ${outcomeWords(outcome.outcome, outcome.key)} marks this run as failed`);
   const extra = extraFields(record, [...promptKeys, outKey, 'id']);
-  const t: Trajectory = {
-    version: TRAJECTORY_VERSION,
+  return oneImportedTrajectory({
     id: recordId(record, opts.idHint),
     source: { format: STEP_PAIR_FORMAT, file: where.file, record: recordLabel(where) },
     ...(split.system !== undefined && { system: split.system }),
     instruction: parsed.instruction,
-    steps: parsed.steps,
-    selections: [],
-    ...(outcome.outcome && { outcome: outcome.outcome }),
-    provenance: { importedAt: opts.importedAt, ...(notes.length && { notes }) },
-    ...(Object.keys(extra).length > 0 && { extra }),
-  };
-  return { trajectories: [t], rejected: [] };
+  }, parsed.steps, { importedAt: opts.importedAt, notes, outcome: outcome.outcome, extra });
 }

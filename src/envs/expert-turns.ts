@@ -2,10 +2,28 @@
 // plan (role 'plan'), the turn after a deliberate mistake carries the correction (role
 // 'self-correction'), and mistakes are drawn with the configured probability, at most a few
 // per episode. Random numbers are drawn only when a mistake is possible, so a seed gives
-// the same episode whatever the mistake rate of turns that cannot err.
+// the same episode whatever the mistake rate of turns that cannot err. And how every expert
+// is driven: a script (a generator of turns) that is handed each observation.
 import type { Rng } from '../data/rng.ts';
 import type { StepRole } from '../data/trajectory.ts';
-import type { ExpertTurn } from './types.ts';
+import type { Expert, ExpertTurn } from './types.ts';
+
+/** An expert's episode as a generator: yields a turn, receives the observation it led to. */
+export type ExpertScript = Generator<ExpertTurn, void, string>;
+
+/** The Expert that plays `script`: the first turn needs no observation (the reset's one is
+ *  already in the script's world), each later one is given the last observation. */
+export function expertFromScript(env: string, script: ExpertScript): Expert {
+  let started = false;
+  return {
+    next(observation: string): ExpertTurn {
+      const r = started ? script.next(observation) : script.next();
+      started = true;
+      if (r.done) throw new Error(`${env} expert: no further turn (the episode should have ended)`);
+      return r.value;
+    },
+  };
+}
 
 export class ExpertTurns {
   private pending: { text: string; role: StepRole } | null = null;

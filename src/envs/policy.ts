@@ -4,7 +4,7 @@ import type { Step } from '../data/trajectory.ts';
 import { Rng, hashSeed } from '../data/rng.ts';
 import { formatReAct } from './react.ts';
 import { getEnv } from './registry.ts';
-import type { Env, Expert, TaskSpec } from './types.ts';
+import type { Env, TaskSpec } from './types.ts';
 
 export interface EpisodeState {
   /** Index of the episode in its rollout batch. */
@@ -25,33 +25,39 @@ export interface Policy {
   act(episodes: readonly EpisodeState[]): Promise<string[]>;
 }
 
-/** Picks uniformly among the environment's currently valid actions (seeded per episode). */
-export function randomPolicy(seed = 0): Policy {
-  const rngs = new Map<Env, Rng>();
+/** A policy that keeps some state per live episode (keyed by its environment), made by `start`
+ *  on the episode's first turn; `turn` writes each agent turn from it. */
+function perEpisodePolicy<S>(name: string, start: (e: EpisodeState) => S, turn: (state: S, e: EpisodeState) => string): Policy {
+  const states = new WeakMap<Env, S>();
   return {
-    name: 'random',
+    name,
     async act(episodes) {
       return episodes.map((e) => {
-        let rng = rngs.get(e.env);
-        if (!rng) rngs.set(e.env, (rng = new Rng(hashSeed(`random/${e.task.env}/${e.task.split}`, e.task.seed ^ seed))));
-        return formatReAct('I try something.', rng.pick(e.env.validActions()));
+        let state = states.get(e.env);
+        if (state === undefined) states.set(e.env, (state = start(e)));
+        return turn(state, e);
       });
     },
   };
 }
 
+/** Picks uniformly among the environment's currently valid actions (seeded per episode). */
+export function randomPolicy(seed = 0): Policy {
+  return perEpisodePolicy(
+    'random',
+    (e) => new Rng(hashSeed(`random/${e.task.env}/${e.task.split}`, e.task.seed ^ seed)),
+    (rng, e) => formatReAct('I try something.', rng.pick(e.env.validActions())),
+  );
+}
+
 /** The environment's expert, without deliberate mistakes. */
 export function expertPolicy(mistakeRate = 0): Policy {
-  const experts = new WeakMap<Env, Expert>();
-  return {
-    name: 'expert',
-    async act(episodes) {
-      return episodes.map((e) => {
-        let ex = experts.get(e.env);
-        if (!ex) experts.set(e.env, (ex = getEnv(e.task.env).createExpert(e.env, e.task, { mistakeRate, seed: e.task.seed })));
-        const t = ex.next(e.lastObservation);
-        return formatReAct(t.thought, t.action);
-      });
+  return perEpisodePolicy(
+    'expert',
+    (e) => getEnv(e.task.env).createExpert(e.env, e.task, { mistakeRate, seed: e.task.seed }),
+    (expert, e) => {
+      const t = expert.next(e.lastObservation);
+      return formatReAct(t.thought, t.action);
     },
-  };
+  );
 }

@@ -1,5 +1,6 @@
 // The common shape of the built-in text environments, their expert solvers and their
 // task samplers. Everything here is pure logic: no DOM, no Node APIs, deterministic per seed.
+import { Rng, hashSeed } from '../data/rng.ts';
 import type { StepRole } from '../data/trajectory.ts';
 
 export type Split = 'held-in' | 'held-out';
@@ -107,4 +108,12 @@ export function assertSplit(def: EnvDefinition, split: Split): void {
   if (def.taskTypes[split].length === 0) {
     throw new Error(`environment "${def.name}" has no ${split} tasks: ${def.splitNote}`);
   }
+}
+
+/** A task of `split` for `def.sampleTask`: its type drawn from the environment's types for that
+ *  split, seeded by the environment, the split and `seed`. */
+export function sampleTaskOfSplit(def: EnvDefinition, seed: number, split: Split): TaskSpec {
+  assertSplit(def, split);
+  const taskType = new Rng(hashSeed(`${def.name}/task/${split}`, seed)).pick(def.taskTypes[split]);
+  return { env: def.name, taskType, split, seed };
 }

@@ -1,10 +1,10 @@
 // The shipped base agent in the page's worker: a run from preset:base measures the untuned
 // base on the rollout episodes of models/base/eval-check.json (seeds 900001–900002, 20-turn
 // cap) before its first step, and the base row shows exactly the success recorded in Node.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { runToEnd } from './harness.ts';
+import { sharedPage } from './shared-page.ts';
 
 interface CheckRow {
   env: string;
@@ -27,23 +27,11 @@ function recorded(split: string): string {
 }
 
 describe('preset:base in the page', () => {
-  let h: BrowserHarness;
-  let page: Page;
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const shared = sharedPage();
 
   it('loads in the experiment worker and reproduces the success recorded in Node on the same episodes', async () => {
-    await page.goto(h.baseUrl + '/' + LINK);
-    await page.click('#tab-train');
-    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
-    await page.click('[data-testid="start"]');
-    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 280_000, interval: 1000 }).toMatch(/done|error|stopped/);
-    expect(await page.textContent('[data-testid="run-status"]')).toMatch(/done/);
+    const { h, page } = shared;
+    expect(await runToEnd(page, h.baseUrl + '/' + LINK, 280_000)).toMatch(/done/);
     expect(await page.textContent('[data-testid="runner-log"]')).toMatch(/model: preset base: the base agent/);
     const cells = await page.locator('[data-testid="base-row"] td').allTextContents();
     // arm, held-in success, held-out success, …

@@ -4,9 +4,10 @@
 // (in one alert, not also in the general error alert, which other errors still use) and offers
 // to resume from the last checkpoint, and resuming trains on from that checkpoint to the end.
 // Screenshots under test-results/screenshots.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { startRun } from './harness.ts';
+import { sharedPage } from './shared-page.ts';
 
 // quick-demo.test.ts's tiny setting, 12 steps, a checkpoint with each evaluation (every 4 steps).
 const TINY_12 = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=12&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16&time=none';
@@ -34,22 +35,12 @@ const storedFailures = (page: Page) =>
   })`);
 
 describe('lost GPU device', () => {
-  let h: BrowserHarness;
-  let page: Page;
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const shared = sharedPage();
 
   /** Starts `hash`'s run, waits past its first checkpoint and a step beyond, then loses the device. */
   async function trainThenLoseDevice(hash: string): Promise<{ critical: number; full: number; checkpoint: number }> {
-    await page.goto(h.baseUrl + '/' + hash);
-    await page.click('#tab-train');
-    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
-    await page.click('[data-testid="start"]');
+    const { h, page } = shared;
+    await startRun(page, h.baseUrl + '/' + hash);
     await page.waitForSelector('[data-testid="panel-compare"]:not([hidden])');
     await expect.poll(async () => savedSteps(await runnerLog(page)).length, { timeout: 60_000, interval: 100 }).toBeGreaterThan(0);
     await expect.poll(() => stepOf(page, 'full'), { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(5);
@@ -68,6 +59,7 @@ describe('lost GPU device', () => {
 
   /** Resumes from the offered checkpoint and checks the run trains on from it to `steps`. */
   async function resumeToEnd(checkpoint: number, steps: number) {
+    const { page } = shared;
     await page.click('[data-testid="resume-checkpoint"]');
     await expect.poll(() => page.locator('[data-testid="device-lost"]').count(), { timeout: 10_000 }).toBe(0);
     await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 90_000, interval: 500 }).toMatch(/done/);
@@ -79,6 +71,7 @@ describe('lost GPU device', () => {
   }
 
   it('says the device was lost mid-training and resumes from the last checkpoint to the end', async () => {
+    const { h, page } = shared;
     const lost = await trainThenLoseDevice(TINY_12);
     // One alert, the lost-device notice (no general alert repeating it), with the worker's
     // reason, not the dying run's failed buffer maps.
@@ -105,6 +98,7 @@ describe('lost GPU device', () => {
   }, 120_000);
 
   it('still offers the resume after a reload, and it trains on from the checkpoint', async () => {
+    const { h, page } = shared;
     // Another configuration (10 steps), so its checkpoints are its own.
     const lost = await trainThenLoseDevice(TINY_12.replace('steps=12', 'steps=10'));
     // The run is stored as ended on a lost device once the page has saved it.

@@ -1,6 +1,8 @@
 // Shared set-up for browser tests: a Vite dev server on a free port and headless Chromium
 // (Debian's, through playwright-core) with WebGPU on SwiftShader. Skips nothing silently:
-// without /usr/bin/chromium the suite fails with a message saying what to install.
+// without /usr/bin/chromium the suite fails with a message saying what to install. Also the
+// steps most tests take in the playground: open a link on the Train step, press Start, wait
+// for the run to end. No vitest here: `atlas bench --browser` and `--quick-demo` use it too.
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
@@ -63,4 +65,44 @@ export async function startHarness(): Promise<BrowserHarness> {
       await server.close();
     },
   };
+}
+
+/** The run's status line as the page shows it ('' before it has one). */
+export async function runStatus(page: Page): Promise<string> {
+  return (await page.textContent('[data-testid="run-status"]')) ?? '';
+}
+
+/** Opens `url` (the playground, usually with a config link) and goes to its Train step. */
+export async function openTrainStep(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.click('#tab-train');
+}
+
+/** Presses Start once the page enables it (the app and its workers load first). */
+export async function pressStart(page: Page, readyMs = 30_000): Promise<void> {
+  await page.waitForSelector('[data-testid="start"]:enabled', { timeout: readyMs });
+  await page.click('[data-testid="start"]');
+}
+
+/** Waits until the run has ended, however it ended (its status says done, error or stopped),
+ *  and returns that status. */
+export async function waitForRunEnd(page: Page, timeoutMs: number): Promise<string> {
+  try {
+    await page.waitForFunction(() => /done|error|stopped/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''), undefined, { timeout: timeoutMs, polling: 500 });
+  } catch (err) {
+    throw new Error(`the run did not end within ${timeoutMs / 1000} s (status: "${await runStatus(page).catch(() => '?')}")`, { cause: err });
+  }
+  return runStatus(page);
+}
+
+/** Opens `url` on the Train step and presses Start: the run the link describes starts. */
+export async function startRun(page: Page, url: string): Promise<void> {
+  await openTrainStep(page, url);
+  await pressStart(page);
+}
+
+/** startRun, then waitForRunEnd: the status the run ended with. */
+export async function runToEnd(page: Page, url: string, timeoutMs: number): Promise<string> {
+  await startRun(page, url);
+  return waitForRunEnd(page, timeoutMs);
 }

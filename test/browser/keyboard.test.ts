@@ -1,22 +1,12 @@
 // The trajectory list is a WAI-ARIA listbox with a roving tabindex: one Tab stop, arrows /
 // Home / End move focus and select, Enter / Space select the focused option, aria-selected
 // marks exactly the current trajectory, whose detail is shown beside the list.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { describe, it, expect } from 'vitest';
+import type { Locator } from 'playwright-core';
+import { sharedPage } from './shared-page.ts';
 
 describe('trajectory list keyboard', () => {
-  let h: BrowserHarness;
-  let page: Page;
-
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await h?.close();
-  });
+  const shared = sharedPage();
 
   /** Index of the focused option in `options`, -1 when focus is elsewhere. */
   const focusedIndex = (options: Locator) => options.evaluateAll((els) => els.indexOf(document.activeElement as HTMLElement));
@@ -24,6 +14,7 @@ describe('trajectory list keyboard', () => {
   const tabStops = (options: Locator) => options.evaluateAll((els) => els.flatMap((e, i) => ((e as HTMLElement).tabIndex === 0 ? [i] : [])));
 
   it('one Tab stop; arrows, Home, End move and select; Enter and Space select', async () => {
+    const { h, page } = shared;
     await page.goto(h.baseUrl + '/');
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toMatch(/^\d+ trajectories$/);
     const panel = page.locator('[role="tabpanel"]:not([hidden])');

@@ -4,13 +4,14 @@
 // it; the export offers the split and says what it left out; an arm's weights download as one
 // zipped folder that loads, also after a reload (from the stored checkpoint); the run controls
 // stay in view on the Train step; the import report counts records and failed runs.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { unzipSync } from 'fflate';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { pressStart, runToEnd, waitForRunEnd } from './harness.ts';
+import { sharedPage } from './shared-page.ts';
 import { dirSource } from '../../src/engine/weights/file-source-node.ts';
 import { modelFromFiles } from '../../src/experiment/model-source.ts';
 
@@ -53,23 +54,21 @@ function unzipToFolder(bytes: Buffer, into: string): string {
 const within = (box: { y: number; height: number } | null, height: number) => box !== null && box.y >= 0 && box.y + box.height <= height;
 
 describe('labels, arms and exports', () => {
-  let h: BrowserHarness;
-  let page: Page;
+  const shared = sharedPage();
   const dir = mkdtempSync(join(tmpdir(), 'labels-exports-'));
 
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  /** Opens TINY under `query` (each test's page state its own) once its 10 built-in trajectories are in. */
+  async function openTiny(query: string): Promise<void> {
+    const { h, page } = shared;
+    await page.goto(h.baseUrl + '/?' + query + TINY);
+    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+  }
 
   it('a file with its own loss flags trains the critical arm on them, and the Train step says so', async () => {
+    const { h, page } = shared;
     const file = join(dir, 'labelled.jsonl');
     writeFileSync(file, labelledFile(5));
-    await page.goto(h.baseUrl + '/?import' + TINY);
-    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    await openTiny('import');
     await page.setInputFiles('[data-testid="file-input"]', file);
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('5 trajectories');
     await expect.poll(() => page.url(), { timeout: 10_000 }).toMatch(/labels=import(:|%3A)loss/);
@@ -80,19 +79,17 @@ describe('labels, arms and exports', () => {
     await h.screenshot(page, 'labels-imported-train');
     await page.fill('[data-testid="hyper-steps"]', '1');
     await page.fill('input[placeholder="32"]', '0');
-    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
-    await page.click('[data-testid="start"]');
+    await pressStart(page);
     // The runner's own account of what the critical arm trains on: 4 flagged turns in each of the 4 training trajectories.
     await expect.poll(() => page.locator('[data-testid="runner-log"]').textContent({ timeout: 500 }).catch(() => ''), { timeout: 90_000, interval: 500 }).toMatch(/critical: \d+ examples, 16 supervised turns/);
     // That is all this test needs from the run: stop it (sized by steps or by a time budget, it would go on).
     await page.click('[data-testid="stop"]').catch(() => undefined);
-    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 120_000, interval: 500 }).toMatch(/done|error|stopped/);
-    expect(await page.textContent('[data-testid="run-status"]')).not.toMatch(/error/);
+    expect(await waitForRunEnd(page, 120_000)).not.toMatch(/error/);
   }, 240_000);
 
   it('a random baseline run in Select does not change the critical arm; the token view names it', async () => {
-    await page.goto(h.baseUrl + '/?random' + TINY);
-    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    const { h, page } = shared;
+    await openTiny('random');
     await page.click('#tab-select');
     await page.check('input[name="selector"][value="random"]');
     await page.click('[data-testid="run-selector"]');
@@ -116,8 +113,8 @@ describe('labels, arms and exports', () => {
   }, 90_000);
 
   it('the export leaves the held-out split out by default, says so, and offers it marked', async () => {
-    await page.goto(h.baseUrl + '/?split' + TINY);
-    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    const { h, page } = shared;
+    await openTiny('split');
     await page.click('#tab-export');
     expect(await page.isChecked('[data-testid="split-held-in"]')).toBe(true);
     await page.check('[data-testid="format-agentgym"]');
@@ -137,12 +134,8 @@ describe('labels, arms and exports', () => {
   }, 60_000);
 
   it('an arm’s weights download as one zipped folder that loads — from the runner, and after a reload from the checkpoint', async () => {
-    await page.goto(h.baseUrl + '/?weights' + TINY);
-    await page.click('#tab-train');
-    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
-    await page.click('[data-testid="start"]');
-    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 150_000, interval: 500 }).toMatch(/done|error|stopped/);
-    expect(await page.textContent('[data-testid="run-status"]')).toMatch(/done/);
+    const { h, page } = shared;
+    expect(await runToEnd(page, h.baseUrl + '/?weights' + TINY, 150_000)).toMatch(/done/);
     await page.click('#tab-export');
     const live = await download(page, () => page.click('[data-testid="export-weights-critical"]'));
     expect(live.name).toBe('quick-demo-critical-vs-full.critical.zip');
@@ -166,6 +159,7 @@ describe('labels, arms and exports', () => {
   }, 240_000);
 
   it('Start / Pause / Stop stay in view on the Train step at projector and laptop sizes', async () => {
+    const { h, page } = shared;
     await page.goto(h.baseUrl + '/?sticky' + TINY);
     await page.click('#tab-train');
     for (const size of [{ width: 1024, height: 768 }, { width: 1366, height: 768 }]) {
@@ -182,8 +176,8 @@ describe('labels, arms and exports', () => {
   }, 60_000);
 
   it('the import report counts records, says which failed runs were left out, and keeps them on request', async () => {
-    await page.goto(h.baseUrl + '/?failed' + TINY);
-    await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('10 trajectories');
+    const { h, page } = shared;
+    await openTiny('failed');
     await page.setInputFiles('[data-testid="file-input"]', resolve('test/fixtures/data/search-trace.json'));
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toBe('1 trajectories');
     expect(await page.textContent('[data-testid="failed-runs"]')).toMatch(/1 failed run left out \(env_1\)/);

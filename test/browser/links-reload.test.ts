@@ -3,9 +3,10 @@
 // comes back on the open step while a new link opens on Data, a reload that stopped a run says
 // so on every step, the status and the arm cards count the same steps, and the step tabs
 // follow the WAI-ARIA keyboard pattern. Screenshots under test-results/screenshots.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { pressStart } from './harness.ts';
+import { sharedPage } from './shared-page.ts';
 
 // quick-demo.test.ts's tiny setting, 12 steps, a checkpoint with each evaluation (every 4 steps).
 const TINY_12 = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=12&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=4&turnTokens=16&time=none';
@@ -15,22 +16,15 @@ const openTab = (page: Page) => page.getAttribute('[role="tab"][aria-selected="t
 const problems = async (page: Page) => (await page.locator('[data-testid="url-problems"] li').allTextContents()).map((t) => t.trim());
 
 describe('links and reloads', () => {
-  let h: BrowserHarness;
-  let page: Page;
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const shared = sharedPage();
 
-  async function open(hash: string, p = page) {
-    await p.goto(`${h.baseUrl}/${hash}`);
+  async function open(hash: string, p = shared.page) {
+    await p.goto(`${shared.h.baseUrl}/${hash}`);
     await p.waitForSelector('[data-testid="panel-data"]', { state: 'attached' });
   }
 
   it('reads a link without preset= or arms=; reports one with only unknown keys; ignores #main', async () => {
+    const { h, page } = shared;
     await page.goto(`${h.baseUrl}/?a=1#steps=70`);
     await page.click('#tab-train');
     await expect.poll(() => page.inputValue('[data-testid="hyper-steps"]')).toBe('70');
@@ -49,6 +43,7 @@ describe('links and reloads', () => {
   }, 60_000);
 
   it('lists a model, sequence length, warmup and dataset the page cannot use when the link opens', async () => {
+    const { h } = shared;
     const p = await h.newPage();
     await open('#model=preset:nope&seq=99999&warmup=1000000000&data=dataset:doesnotexist', p);
     await p.waitForSelector('[data-testid="url-problems"] li');
@@ -65,6 +60,7 @@ describe('links and reloads', () => {
   }, 60_000);
 
   it('step tabs: arrows wrap, Home and End go to the first and last step', async () => {
+    const { page } = shared;
     await open(TINY_12);
     await page.click('#tab-data');
     // A click opens the step and focuses its panel; the keys act on the focused tab.
@@ -82,6 +78,7 @@ describe('links and reloads', () => {
   }, 30_000);
 
   it('a reload comes back on the open step; a new link opens on Data', async () => {
+    const { h, page } = shared;
     await page.click('#tab-select');
     await page.reload();
     await expect.poll(() => openTab(page), { timeout: 30_000 }).toBe('tab-select');
@@ -96,10 +93,10 @@ describe('links and reloads', () => {
   }, 60_000);
 
   it('a reload that stopped a run says so on every step; status, cards and log count agree', async () => {
+    const { h, page } = shared;
     await open(TINY_12);
     await page.click('#tab-train');
-    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
-    await page.click('[data-testid="start"]');
+    await pressStart(page);
     await expect.poll(() => stepOf(page, 'full'), { timeout: 90_000, interval: 250 }).toBeGreaterThanOrEqual(6);
     await page.reload();
     // Restored on Compare (where Start led); the notice shows on every step.

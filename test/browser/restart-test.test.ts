@@ -1,25 +1,16 @@
 // The Select step's restart test panel: plans the restarts on the page, runs them in its own
 // worker with the run's model (preset:tiny here: random weights, so only the plumbing is
 // checked) and shows one row per category with the comparisons.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Page } from 'playwright-core';
+import { describe, it, expect } from 'vitest';
 import { resolve } from 'node:path';
-import { SCREENSHOT_DIR, startHarness, type BrowserHarness } from './harness.ts';
+import { SCREENSHOT_DIR } from './harness.ts';
+import { sharedPage } from './shared-page.ts';
 
 describe('restart test panel', () => {
-  let h: BrowserHarness;
-  let page: Page;
-
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-
-  afterAll(async () => {
-    await h?.close();
-  });
+  const shared = sharedPage();
 
   it('runs a tiny restart test on the built-in data in a worker and shows every category', async () => {
+    const { h, page } = shared;
     await page.goto(`${h.baseUrl}/#preset=quick-demo&model=preset:tiny`);
     await expect.poll(() => page.textContent('[data-testid="dataset-size"]'), { timeout: 30_000 }).toMatch(/^\d+ trajectories$/);
     await page.click('#tab-select');

@@ -1,10 +1,11 @@
 // Training seeds in the page: a tiny link with seeds=2 trains every arm twice (seeds 1 and 2),
 // and each cell of the results table is the mean and min–max of the per-seed evaluations the
 // metrics CSV holds; the summary under the table is generated from the same numbers.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { openTrainStep, pressStart, waitForRunEnd } from './harness.ts';
+import { sharedPage } from './shared-page.ts';
 
 const LINK = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:household+grid:4/1:s1:m0.15&labels=heuristic&steps=4&batch=1&seq=512&lr=0.005&warmup=1&evalEvery=4&rolloutEvery=0&rolloutEpisodes=0&nextAction=0&turnTokens=16&time=none&seeds=2';
 
@@ -14,24 +15,14 @@ async function download(page: Page, click: () => Promise<void>): Promise<string>
 }
 
 describe('training seeds in the page', () => {
-  let h: BrowserHarness;
-  let page: Page;
-  beforeAll(async () => {
-    h = await startHarness();
-    page = await h.newPage();
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const shared = sharedPage();
 
   it('seeds=2: every table cell is the mean (min–max) of the per-seed runs in the CSV', async () => {
-    await page.goto(h.baseUrl + '/' + LINK);
-    await page.click('#tab-train');
+    const { h, page } = shared;
+    await openTrainStep(page, h.baseUrl + '/' + LINK);
     await expect.poll(() => page.inputValue('[data-testid="train-seeds"]'), { timeout: 30_000 }).toBe('2');
-    await expect.poll(() => page.isEnabled('[data-testid="start"]'), { timeout: 30_000 }).toBe(true);
-    await page.click('[data-testid="start"]');
-    await expect.poll(() => page.textContent('[data-testid="run-status"]'), { timeout: 240_000, interval: 500 }).toMatch(/done|error|stopped/);
-    expect(await page.textContent('[data-testid="run-status"]')).toMatch(/done/);
+    await pressStart(page);
+    expect(await waitForRunEnd(page, 240_000)).toMatch(/done/);
     await page.click('#tab-export');
     const csv = (await download(page, () => page.click('[data-testid="export-csv"]'))).trim().split('\n');
     const cols = csv[0].split(',');

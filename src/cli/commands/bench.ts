@@ -3,7 +3,7 @@
 // finished on the GPU (onSubmittedWorkDone) before the next starts.
 import { cpus, loadavg } from 'node:os';
 import type { Command } from '../main.ts';
-import { intOption, parseCommandArgs } from '../args.ts';
+import { booleanOptions, intOption, parseCommandArgsOrHelp, stringOptions } from '../args.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { createModel } from '../../engine/model.ts';
 import { Trainer } from '../../engine/trainer.ts';
@@ -14,27 +14,19 @@ import type { TokenBatch } from '../../engine/batch.ts';
 import { MATMUL_VARIANTS, type MatmulVariant } from '../../engine/kernels/matmul.ts';
 import { ATTENTION_MODES, type AttentionMode } from '../../engine/workspace.ts';
 
+const USAGE = 'usage: atlas bench [--config S|M|test|tiny|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --attention: keep the attention probabilities (stored) or recompute them in the backward pass (default auto: stored while they fit 128 MiB);\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done';
+
 export const command: Command = {
   summary: 'benchmark training throughput of a named model size (tokens/s, GFLOP/s)',
   async run(argv) {
-    const { values } = parseCommandArgs('bench', argv, {
+    const parsed = parseCommandArgsOrHelp('bench', argv, USAGE, {
       config: { type: 'string', default: 'S' },
-      steps: { type: 'string' },
-      warmup: { type: 'string' },
-      matmul: { type: 'string' },
       attention: { type: 'string', default: 'auto' },
-      json: { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-      browser: { type: 'boolean', default: false },
-      'quick-demo': { type: 'boolean', default: false },
-      hash: { type: 'string' },
-      screenshot: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      ...stringOptions('steps', 'warmup', 'matmul', 'hash', 'screenshot'),
+      ...booleanOptions('json', 'profile', 'browser', 'quick-demo'),
     });
-    if (values.help) {
-      console.log('usage: atlas bench [--config S|M|test|tiny|default] [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--json] [--profile] [--browser]\n       atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]\n  --attention: keep the attention probabilities (stored) or recompute them in the backward pass (default auto: stored while they fit 128 MiB);\n  --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;\n  --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done');
-      return 0;
-    }
+    if (!parsed) return 0;
+    const { values } = parsed;
     if (values['quick-demo']) {
       const { benchQuickDemo, formatQuickDemoTiming } = await import('../quick-demo-bench.ts');
       if (values.hash !== undefined && !values.hash.startsWith('#')) throw new Error(`--hash must start with "#" (a playground config link's hash), got "${values.hash.slice(0, 40)}"`);

@@ -1,6 +1,6 @@
 // `atlas convert --from <model.bin> --out <hf-folder>`: llama2.c checkpoint → Hugging Face folder.
 import type { Command } from '../main.ts';
-import { parseCommandArgs, requireOption } from '../args.ts';
+import { parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { convertLlama2c } from '../../../models/convert-llama2c.ts';
 
 const HELP = `usage: atlas convert --from <model.bin> --out <hf-folder>
@@ -12,15 +12,9 @@ found beside the checkpoint).`;
 export const command: Command = {
   summary: 'convert a llama2.c .bin checkpoint into a Hugging Face folder',
   async run(argv) {
-    const { values } = parseCommandArgs('convert', argv, {
-      from: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    const parsed = parseCommandArgsOrHelp('convert', argv, HELP, stringOptions('from', 'out'));
+    if (!parsed) return 0;
+    const { values } = parsed;
     const from = requireOption('convert', values.from, 'from');
     const out = requireOption('convert', values.out, 'out');
     const report = await convertLlama2c(from, out);

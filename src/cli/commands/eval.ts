@@ -1,7 +1,7 @@
 // `atlas eval`: roll out a policy (expert, random or a model) on held-in / held-out tasks and
 // report success, reward, steps and invalid actions per environment and task type.
 import type { Command } from '../main.ts';
-import { intOption, parseCommandArgs, requireOption } from '../args.ts';
+import { booleanOptions, intOption, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { resolveEnvs } from '../../envs/registry.ts';
 import { SPLITS, type Split } from '../../envs/types.ts';
 import { expertPolicy, randomPolicy, type Policy } from '../../envs/policy.ts';
@@ -22,11 +22,12 @@ export async function policyFor(model: string, seed: number, batchSize?: number)
 export const command: Command = {
   summary: 'evaluate a policy (expert, random, or a model) in the built-in environments',
   async run(argv) {
-    const { values } = parseCommandArgs('eval', argv, {
-      model: { type: 'string' }, env: { type: 'string' }, split: { type: 'string' }, episodes: { type: 'string' },
-      seed: { type: 'string' }, batch: { type: 'string' }, 'max-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    const parsed = parseCommandArgsOrHelp('eval', argv, USAGE, {
+      ...stringOptions('model', 'env', 'split', 'episodes', 'seed', 'batch', 'max-steps'),
+      ...booleanOptions('json'),
     });
-    if (values.help) { console.log(USAGE); return 0; }
+    if (!parsed) return 0;
+    const { values } = parsed;
     const model = requireOption('eval', values.model, 'model');
     const defs = resolveEnvs(requireOption('eval', values.env, 'env'));
     const episodes = intOption('eval', requireOption('eval', values.episodes, 'episodes'), 'episodes', 0);

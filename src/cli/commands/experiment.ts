@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../main.ts';
-import { intOption, parseCommandArgs } from '../args.ts';
+import { booleanOptions, intOption, parseCommandArgsOrHelp, stringOptions } from '../args.ts';
 import { settingOption, settingOptions, settingsUsage } from '../setting-options.ts';
 import { ARMS, type Arm } from '../../data/arms.ts';
 import { parseTrajectoriesJsonl, type JsonlIssue } from '../../data/jsonl.ts';
@@ -42,19 +42,11 @@ ${settingsUsage(SETTING_OPTIONS)}
   link keys: docs/playground.md#settings.`;
 
 export const EXPERIMENT_OPTIONS = {
-  preset: { type: 'string' },
-  arms: { type: 'string' },
-  model: { type: 'string' },
-  envs: { type: 'string' },
-  data: { type: 'string' },
-  selector: { type: 'string' },
-  'train-episodes': { type: 'string' },
-  'heldout-episodes': { type: 'string' },
+  ...stringOptions('preset', 'arms', 'model', 'envs', 'data', 'selector', 'train-episodes', 'heldout-episodes'),
   ...settingOptions(SETTING_OPTIONS),
-  json: { type: 'boolean' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  ...booleanOptions('json'),
+  ...stringOptions('out'),
+};
 
 /** Parsed options (util.parseArgs values), by flag. */
 type Options = { [flag: string]: string | boolean | undefined };
@@ -119,11 +111,9 @@ export function datasetFromText(text: string, file: string): { trajectories: Tra
 export const command: Command = {
   summary: 'train several arms (critical, full, random, rejected, highest-loss) side by side and compare them',
   async run(argv) {
-    const { values: v } = parseCommandArgs('experiment', argv, EXPERIMENT_OPTIONS);
-    if (v.help) {
-      console.log(EXPERIMENT_USAGE);
-      return 0;
-    }
+    const parsed = parseCommandArgsOrHelp('experiment', argv, EXPERIMENT_USAGE, EXPERIMENT_OPTIONS);
+    if (!parsed) return 0;
+    const { values: v } = parsed;
     const config = experimentConfigFromOptions(v);
     const modelArg = v.model ?? `preset:${(config.model as { name: string }).name}`;
     const seed = config.seed;

@@ -2,7 +2,7 @@
 // Greedy by default; prints the generated text only.
 import path from 'node:path';
 import type { Command } from '../main.ts';
-import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
+import { intOption, numberOption, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { createGenerator } from '../../engine/generate/generator.ts';
 import { createModel } from '../../engine/model.ts';
@@ -23,19 +23,9 @@ Prints the generated text only.`;
 export const command: Command = {
   summary: 'generate text from a llama2.c .bin or Hugging Face model folder',
   async run(argv) {
-    const { values } = parseCommandArgs('generate', argv, {
-      model: { type: 'string' },
-      prompt: { type: 'string' },
-      'max-new-tokens': { type: 'string' },
-      temperature: { type: 'string' },
-      'top-k': { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    const parsed = parseCommandArgsOrHelp('generate', argv, HELP, stringOptions('model', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'seed'));
+    if (!parsed) return 0;
+    const { values } = parsed;
     const modelPath = requireOption('generate', values.model, 'model');
     const temperature = numberOption('generate', values.temperature, 'temperature', 0);
     if (temperature < 0) throw new Error(`--temperature must be ≥ 0 (got ${temperature})`);

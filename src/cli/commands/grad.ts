@@ -3,7 +3,7 @@
 // under its HF name (lm_head.weight only when the head is untied).
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
-import { parseCommandArgs, requireOption } from '../args.ts';
+import { parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { createModel } from '../../engine/model.ts';
 import { Trainer } from '../../engine/trainer.ts';
@@ -11,20 +11,15 @@ import { batchFromRows } from '../../engine/batch.ts';
 import { loadModelFromPath } from '../../engine/weights/load-node.ts';
 import { writeSafetensors, type TensorToWrite } from '../../engine/weights/safetensors.ts';
 
+const HELP = 'usage: atlas grad --model <hf-folder> --batch <batch.json> --out <grads.safetensors>\n' +
+  '  batch.json = {"input_ids": [[…]], "labels": [[…]], "weights": [[…]]} (B×T each; labels −100 = ignored)';
+
 export const command: Command = {
   summary: 'loss and every parameter gradient of one batch (no update), as safetensors',
   async run(argv) {
-    const { values } = parseCommandArgs('grad', argv, {
-      model: { type: 'string' },
-      batch: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    });
-    if (values.help) {
-      console.log('usage: atlas grad --model <hf-folder> --batch <batch.json> --out <grads.safetensors>\n' +
-        '  batch.json = {"input_ids": [[…]], "labels": [[…]], "weights": [[…]]} (B×T each; labels −100 = ignored)');
-      return 0;
-    }
+    const parsed = parseCommandArgsOrHelp('grad', argv, HELP, stringOptions('model', 'batch', 'out'));
+    if (!parsed) return 0;
+    const { values } = parsed;
     const modelPath = requireOption('grad', values.model, 'model');
     const batchPath = requireOption('grad', values.batch, 'batch');
     const outPath = requireOption('grad', values.out, 'out');

@@ -4,7 +4,7 @@
 import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from '../main.ts';
-import { parseCommandArgs, requireOption } from '../args.ts';
+import { booleanOptions, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { IMPORT_FORMATS, type ImportFormat } from '../../data/formats.ts';
 import { importTrajectories, type ImportSummary } from '../../data/importer.ts';
 import { nodeFileSource } from '../../data/sources/node.ts';
@@ -28,19 +28,12 @@ const MAX_PRINTED_REJECTIONS = 1000;
 export const command: Command = {
   summary: 'import agent trajectories (AgentGym, ShareGPT, Agent-FLAN, OpenAI, Axolotl, ReAct text, step records, search traces) to trajectories JSONL',
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('import', argv, {
-      format: { type: 'string' },
-      out: { type: 'string' },
-      'keep-variants': { type: 'boolean' },
-      'keep-failed': { type: 'boolean' },
-      labels: { type: 'string' },
-      env: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandArgsOrHelp('import', argv, HELP, {
+      ...stringOptions('format', 'out', 'labels', 'env'),
+      ...booleanOptions('keep-variants', 'keep-failed'),
     }, true);
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    if (!parsed) return 0;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new Error(`expected exactly one input file (got ${positionals.length}) (see "atlas import --help")`);
     const out = requireOption('import', values.out, 'out');
     const format = values.format as ImportFormat | undefined;

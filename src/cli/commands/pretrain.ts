@@ -3,7 +3,9 @@
 // saves it as a Hugging Face folder with its tokenizer and a provenance file. One JSON line of
 // metrics per logged step on stdout (also appended to <out>/metrics.jsonl), progress and ETA on
 // stderr, a checkpoint in <out>/checkpoint/ every --checkpoint-every steps; --resume continues
-// from it and gives the same losses as a run that never stopped.
+// from it and gives the same losses as a run that never stopped. --init <hf-folder> continues
+// pretraining from a folder this command wrote (a second stage: its weights, fresh AdamW
+// moments and schedule, the corpus read on from the chunk after the last one it saw).
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { appendFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem, platform, arch } from 'node:os';
@@ -16,14 +18,15 @@ import { createGpuContext } from '../../engine/device.ts';
 import { createModel, initParams } from '../../engine/model.ts';
 import { buildParamLayout, unpackParams, type NamedTensors } from '../../engine/params.ts';
 import { Trainer } from '../../engine/trainer.ts';
-import { saveHfModel } from '../../engine/weights/hf.ts';
-import { dirSink } from '../../engine/weights/file-source-node.ts';
+import { loadHfModel, saveHfModel } from '../../engine/weights/hf.ts';
+import type { LlamaConfig } from '../../engine/config.ts';
+import { dirSink, dirSource } from '../../engine/weights/file-source-node.ts';
 import { parseSafetensors, writeSafetensors } from '../../engine/weights/safetensors.ts';
 import { defaultTokenizer } from '../../data/defaultTokenizer.ts';
 import { CorpusStream, EPISODES_PER_CHUNK, EXPLORER_MISTAKE_RATE, PRETRAIN_SEED_BASE, validationBatches } from '../../experiment/pretrain-corpus.ts';
 import { pretrainLoop, type PretrainCheckpoint, type PretrainMetrics, type PretrainProgress } from '../../experiment/pretrain.ts';
 
-const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 2000000] [--seed 0] [--resume]
+const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 2000000] [--seed 0] [--resume] [--init <hf-folder>]
   [--batch 4] [--seq <context>] [--lr 0.003] [--warmup 100] [--min-lr-ratio 0.1] [--weight-decay 0.1] [--grad-clip 1]
   [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP]
   Trains a preset's shape from seeded random weights on the explorer's episodes in every built-in
@@ -32,7 +35,10 @@ const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [-
   tokenizer files, provenance.json and metrics.jsonl; <out>/checkpoint/ holds the last checkpoint
   (parameters, AdamW moments, step, corpus position) until the run ends. --resume continues from it
   with the options it was started with. --stop-after STEP saves a checkpoint at STEP and stops
-  (a long run in several sittings; --resume continues it).`;
+  (a long run in several sittings; --resume continues it). --init <hf-folder> starts from the
+  weights of a folder this command wrote instead of random ones (a further stage: fresh AdamW
+  moments and learning-rate schedule; the corpus goes on after the chunks that folder was trained
+  on, so no episode is seen twice; provenance.json lists every stage).`;
 
 /** Options that decide the result: a resume must use the same ones. */
 interface RunSettings {
@@ -47,6 +53,8 @@ interface RunSettings {
   weightDecay: number;
   gradClip: number;
   checkpointEvery: number;
+  /** The folder a further stage starts from ('' for random weights). */
+  init: string;
 }
 
 interface CheckpointState {
@@ -64,6 +72,21 @@ function fmtDuration(s: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return h ? `${h} h ${m} min` : m ? `${m} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`;
+}
+
+/** What a further stage takes from the folder it starts from: the weights, where its corpus
+ *  ended, and its provenance (kept in the new one). */
+async function readInitStage(dir: string, config: LlamaConfig): Promise<{ tensors: NamedTensors; nextChunk: number; stages: unknown[] }> {
+  const provPath = path.join(dir, 'provenance.json');
+  if (!existsSync(provPath)) throw new Error(`--init ${dir}: no provenance.json (a further stage starts from a folder atlas pretrain wrote)`);
+  const prov = JSON.parse(await readFile(provPath, 'utf8')) as { settings?: { model?: string }; corpus?: { chunks?: number }; previousStages?: unknown[] };
+  const chunks = prov.corpus?.chunks;
+  if (typeof chunks !== 'number' || !(chunks > 0)) throw new Error(`--init ${provPath}: no corpus.chunks (the number of corpus chunks that stage read)`);
+  const { config: found, tensors } = await loadHfModel(dirSource(dir));
+  const differs = (Object.keys(config) as (keyof LlamaConfig)[]).filter((k) => config[k] !== found[k]);
+  if (differs.length) throw new Error(`--init ${dir}: its config differs from ${prov.settings?.model ?? 'the --model shape'} in ${differs.map((k) => `${k} (${String(found[k])} vs ${String(config[k])})`).join(', ')}`);
+  const { previousStages = [], ...own } = prov;
+  return { tensors, nextChunk: chunks, stages: [...previousStages, own] };
 }
 
 function settingsDiff(a: RunSettings, b: RunSettings): string[] {
@@ -90,6 +113,7 @@ export const command: Command = {
       'stop-after': { type: 'string' },
       'validation-episodes': { type: 'string' },
       resume: { type: 'boolean', default: false },
+      init: { type: 'string' },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
@@ -118,6 +142,7 @@ export const command: Command = {
       weightDecay: numberOption('pretrain', values['weight-decay'], 'weight-decay', 0.1),
       gradClip: numberOption('pretrain', values['grad-clip'], 'grad-clip', 1),
       checkpointEvery: positive('checkpoint-every', intOption('pretrain', values['checkpoint-every'], 'checkpoint-every', 100)),
+      init: values.init ?? '',
     };
     const logEvery = positive('log-every', intOption('pretrain', values['log-every'], 'log-every', 10));
     if (settings.seq > config.maxSeqLen) throw new Error(`--seq ${settings.seq} exceeds the context of ${modelArg} (${config.maxSeqLen})`);
@@ -145,6 +170,8 @@ export const command: Command = {
       throw new Error(`${out} already holds a checkpoint of an unfinished run: pass --resume to continue it, or choose another --out`);
     }
 
+    const stage = settings.init ? await readInitStage(settings.init, config) : undefined;
+
     const commandLine = `npx atlas pretrain ${argv.join(' ')}`;
     const startedAt = new Date().toISOString();
     const wallStart = performance.now();
@@ -158,21 +185,23 @@ export const command: Command = {
     };
     const ctx = await createGpuContext();
     const layout = buildParamLayout(config);
-    const model = await createModel(ctx, config, saved ? unpackParams(layout, saved.params) : initParams(config, settings.seed));
+    const model = await createModel(ctx, config, saved ? unpackParams(layout, saved.params) : stage ? stage.tensors : initParams(config, settings.seed));
     const trainer = new Trainer(
       model,
       { lr: settings.lr, warmupSteps: warmup, totalSteps: steps, minLrRatio: settings.minLrRatio, weightDecay: settings.weightDecay, gradClip: settings.gradClip },
       { maxBatch: settings.batch, maxSeqLen: settings.seq },
     );
     if (saved) trainer.writeOptimizerState(saved);
+    const firstChunk = stage?.nextChunk ?? 0;
+    const from: PretrainProgress = state?.progress ?? { step: 0, position: { chunk: firstChunk, batch: 0 }, tokens: 0, supervisedTokens: 0, trainMs: 0 };
     const corpus = { seed: settings.seed, tokenizer, batchSize: settings.batch, seqLen: settings.seq };
-    const stream = new CorpusStream(corpus);
+    const stream = new CorpusStream(corpus, from.position);
     const held = validationBatches(corpus, positive('validation-episodes', intOption('pretrain', values['validation-episodes'], 'validation-episodes', 16)));
     if (!held.batches.length) throw new Error(`--seq ${settings.seq} is too short: no agent turn of the validation episodes fits a window after its instruction (the built-in instructions take 220–340 tokens)`);
     if (held.droppedTurns) console.error(`warning: ${held.droppedTurns} of ${held.turns} agent turns of the validation episodes do not fit a ${settings.seq}-token window after their instruction; the corpus loses such turns as well (a longer --seq keeps them)`);
     const validation = held.batches;
-    const from: PretrainProgress = state?.progress ?? { step: 0, position: { chunk: 0, batch: 0 }, tokens: 0, supervisedTokens: 0, trainMs: 0 };
-    console.error(`pretraining ${modelArg} (${model.layout.paramCount} parameters) on ${ctx.description}: ${steps} steps of ${settings.batch} × ${settings.seq} tokens${from.step ? `, resuming at step ${from.step}` : ''}`);
+    const startsFrom = stage ? `, from the weights in ${settings.init} (corpus from chunk ${firstChunk})` : '';
+    console.error(`pretraining ${modelArg} (${model.layout.paramCount} parameters) on ${ctx.description}: ${steps} steps of ${settings.batch} × ${settings.seq} tokens${startsFrom}${from.step ? `, resuming at step ${from.step}` : ''}`);
 
     await mkdir(out, { recursive: true });
     const metricsPath = path.join(out, 'metrics.jsonl');
@@ -218,7 +247,7 @@ export const command: Command = {
       what: 'the base agent: the explorer\'s episodes in every built-in environment, loss on every agent turn (docs/base-agent.md)',
       command: allSessions.map((s) => s.command),
       settings: { ...settings, steps, warmupSteps: warmup, logEvery },
-      corpus: { demonstrator: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE, episodesPerChunk: EPISODES_PER_CHUNK, episodeSeedsFrom: PRETRAIN_SEED_BASE, chunks: progress.position.chunk + 1 },
+      corpus: { demonstrator: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE, episodesPerChunk: EPISODES_PER_CHUNK, episodeSeedsFrom: PRETRAIN_SEED_BASE, firstChunk, chunks: progress.position.chunk + 1 },
       parameters: model.layout.paramCount,
       tokens: progress.tokens,
       supervisedTokens: progress.supervisedTokens,
@@ -230,6 +259,8 @@ export const command: Command = {
       machine: `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${arch()}, Node ${process.version}`,
       sessions: allSessions,
       finishedAt: new Date().toISOString(),
+      // The stages before this one, oldest first (each with its own command, tokens and time).
+      ...(stage ? { previousStages: stage.stages } : {}),
     };
     await writeFile(path.join(out, 'provenance.json'), JSON.stringify(provenance, null, 2) + '\n');
     await rm(cpDir, { recursive: true, force: true });

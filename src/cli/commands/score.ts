@@ -7,7 +7,7 @@
 // runs the paper's restart test of the selection instead.
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
-import { parseCommandArgs, requireOption } from '../args.ts';
+import { booleanOptions, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { parseTrajectoriesJsonl } from '../../data/jsonl.ts';
 import { CRITICAL_CATEGORIES } from '../../data/trajectory.ts';
 import { agreement, scoreAgainstGroundTruth, type Prf } from '../../select/selector-scores.ts';
@@ -62,27 +62,15 @@ async function load(file: string) {
 export const command: Command = {
   summary: 'score selections against ground truth (P/R/F1) or each other (kappa, overlap)',
   async run(argv) {
-    const { values } = parseCommandArgs('score', argv, {
-      in: { type: 'string' },
-      against: { type: 'string' },
-      'ground-truth': { type: 'boolean' },
-      selector: { type: 'string' },
-      'against-selector': { type: 'string' },
-      restart: { type: 'boolean' },
-      model: { type: 'string' },
-      episodes: { type: 'string' },
-      seed: { type: 'string' },
-      'max-steps': { type: 'string' },
-      selection: { type: 'string' },
-      'per-trajectory': { type: 'string' },
-      batch: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+    const parsed = parseCommandArgsOrHelp('score', argv, HELP, {
+      ...stringOptions('in', 'against', 'selector', 'against-selector'),
+      ...booleanOptions('ground-truth', 'restart'),
+      // --restart's options (../restart-score.ts)
+      ...stringOptions('model', 'episodes', 'seed', 'max-steps', 'selection', 'per-trajectory', 'batch'),
+      ...booleanOptions('json'),
     });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    if (!parsed) return 0;
+    const { values } = parsed;
     const input = requireOption('score', values.in, 'in');
     if (values.restart) {
       if (values.against || values['ground-truth'] || values['against-selector']) throw new Error('--restart tests one selection: leave out --against, --against-selector and --ground-truth (atlas score)');

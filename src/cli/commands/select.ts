@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '../main.ts';
-import { intOption, numberOption, parseCommandArgs, requireOption } from '../args.ts';
+import { booleanOptions, intOption, numberOption, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { parseTrajectoriesJsonl, trajectoriesToJsonl } from '../../data/jsonl.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
 import { runSelection, dryRun, type RunOptions, type RunProgress } from '../../select/run.ts';
@@ -41,38 +41,20 @@ function progressLine(p: RunProgress): string {
 export const command: Command = {
   summary: 'choose critical steps (heuristic, oracle LLM, local judge, ground truth, or a baseline arm: random, rejected, highest-loss, full)',
   async run(argv) {
-    const { values } = parseCommandArgs('select', argv, {
-      in: { type: 'string' },
-      out: { type: 'string' },
-      selector: { type: 'string' },
-      'base-url': { type: 'string' },
-      model: { type: 'string' },
-      'api-key-env': { type: 'string' },
-      budget: { type: 'string' },
-      concurrency: { type: 'string' },
-      seed: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'timeout-ms': { type: 'string' },
-      'max-retries': { type: 'string' },
-      'no-json-mode': { type: 'boolean' },
-      'price-prompt': { type: 'string' },
-      'price-completion': { type: 'string' },
-      'judge-mode': { type: 'string' },
-      runtime: { type: 'string' },
-      'max-new-tokens': { type: 'string' },
-      'max-step-chars': { type: 'string' },
-      'allow-remote': { type: 'boolean' },
-      hub: { type: 'string' },
-      'hub-cache': { type: 'string' },
-      'step-loss': { type: 'string' },
-      'cache-dir': { type: 'string' },
-      'no-cache': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+    // Grouped as HELP lists them: the common ones (--model serves oracle, judge and highest-loss),
+    // then the oracle's, the judge's, highest-loss's and the cache's.
+    const parsed = parseCommandArgsOrHelp('select', argv, HELP, {
+      ...stringOptions('in', 'out', 'selector', 'model', 'budget', 'seed', 'concurrency'),
+      ...booleanOptions('dry-run'),
+      ...stringOptions('base-url', 'api-key-env', 'timeout-ms', 'max-retries', 'price-prompt', 'price-completion'),
+      ...booleanOptions('no-json-mode'),
+      ...stringOptions('judge-mode', 'runtime', 'max-new-tokens', 'max-step-chars', 'hub', 'hub-cache'),
+      ...booleanOptions('allow-remote'),
+      ...stringOptions('step-loss', 'cache-dir'),
+      ...booleanOptions('no-cache'),
     });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    if (!parsed) return 0;
+    const { values } = parsed;
     const input = requireOption('select', values.in, 'in');
     const selector = requireOption('select', values.selector, 'selector');
     if (!isSelectorName(selector)) throw new Error(`--selector must be one of ${SELECTOR_NAMES.join(', ')} (got "${selector}")`);

@@ -7,7 +7,7 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '../main.ts';
-import { parseCommandArgs, requireOption } from '../args.ts';
+import { parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
 import { settingOption, settingOptions, settingsUsage } from '../setting-options.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { InFlight } from '../../engine/in-flight.ts';
@@ -49,17 +49,10 @@ ${settingsUsage(TRAIN_SETTINGS.filter((s) => s.name !== 'steps'), '  ')}
   examples' context; without --seq rows are as long as the longest example.`;
 
 export const TRAIN_OPTIONS = {
-  model: { type: 'string' },
-  data: { type: 'string' },
+  ...stringOptions('model', 'data'),
   ...settingOptions(TRAIN_SETTINGS),
-  out: { type: 'string' },
-  matmul: { type: 'string' },
-  arm: { type: 'string' },
-  tokenizer: { type: 'string' },
-  selection: { type: 'string' },
-  'step-loss': { type: 'string' },
-  help: { type: 'boolean', default: false },
-} as const;
+  ...stringOptions('out', 'matmul', 'arm', 'tokenizer', 'selection', 'step-loss'),
+};
 
 type Values = { [flag: string]: string | boolean | undefined };
 const text = (v: Values, flag: string) => v[flag] as string | undefined;
@@ -252,11 +245,9 @@ async function saveTrained(r: TrainRequest, model: Model, d: TrainData, rows: Ro
 export const command: Command = {
   summary: 'train a model on token sequences with per-token weights, or on trajectories with --arm full|critical|random|rejected|highest-loss',
   async run(argv) {
-    const { values } = parseCommandArgs('train', argv, TRAIN_OPTIONS);
-    if (values.help) {
-      console.log(TRAIN_USAGE);
-      return 0;
-    }
+    const parsed = parseCommandArgsOrHelp('train', argv, TRAIN_USAGE, TRAIN_OPTIONS);
+    if (!parsed) return 0;
+    const { values } = parsed;
     const r = readRequest(values);
     const fileText = await readFile(r.dataPath, 'utf8');
     const { kind, arm } = readDataKind(r, fileText);

@@ -3,27 +3,18 @@
 // critical actions; fetching materials and one-ingredient conversions are routine.
 import { Rng, hashSeed } from '../../data/rng.ts';
 import type { StepRole } from '../../data/trajectory.ts';
-import { maxMistakes, type Expert, type ExpertOptions, type ExpertTurn, type TaskSpec } from '../types.ts';
+import { maxMistakes, type Expert, type ExpertOptions, type TaskSpec } from '../types.ts';
 import type { CraftingEnv } from './env.ts';
 import { RECIPE_BY_OUTPUT, isBase, recipeCommand } from './recipes.ts';
-import { ExpertTurns } from '../expert-turns.ts';
+import { ExpertTurns, expertFromScript, type ExpertScript } from '../expert-turns.ts';
 
-type Script = Generator<ExpertTurn, void, string>;
 
 export function createCraftingExpert(env: CraftingEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
   const script = craftingScript(env, new Rng(hashSeed(`crafting-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0, maxMistakes(opts));
-  let started = false;
-  return {
-    next(observation: string): ExpertTurn {
-      const r = started ? script.next(observation) : script.next();
-      started = true;
-      if (r.done) throw new Error('crafting expert: no further turn (the episode should have ended)');
-      return r.value;
-    },
-  };
+  return expertFromScript('crafting', script);
 }
 
-function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number, mistakeCap: number): Script {
+function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number, mistakeCap: number): ExpertScript {
   const goal = env.goal;
   const turns = new ExpertTurns(rng, mistakeRate, mistakeCap);
   // No mistake while the plan or a correction is still to be written.
@@ -33,7 +24,7 @@ function* craftingScript(env: CraftingEnv, rng: Rng, mistakeRate: number, mistak
   const ingredients = (item: string) => RECIPE_BY_OUTPUT.get(item)!.inputs.map(([i, n]) => `${n} ${i}`).join(' and ');
 
   /** Makes sure `qty` of `item` are in the inventory. */
-  function* ensure(item: string, qty: number, purpose: string): Script {
+  function* ensure(item: string, qty: number, purpose: string): ExpertScript {
     if (have(item) >= qty) return;
     if (isBase(item)) {
       const n = qty - have(item);

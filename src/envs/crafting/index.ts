@@ -1,8 +1,6 @@
 // The crafting environment's registry entry. The whole environment is held out: it has no
 // held-in tasks, so nothing from it can enter training by accident.
-import { Rng, hashSeed } from '../../data/rng.ts';
-import type { EnvDefinition, Split, TaskSpec } from '../types.ts';
-import { assertSplit } from '../types.ts';
+import { sampleTaskOfSplit, type EnvDefinition } from '../types.ts';
 import { CraftingEnv } from './env.ts';
 import { createCraftingExpert } from './expert.ts';
 
@@ -14,11 +12,7 @@ export const crafting: EnvDefinition = {
   taskTypes: { 'held-in': [], 'held-out': TYPES },
   splitNote: 'the whole environment is held out (an unseen environment, like the paper\'s held-out set): it has only held-out tasks — shallow (1–2 crafting levels) and deep (3–4 levels)',
   create: () => new CraftingEnv(),
-  sampleTask(seed: number, split: Split): TaskSpec {
-    assertSplit(crafting, split);
-    const taskType = new Rng(hashSeed(`crafting/task/${split}`, seed)).pick(TYPES);
-    return { env: 'crafting', taskType, split, seed };
-  },
+  sampleTask: (seed, split) => sampleTaskOfSplit(crafting, seed, split),
   createExpert(env, task, opts) {
     if (!(env instanceof CraftingEnv)) throw new Error('crafting expert needs a CraftingEnv');
     return createCraftingExpert(env, task, opts);

@@ -6,22 +6,13 @@ import type { StepRole } from '../../data/trajectory.ts';
 import { maxMistakes, type Expert, type ExpertOptions, type ExpertTurn, type TaskSpec } from '../types.ts';
 import type { GridEnv, Sighting } from './env.ts';
 import { DIR_VEC, objName, passable } from './world.ts';
-import { ExpertTurns } from '../expert-turns.ts';
+import { ExpertTurns, expertFromScript, type ExpertScript } from '../expert-turns.ts';
 
-type Script = Generator<ExpertTurn, void, string>;
 type Move = 'turn left' | 'turn right' | 'move forward';
 
 export function createGridExpert(env: GridEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
   const script = gridScript(env, new Rng(hashSeed(`grid-expert/${task.taskType}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0, maxMistakes(opts), opts.style === 'explorer');
-  let started = false;
-  return {
-    next(observation: string): ExpertTurn {
-      const r = started ? script.next(observation) : script.next();
-      started = true;
-      if (r.done) throw new Error('grid expert: no further turn (the episode should have ended)');
-      return r.value;
-    },
-  };
+  return expertFromScript('grid', script);
 }
 
 /** Shortest action sequence until the agent faces (x, y) — or stands on it with `arrive`. */
@@ -56,7 +47,7 @@ export function planPath(env: GridEnv, tx: number, ty: number, arrive = false): 
   return null;
 }
 
-function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number, mistakeCap: number, explorer: boolean): Script {
+function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number, mistakeCap: number, explorer: boolean): ExpertScript {
   const w = env.world;
   const g = w.goal;
   const turns = new ExpertTurns(rng, mistakeRate, mistakeCap);
@@ -98,7 +89,7 @@ function* gridScript(env: GridEnv, rng: Rng, mistakeRate: number, mistakeCap: nu
   }
 
   /** Walks until facing (x, y). With a mistake chance, acts one cell too early and then fixes it. */
-  function* approach(label: string, x: number, y: number, finalAction: string, firstThought: string, firstRole: StepRole): Script {
+  function* approach(label: string, x: number, y: number, finalAction: string, firstThought: string, firstRole: StepRole): ExpertScript {
     let thought = firstThought;
     let role = firstRole;
     for (;;) {

@@ -1,7 +1,5 @@
 // The grid environment's registry entry.
-import { Rng, hashSeed } from '../../data/rng.ts';
-import type { EnvDefinition, Split, TaskSpec } from '../types.ts';
-import { assertSplit } from '../types.ts';
+import { sampleTaskOfSplit, type EnvDefinition } from '../types.ts';
 import { GridEnv } from './env.ts';
 import { createGridExpert } from './expert.ts';
 import { GRID_TASK_TYPES } from './world.ts';
@@ -13,11 +11,7 @@ export const grid: EnvDefinition = {
   splitNote:
     'held-in: goto, pickup (one or two rooms, target in the agent\'s room), open (a closed door); held-out: unlock (the door is locked: find and carry its key first) and pickup-beyond-door (the target is in the other room: open the door, then find it) — unseen combinations of the held-in skills',
   create: () => new GridEnv(),
-  sampleTask(seed: number, split: Split): TaskSpec {
-    assertSplit(grid, split);
-    const taskType = new Rng(hashSeed(`grid/task/${split}`, seed)).pick(GRID_TASK_TYPES[split]);
-    return { env: 'grid', taskType, split, seed };
-  },
+  sampleTask: (seed, split) => sampleTaskOfSplit(grid, seed, split),
   createExpert(env, task, opts) {
     if (!(env instanceof GridEnv)) throw new Error('grid expert needs a GridEnv');
     return createGridExpert(env, task, opts);

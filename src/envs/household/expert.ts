@@ -7,26 +7,17 @@ import { maxMistakes, type Expert, type ExpertOptions, type ExpertTurn, type Tas
 import { article, rangeText } from '../text.ts';
 import type { HouseholdEnv } from './env.ts';
 import { OBJECT_PLACES } from './world.ts';
-import { ExpertTurns } from '../expert-turns.ts';
+import { ExpertTurns, expertFromScript, type ExpertScript } from '../expert-turns.ts';
 
-type Script = Generator<ExpertTurn, void, string>;
 const APPLIANCE: Record<string, string> = { clean: 'sinkbasin', heat: 'microwave', cool: 'fridge' };
 const LAMP_PLACES = ['desk', 'sidetable', 'dresser', 'shelf'];
 
 export function createHouseholdExpert(env: HouseholdEnv, task: TaskSpec, opts: ExpertOptions = {}): Expert {
   const script = householdScript(env, new Rng(hashSeed(`household-expert/${task.taskType}/${task.split}`, opts.seed ?? task.seed)), opts.mistakeRate ?? 0, maxMistakes(opts), opts.style === 'explorer');
-  let started = false;
-  return {
-    next(observation: string): ExpertTurn {
-      const r = started ? script.next(observation) : script.next();
-      started = true;
-      if (r.done) throw new Error('household expert: no further turn (the episode should have ended)');
-      return r.value;
-    },
-  };
+  return expertFromScript('household', script);
 }
 
-function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number, mistakeCap: number, explorer: boolean): Script {
+function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number, mistakeCap: number, explorer: boolean): ExpertScript {
   const w = env.world;
   const g = w.goal;
   const present = new Set(w.receptacles.map((r) => r.type));
@@ -73,7 +64,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number, mist
   };
 
   /** Goes to a receptacle, opening it when closed (unless it is an appliance used closed). */
-  function* goTo(rid: string, thought: string, role: StepRole, open = true): Script {
+  function* goTo(rid: string, thought: string, role: StepRole, open = true): ExpertScript {
     yield turn(thought, `go to ${rid}`, role);
     const r = env.receptacle(rid)!;
     if (open && r.openable && !r.isOpen) {
@@ -121,7 +112,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number, mist
   const nextTargetAt = (rid: string) => [...known].find(([o, at]) => at === rid && !used.has(o))![0];
 
   /** Finds and takes one target instance. */
-  function* fetch(ordinal: string): Script {
+  function* fetch(ordinal: string): ExpertScript {
     const plan = searchPlan(g.cls, OBJECT_PLACES[g.cls]);
     const remembered = unusedTarget();
     const start = rng.pick([`First I need to find ${ordinal} ${g.cls}.`, `I need to find ${ordinal} ${g.cls} first.`]);
@@ -141,7 +132,7 @@ function* householdScript(env: HouseholdEnv, rng: Rng, mistakeRate: number, mist
   }
 
   /** Process and put away the held object; with a mistake before the move when it happens. */
-  function* deliver(obj: string, afterTake: string): Script {
+  function* deliver(obj: string, afterTake: string): ExpertScript {
     const destId = `${g.dest} 1`;
     const tool = APPLIANCE[g.type];
     if (tool) {

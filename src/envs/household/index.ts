@@ -1,7 +1,5 @@
 // The household environment's registry entry: task sampling by split and its expert.
-import { Rng, hashSeed } from '../../data/rng.ts';
-import type { EnvDefinition, Split, TaskSpec } from '../types.ts';
-import { assertSplit } from '../types.ts';
+import { sampleTaskOfSplit, type EnvDefinition } from '../types.ts';
 import { HouseholdEnv } from './env.ts';
 import { createHouseholdExpert } from './expert.ts';
 import { HOUSEHOLD_TASK_TYPES } from './world.ts';
@@ -13,11 +11,7 @@ export const household: EnvDefinition = {
   splitNote:
     'held-in: put/clean/heat/cool/examine(desklamp, bedroom) with the usual objects; held-out: the unseen type puttwo, examine under a floorlamp (living room), and (type, object) pairs never seen in training (put keychain/spraybottle, clean plate/cloth, heat potato/cup, cool apple/pan, examine cd/watch)',
   create: () => new HouseholdEnv(),
-  sampleTask(seed: number, split: Split): TaskSpec {
-    assertSplit(household, split);
-    const taskType = new Rng(hashSeed(`household/task/${split}`, seed)).pick(HOUSEHOLD_TASK_TYPES[split]);
-    return { env: 'household', taskType, split, seed };
-  },
+  sampleTask: (seed, split) => sampleTaskOfSplit(household, seed, split),
   createExpert(env, task, opts) {
     if (!(env instanceof HouseholdEnv)) throw new Error('household expert needs a HouseholdEnv');
     return createHouseholdExpert(env, task, opts);

@@ -47,7 +47,7 @@ describe('atlas import / export', () => {
     expect(last.records).toBe(2);
     expect(JSON.parse(readFileSync(path.join(dir, 'dataset_info.json'), 'utf8')).alf_crit.file_name).toBe('lf.jsonl');
     expect(readFileSync(path.join(dir, 'lf.train.yaml'), 'utf8')).toContain('mask_history: true');
-    await expect(exportCmd.run([src, '--format', 'csv', '--out', out])).rejects.toThrow(/--format must be one of openai, agentgym, axolotl, llamafactory, labels/);
+    await expect(exportCmd.run([src, '--format', 'csv', '--out', out])).rejects.toThrow(/--format must be one of openai, agentgym, axolotl, llamafactory, torchtune, labels/);
   });
   it('import --labels applies a labels file as each trajectory\'s active selection and reports lines that do not fit', async () => {
     const src = path.join(dir, 'lab-src.jsonl');
