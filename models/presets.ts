@@ -13,6 +13,8 @@ export interface ModelPreset {
   /** Pretrained weights shipped with the app: a Hugging Face folder under models/ (config,
    *  safetensors, tokenizer, provenance). Absent = seeded random weights. */
   weights?: string;
+  /** Tokens per row `atlas bench` trains on (default: the whole context). */
+  benchSeqLen?: number;
 }
 
 export function swigluHidden(dModel: number): number {
@@ -73,5 +75,33 @@ export const PRESETS: Record<string, ModelPreset> = {
 export function getPreset(name: string): ModelPreset {
   const p = PRESETS[name];
   if (!p) throw new Error(`Unknown model preset "${name}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  return p;
+}
+
+/** Real small models' shapes (their published config.json; random weights made at bench
+ *  time, nothing downloaded), for `atlas bench --config NAME` and its memory plan. The
+ *  context is cut to 2048 positions (the RoPE table's length; the published ones are 8192 and
+ *  32768): only bench sequences up to that are planned. Not playground presets. */
+export const REAL_MODEL_SHAPES: Record<string, ModelPreset> = {
+  'smollm2-135m': {
+    name: 'smollm2-135m',
+    description: 'SmolLM2-135M shape (HuggingFaceTB/SmolLM2-135M): vocab 49152, d_model 576, 30 layers, 9 heads (3 kv) of 64, MLP 1536, tied',
+    config: { vocabSize: 49152, dModel: 576, nLayers: 30, nHeads: 9, nKvHeads: 3, headDim: 64, hiddenDim: 1536, maxSeqLen: 2048, ropeTheta: 100000, normEps: 1e-5, tiedEmbeddings: true },
+    batch: 1,
+    benchSeqLen: 512,
+  },
+  'qwen2.5-0.5b': {
+    name: 'qwen2.5-0.5b',
+    description: 'Qwen2.5-0.5B shape (Qwen/Qwen2.5-0.5B): vocab 151936, d_model 896, 24 layers, 14 heads (2 kv) of 64, MLP 4864, q/k/v biases, tied',
+    config: { vocabSize: 151936, dModel: 896, nLayers: 24, nHeads: 14, nKvHeads: 2, headDim: 64, hiddenDim: 4864, maxSeqLen: 2048, ropeTheta: 1e6, normEps: 1e-6, tiedEmbeddings: true, qkvBias: true },
+    batch: 1,
+    benchSeqLen: 512,
+  },
+};
+
+/** A preset or a real model's shape, for `atlas bench --config`. */
+export function getBenchConfig(name: string): ModelPreset {
+  const p = PRESETS[name] ?? REAL_MODEL_SHAPES[name];
+  if (!p) throw new Error(`Unknown model config "${name}" (presets: ${Object.keys(PRESETS).join(', ')}; real model shapes: ${Object.keys(REAL_MODEL_SHAPES).join(', ')})`);
   return p;
 }

@@ -17,7 +17,11 @@ let ortConfigured = false;
 async function configureOrt() {
   if (ortConfigured) return;
   const { env } = await import('@huggingface/transformers');
-  setOrtWasmPaths(env as never, browserOrtPrefix(self.location.origin, import.meta.env.BASE_URL));
+  // The build's base is relative ('./', so the site runs under any path) to the page, which a
+  // worker cannot see: a built worker sits in assets/, one folder below the page. The dev
+  // server's base is '/'.
+  const base = import.meta.env.BASE_URL.startsWith('/') ? import.meta.env.BASE_URL : new URL('../', self.location.href).href;
+  setOrtWasmPaths(env as never, browserOrtPrefix(self.location.origin, base));
   ortConfigured = true;
 }
 

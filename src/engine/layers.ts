@@ -6,6 +6,8 @@
 // adjacent in the parameter buffer (always, unless alignment padding separates them),
 // else one matmul per weight writing its column block. The vocabulary is padded to a
 // multiple of 4 (Vp, config.ts paddedVocab): logits are [N, Vp], the padding masked.
+// A frozen model's weight matrices may be packed 16-bit (half.ts): every weight view
+// carries its format and the matmul (B operand) and embedding kernels read it unpacked.
 import type { Model } from './model.ts';
 import type { Workspace } from './workspace.ts';
 import type { Plan, View } from './gpu/plan.ts';
@@ -18,7 +20,9 @@ import { swigluForward, swigluBackward, elementwiseWorkgroups } from './kernels/
 import { embeddingForward, embeddingBackward } from './kernels/embedding.ts';
 import { crossEntropyForwardBackward, lossReduce } from './kernels/crossentropy.ts';
 import { qkvBiasForward, qkvBiasBackward } from './kernels/bias.ts';
-import { layerPrefix } from './params.ts';
+import { scaleInPlace } from './kernels/scale.ts';
+import { loraTensorName, type Adapter, type LoraTarget } from './lora.ts';
+import { layerPrefix, slotWords } from './params.ts';
 import { paddedVocab } from './config.ts';
 
 /** GPU views of one micro-batch's uploaded inputs. */
@@ -39,6 +43,8 @@ export interface ForwardContext {
   variant: MatmulVariant;
   /** Fuse adjacent projection weights into one matmul (default true; false for tests). */
   fuse?: boolean;
+  /** A LoRA adapter applied over the model's projections (lora.ts). */
+  lora?: Adapter;
 }
 
 export interface PassContext extends ForwardContext {
@@ -65,13 +71,17 @@ export interface BlockViews {
   gu: View;
   hact: View;
   out: View;
+  /** Where LoRA keeps s·x·Aᵀ [N, r] of target t (the backward pass reads it for dB). */
+  lora?: (t: LoraTarget) => View;
 }
 
 const groups64 = (n: number): [number] => [Math.ceil(n / 64)];
 
-/** Y[M,N] (op)= A·B with A [M,K] or stored [K,M] (aT), B [K,N] or stored [N,K] (bT). */
+/** Y[M,N] (op)= A·B with A [M,K] or stored [K,M] (aT), B [K,N] or stored [N,K] (bT). B may
+ *  be a frozen model's packed 16-bit weights (its view's format picks the kernel). */
 function matmul(p: ForwardContext, a: View, b: View, c: View, M: number, N: number, K: number, aT: boolean, bT: boolean, mode: MatmulMode, r?: View, st?: MatmulStrides): void {
-  const kernel = matmulKernel({ aT, bT, mode, variant: p.variant });
+  if ((a.format ?? 'f32') !== 'f32') throw new Error(`matmul: a packed ${a.format} tensor as the A operand (only B, a weight matrix, may be packed)`);
+  const kernel = matmulKernel({ aT, bT, mode, variant: p.variant, bFormat: b.format ?? 'f32' });
   p.plan.add(kernel, matmulUniforms(M, N, K, aT, st), r ? [a, b, c, r] : [a, b, c], matmulWorkgroups(M, N, p.variant));
 }
 
@@ -81,14 +91,16 @@ interface WeightGroup {
   outs: number[];
 }
 
-/** The group's weights as one [Σout, in] matrix, when adjacent in the buffer. */
+/** The group's weights as one [Σout, in] matrix, when adjacent in one buffer (packed 16-bit
+ *  weights too: each tensor has an even number of values, so none shares a word). */
 function fusedView(p: ForwardContext, g: WeightGroup, which: 'params' | 'grads'): View | undefined {
   if (p.fuse === false) return undefined;
   const slots = g.names.map((n) => p.model.layout.byName.get(n)!);
-  for (let i = 1; i < slots.length; i++) if (slots[i].offset !== slots[i - 1].offset + slots[i - 1].size) return undefined;
-  const first = p.model.slot(g.names[0], which);
-  const floats = slots.reduce((a, s) => a + s.size, 0);
-  return { buffer: first.buffer, offset: first.offset, size: Math.ceil(floats / 64) * 64 * 4 };
+  for (let i = 1; i < slots.length; i++) if (slots[i].offset !== slots[i - 1].offset + slotWords(slots[i - 1]) || slots[i].format !== slots[0].format) return undefined;
+  const views = g.names.map((n) => p.model.slot(n, which));
+  if (views.some((v) => v.buffer !== views[0].buffer)) return undefined;
+  const total = slots.reduce((a, s) => a + slotWords(s), 0);
+  return { buffer: views[0].buffer, offset: views[0].offset, size: Math.ceil(total / 64) * 64 * 4, format: views[0].format };
 }
 
 /** Y[N, Σout] = X·[W1; W2; …]ᵀ */
@@ -106,18 +118,19 @@ function groupForward(p: ForwardContext, g: WeightGroup, x: View, y: View, rows:
 /** dX[N,in] (=|+=) Σ dY_i·W_i and dW_i += dY_iᵀ·X, with dY = [dY_1 | dY_2 | …]. */
 function groupBackward(p: PassContext, g: WeightGroup, dy: View, x: View, dx: View, rows: number, inp: number, accumulateDx: boolean): void {
   const total = g.outs.reduce((a, b) => a + b, 0);
+  const frozen = !p.model.grads;
   const w = fusedView(p, g, 'params');
-  const dw = fusedView(p, g, 'grads');
-  if (w && dw) {
+  const dw = frozen ? undefined : fusedView(p, g, 'grads');
+  if (w && (dw || frozen)) {
     matmul(p, dy, w, dx, rows, inp, total, false, false, accumulateDx ? 'accumulate' : 'store');
-    matmul(p, dy, x, dw, total, inp, rows, true, false, 'accumulate');
+    if (dw) matmul(p, dy, x, dw, total, inp, rows, true, false, 'accumulate');
     return;
   }
   let col = 0;
   g.names.forEach((name, i) => {
     const st = { lda4: total / 4, aOff4: col / 4 };
     matmul(p, dy, p.model.slot(name), dx, rows, inp, g.outs[i], false, false, accumulateDx || i > 0 ? 'accumulate' : 'store', undefined, st);
-    matmul(p, dy, x, p.model.slot(name, 'grads'), g.outs[i], inp, rows, true, false, 'accumulate', undefined, st);
+    if (!frozen) matmul(p, dy, x, p.model.slot(name, 'grads'), g.outs[i], inp, rows, true, false, 'accumulate', undefined, st);
     col += g.outs[i];
   });
 }
@@ -131,15 +144,62 @@ function gateUpGroup(pre: string, h: number): WeightGroup {
   return { names: [pre + 'mlp.gate_proj.weight', pre + 'mlp.up_proj.weight'], outs: [h, h] };
 }
 
+/** A projection's output columns inside a wider matrix: rows of `ld` floats, this
+ *  projection's `out` columns starting at `col` (q inside [q | k | v]). */
+interface Columns {
+  ld: number;
+  col: number;
+  out: number;
+}
+
+/** LoRA forward on layer l's target t, after the base projection wrote y:
+ *  u[N,r] = s·x·Aᵀ (kept in `u`), y[:, cols] += u·Bᵀ. */
+function loraForward(f: ForwardContext, l: number, t: LoraTarget, x: View, u: View, y: View, rows: number, inp: number, cols: Columns): void {
+  const ad = f.lora!;
+  const r = ad.spec.rank;
+  matmul(f, x, ad.slot(loraTensorName(l, t, 'A')), u, rows, r, inp, false, true, 'store');
+  f.plan.add(scaleInPlace(), { count4: (rows * r) / 4, s: ad.scale }, [u], elementwiseWorkgroups((rows * r) / 4));
+  matmul(f, u, ad.slot(loraTensorName(l, t, 'B')), y, rows, cols.out, r, false, true, 'accumulate', undefined, { ldc4: cols.ld / 4, cOff4: cols.col / 4 });
+}
+
+/** LoRA backward on layer l's target t, with dy = dY[:, cols]:
+ *  dB += dyᵀ·u;  du = s·dy·B;  dA += duᵀ·x;  dX += du·A (after the base projection's dX). */
+function loraBackward(p: PassContext, l: number, t: LoraTarget, dy: View, x: View, u: View, dx: View, rows: number, inp: number, cols: Columns): void {
+  const ad = p.lora!;
+  const r = ad.spec.rank;
+  const [A, B] = [ad.slot(loraTensorName(l, t, 'A')), ad.slot(loraTensorName(l, t, 'B'))];
+  const [dA, dB] = [ad.slot(loraTensorName(l, t, 'A'), 'grads'), ad.slot(loraTensorName(l, t, 'B'), 'grads')];
+  const du = p.ws.scratch('dlora');
+  const dyCols = { lda4: cols.ld / 4, aOff4: cols.col / 4 };
+  matmul(p, dy, u, dB, cols.out, r, rows, true, false, 'accumulate', undefined, dyCols);
+  matmul(p, dy, B, du, rows, r, cols.out, false, false, 'store', undefined, dyCols);
+  p.plan.add(scaleInPlace(), { count4: (rows * r) / 4, s: ad.scale }, [du], elementwiseWorkgroups((rows * r) / 4));
+  matmul(p, du, x, dA, r, inp, rows, true, false, 'accumulate');
+  matmul(p, du, A, dx, rows, inp, r, false, false, 'accumulate');
+}
+
+/** The adapted targets among a group's projections, with their column blocks. */
+function loraTargetsOf(f: ForwardContext, targets: LoraTarget[], outs: number[]): Array<{ t: LoraTarget; cols: Columns }> {
+  if (!f.lora) return [];
+  const ld = outs.reduce((a, b) => a + b, 0);
+  let col = 0;
+  const found: Array<{ t: LoraTarget; cols: Columns }> = [];
+  targets.forEach((t, i) => {
+    if (f.lora!.spec.targets.includes(t)) found.push({ t, cols: { ld, col, out: outs[i] } });
+    col += outs[i];
+  });
+  return found;
+}
+
 /** Linear forward: Y[N,out] = X[N,in]·Wᵀ (+ R). */
 function linearForward(p: ForwardContext, x: View, w: View, y: View, rows: number, out: number, inp: number, residual?: View): void {
   matmul(p, x, w, y, rows, out, inp, false, true, residual ? 'residual' : 'store', residual);
 }
 
-/** Linear backward: dX[N,in] (=|+=) dY·W and dW[out,in] += dYᵀ·X. */
-function linearBackward(p: PassContext, dy: View, x: View, w: View, dw: View, dx: View, rows: number, out: number, inp: number, accumulateDx: boolean): void {
+/** Linear backward: dX[N,in] (=|+=) dY·W and dW[out,in] += dYᵀ·X (no dW for a frozen W). */
+function linearBackward(p: PassContext, dy: View, x: View, w: View, dw: View | undefined, dx: View, rows: number, out: number, inp: number, accumulateDx: boolean): void {
   matmul(p, dy, w, dx, rows, inp, out, false, false, accumulateDx ? 'accumulate' : 'store');
-  matmul(p, dy, x, dw, out, inp, rows, true, false, 'accumulate');
+  if (dw) matmul(p, dy, x, dw, out, inp, rows, true, false, 'accumulate');
 }
 
 /** Sizes both passes use: N = B·T rows, d_model, q/kv widths, SwiGLU width. */
@@ -159,7 +219,8 @@ function passDims(p: PassContext) {
 /** x[N,d] = E[ids] */
 export function encodeEmbedding(f: ForwardContext, ids: View, x: View, N: number): void {
   const d = f.model.config.dModel;
-  f.plan.add(embeddingForward(d), { N }, [ids, f.model.slot('model.embed_tokens.weight'), x], groups64((N * d) / 4));
+  const E = f.model.slot('model.embed_tokens.weight');
+  f.plan.add(embeddingForward(d, E.format), { N }, [ids, E, x], groups64((N * d) / 4));
 }
 
 /** Decoder block l on N rows. `attend` records RoPE + causal attention from v.qkv into
@@ -172,14 +233,18 @@ export function encodeBlock(f: ForwardContext, l: number, N: number, v: BlockVie
   // attention block: xn1 = rmsnorm(x); q,k,v = xn1·W{q,k,v}ᵀ; rope; attention; xmid = x + att·Woᵀ
   f.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [v.x, P(pre + 'input_layernorm.weight'), v.xn1, v.rstd1], groups64(N));
   groupForward(f, qkvGroup(pre, qd, kvd), v.xn1, v.qkv, N, d);
+  for (const { t, cols } of loraTargetsOf(f, ['q', 'k', 'v'], [qd, kvd, kvd])) loraForward(f, l, t, v.xn1, v.lora!(t), v.qkv, N, d, cols);
   if (c.qkvBias) f.plan.add(qkvBiasForward(qd, kvd), { N }, [v.qkv, ...qkvBiasNames(pre).map(P)], elementwiseWorkgroups(N * (qd + 2 * kvd)));
   attend();
   linearForward(f, v.att, P(pre + 'self_attn.o_proj.weight'), v.xmid, N, d, qd, v.x);
+  for (const { t, cols } of loraTargetsOf(f, ['o'], [d])) loraForward(f, l, t, v.att, v.lora!(t), v.xmid, N, qd, cols);
   // MLP block: xn2 = rmsnorm(xmid); hact = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ); out = xmid + hact·Wdᵀ
   f.plan.add(rmsnormForward(d), { N, eps: c.normEps }, [v.xmid, P(pre + 'post_attention_layernorm.weight'), v.xn2, v.rstd2], groups64(N));
   groupForward(f, gateUpGroup(pre, h), v.xn2, v.gu, N, d);
+  for (const { t, cols } of loraTargetsOf(f, ['gate', 'up'], [h, h])) loraForward(f, l, t, v.xn2, v.lora!(t), v.gu, N, d, cols);
   f.plan.add(swigluForward(h), { count4: (N * h) / 4 }, [v.gu, v.hact], elementwiseWorkgroups((N * h) / 4));
   linearForward(f, v.hact, P(pre + 'mlp.down_proj.weight'), v.out, N, d, h, v.xmid);
+  for (const { t, cols } of loraTargetsOf(f, ['down'], [d])) loraForward(f, l, t, v.hact, v.lora!(t), v.out, N, h, cols);
 }
 
 /** Head on N rows: xf = rmsnorm(x); logits[N,Vp] = xf·Wlmᵀ (padding columns are 0) */
@@ -196,7 +261,7 @@ export function encodeForwardLogits(p: PassContext): void {
   encodeEmbedding(p, p.inputs.ids, ws.layer('x', 0), N);
   for (let l = 0; l < c.nLayers; l++) {
     const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
-    const v: BlockViews = { x: L('x'), xn1: L('xn1'), rstd1: L('rstd1'), qkv: L('qkv'), att: L('att'), xmid: L('xmid'), xn2: L('xn2'), rstd2: L('rstd2'), gu: L('gu'), hact: L('hact'), out: ws.layer('x', l + 1) };
+    const v: BlockViews = { x: L('x'), xn1: L('xn1'), rstd1: L('rstd1'), qkv: L('qkv'), att: L('att'), xmid: L('xmid'), xn2: L('xn2'), rstd2: L('rstd2'), gu: L('gu'), hact: L('hact'), out: ws.layer('x', l + 1), lora: (t) => ws.lora(l, p.lora!.spec.targets.indexOf(t)) };
     encodeBlock(p, l, N, v, () => {
       p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [v.qkv, { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
       // stored: keep P [B,H,T,T]; recompute: keep only lse [B,H,T] (see workspace.ts)
@@ -226,26 +291,34 @@ export function encodeBackward(p: PassContext): void {
   const { model, ws, B, T } = p;
   const { c, N, d, qd, kvd, h, attDims } = passDims(p);
   const P = (name: string) => model.slot(name);
-  const G = (name: string) => model.slot(name, 'grads');
+  // A frozen base (LoRA) keeps no gradients: only dX flows through its weights.
+  const trainBase = !!model.grads;
+  const G = (name: string) => (trainBase ? model.slot(name, 'grads') : undefined);
   const S = (k: Parameters<Workspace['scratch']>[0]) => ws.scratch(k);
+  const lora = (l: number, targets: LoraTarget[], outs: number[], dy: View, x: View, dx: View, inp: number) => {
+    for (const { t, cols } of loraTargetsOf(p, targets, outs)) loraBackward(p, l, t, dy, x, ws.lora(l, p.lora!.spec.targets.indexOf(t)), dx, N, inp, cols);
+  };
 
   // head: dxf = dlogits·Wlm, dWlm += dlogitsᵀ·xf; final norm → dres (grad of x_L)
   linearBackward(p, S('logits'), S('xf'), P(lmHeadName(model)), G(lmHeadName(model)), S('dxn'), N, paddedVocab(c), d, false);
   const xL = ws.layer('x', c.nLayers);
   p.plan.add(rmsnormBackwardInput(d, false), { N }, [S('dxn'), xL, P('model.norm.weight'), S('rstdf'), S('dres')], groups64(N));
-  p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), xL, S('rstdf'), G('model.norm.weight')], groups64(d / 4));
+  if (trainBase) p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), xL, S('rstdf'), G('model.norm.weight')!], groups64(d / 4));
 
   for (let l = c.nLayers - 1; l >= 0; l--) {
     const pre = layerPrefix(l);
     const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
     // MLP block (dres = grad of x_{l+1} = grad of the down projection's output)
     linearBackward(p, S('dres'), L('hact'), P(pre + 'mlp.down_proj.weight'), G(pre + 'mlp.down_proj.weight'), S('dhact'), N, d, h, false);
+    lora(l, ['down'], [d], S('dres'), L('hact'), S('dhact'), h);
     p.plan.add(swigluBackward(h), { count4: (N * h) / 4 }, [S('dhact'), L('gu'), S('dgu')], elementwiseWorkgroups((N * h) / 4));
     groupBackward(p, gateUpGroup(pre, h), S('dgu'), L('xn2'), S('dxn'), N, d, false);
+    lora(l, ['gate', 'up'], [h, h], S('dgu'), L('xn2'), S('dxn'), d);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('xmid'), P(pre + 'post_attention_layernorm.weight'), L('rstd2'), S('dres')], groups64(N));
-    p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('xmid'), L('rstd2'), G(pre + 'post_attention_layernorm.weight')], groups64(d / 4));
+    if (trainBase) p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('xmid'), L('rstd2'), G(pre + 'post_attention_layernorm.weight')!], groups64(d / 4));
     // attention block (dres = grad of xmid)
     linearBackward(p, S('dres'), L('att'), P(pre + 'self_attn.o_proj.weight'), G(pre + 'self_attn.o_proj.weight'), S('datt'), N, d, qd, false);
+    lora(l, ['o'], [d], S('dres'), L('att'), S('datt'), qd);
     const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
     const keyGroups = groups64(B * c.nKvHeads * Math.ceil(T / KV_POSITIONS_PER_THREAD));
     if (ws.attention === 'stored') {
@@ -257,11 +330,12 @@ export function encodeBackward(p: PassContext): void {
       p.plan.add(attentionBackwardKeyValueLse(attDims), { B, T }, [L('qkv'), S('datt'), L('lse'), S('delta'), S('dqkv')], keyGroups);
     }
     p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: -1 }, [S('dqkv'), { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
-    if (c.qkvBias) p.plan.add(qkvBiasBackward(qd, kvd), { N }, [S('dqkv'), ...qkvBiasNames(pre).map(G)], groups64(qd + 2 * kvd));
+    if (c.qkvBias && trainBase) p.plan.add(qkvBiasBackward(qd, kvd), { N }, [S('dqkv'), ...qkvBiasNames(pre).map((n) => G(n)!)], groups64(qd + 2 * kvd));
     groupBackward(p, qkvGroup(pre, qd, kvd), S('dqkv'), L('xn1'), S('dxn'), N, d, false);
+    lora(l, ['q', 'k', 'v'], [qd, kvd, kvd], S('dqkv'), L('xn1'), S('dxn'), d);
     p.plan.add(rmsnormBackwardInput(d, true), { N }, [S('dxn'), L('x'), P(pre + 'input_layernorm.weight'), L('rstd1'), S('dres')], groups64(N));
-    p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('x'), L('rstd1'), G(pre + 'input_layernorm.weight')], groups64(d / 4));
+    if (trainBase) p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), L('x'), L('rstd1'), G(pre + 'input_layernorm.weight')!], groups64(d / 4));
   }
   // dE[token] += Σ dres over that token's positions
-  p.plan.add(embeddingBackward(d), { V: c.vocabSize }, [S('dres'), p.inputs.csrOffsets, p.inputs.csrPositions, G('model.embed_tokens.weight')], elementwiseWorkgroups((c.vocabSize * d) / 4));
+  if (trainBase) p.plan.add(embeddingBackward(d), { V: c.vocabSize }, [S('dres'), p.inputs.csrOffsets, p.inputs.csrPositions, G('model.embed_tokens.weight')!], elementwiseWorkgroups((c.vocabSize * d) / 4));
 }

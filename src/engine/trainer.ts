@@ -4,10 +4,11 @@
 // into a ring of mappable staging buffers and resolved later, so the caller can submit
 // the next step without waiting. Nothing is allocated per step: plans (bind groups,
 // uniforms) are built once per (micro-batch slot, B, T), inputs go through writeBuffer.
-import type { Model } from './model.ts';
+import type { Model, ParamSet } from './model.ts';
+import type { Adapter } from './lora.ts';
 import { Workspace, type AttentionMode } from './workspace.ts';
 import { Plan, type Dispatch, type View } from './gpu/plan.ts';
-import { upload } from './gpu/resources.ts';
+import { readBufferF32, upload, type BufferSpec } from './gpu/resources.ts';
 import { SerialQueue } from './gpu/serial.ts';
 import { defaultMatmulVariant, type MatmulVariant } from './kernels/matmul.ts';
 import { adamw, gradNormFinish, gradNormPartial, GRADNORM_GROUPS, HYPER_FIELDS } from './kernels/optimizer.ts';
@@ -77,10 +78,43 @@ export interface TrainerOptions {
   /** Attention memory mode of the workspace created when none is given (default 'auto';
    *  see workspace.ts). A shared workspace brings its own mode. */
   attention?: AttentionMode | 'auto';
+  /** Train this LoRA adapter over the (frozen) model instead of the model's own weights. */
+  adapter?: Adapter;
 }
 
 const STAGING_RING = 4;
 const STATS_BYTES = 256;
+const HYPER_BYTES = 32;
+const STAGING_BYTES = 16;
+
+/** An input slot's five regions (ids, labels, weights, CSR offsets, CSR positions) for
+ *  `rows` = maxBatch × maxSeqLen token positions, each 256-byte aligned. */
+function inputSlotSizes(rows: number, vocabSize: number): number[] {
+  return [rows, rows, rows, vocabSize + 1, rows].map((n) => Math.ceil((n * 4) / 256) * 256);
+}
+
+/** Every buffer a Trainer allocates besides its workspace, in order: AdamW's moments m and v
+ *  and decay mask over the trainable layout (`trainableFloats` words), the hyperparameter
+ *  uniform, the stats, one input slot per micro-batch (accumSteps) for `rows` token
+ *  positions, the staging ring. (forwardLoss adds 'staging.eval' on first use:
+ *  evalStagingBuffer.) */
+export function trainerBuffers(trainableFloats: number, opts: { rows: number; vocabSize: number; accumSteps: number }): BufferSpec[] {
+  const slot = inputSlotSizes(opts.rows, opts.vocabSize).reduce((a, b) => a + b, 0);
+  return [
+    { label: 'adam.m', bytes: trainableFloats * 4, bindable: true },
+    { label: 'adam.v', bytes: trainableFloats * 4, bindable: true },
+    { label: 'adam.decayMask', bytes: (trainableFloats / 64) * 4, bindable: true },
+    { label: 'adam.hyper', bytes: HYPER_BYTES, bindable: true },
+    { label: 'stats', bytes: STATS_BYTES, bindable: true },
+    ...Array.from({ length: Math.max(1, opts.accumSteps) }, (_, i) => ({ label: `inputs.${i}`, bytes: slot, bindable: true })),
+    ...Array.from({ length: STAGING_RING }, (_, i) => ({ label: `staging.${i}`, bytes: STAGING_BYTES, bindable: false })),
+  ];
+}
+
+/** The readback buffer forwardLoss creates on first use (stats + per-position CE). */
+export function evalStagingBuffer(rows: number): BufferSpec {
+  return { label: 'staging.eval', bytes: 16 + rows * 4, bindable: false };
+}
 
 interface InputSlot {
   buffer: GPUBuffer;
@@ -91,6 +125,9 @@ interface InputSlot {
 
 export class Trainer {
   readonly model: Model;
+  /** What the optimizer updates: the model's weights, or a LoRA adapter's. */
+  readonly trainable: ParamSet;
+  readonly adapter?: Adapter;
   readonly workspace: Workspace;
   readonly hyper: TrainHyper;
   readonly variant: MatmulVariant;
@@ -116,60 +153,69 @@ export class Trainer {
     this.model = model;
     this.hyper = { ...DEFAULT_HYPER, ...hyper };
     checkHyper(this.hyper);
+    this.adapter = opts.adapter;
+    if (this.adapter && this.adapter.model !== model) throw new Error('The LoRA adapter was made for another model');
+    if (!this.adapter && !model.grads) throw new Error('The model is frozen (no gradient buffer): train a LoRA adapter over it (TrainerOptions.adapter)');
+    this.trainable = this.adapter ?? model;
     this.variant = opts.matmul ?? defaultMatmulVariant(model.ctx);
     this.fuse = opts.fuseProjections ?? true;
     this.device = model.ctx.device;
     const res = model.res;
+    const loraSize = this.adapter ? { rank: this.adapter.spec.rank, targets: this.adapter.spec.targets.length } : undefined;
     if (opts.workspace) {
-      if (!opts.workspace.serves(model.config)) throw new Error('The shared workspace was not sized for this model config: create it with this config in `configs`');
+      if (!opts.workspace.serves(model.config, loraSize)) throw new Error('The shared workspace was not sized for this model config: create it with this config in `configs` (and the adapter in `lora`)');
       this.workspace = opts.workspace;
       this.ownsWorkspace = false;
     } else {
-      this.workspace = new Workspace(res, { maxBatch: opts.maxBatch ?? 4, maxSeqLen: opts.maxSeqLen ?? model.config.maxSeqLen, configs: [model.config], attention: opts.attention });
+      this.workspace = new Workspace(res, { maxBatch: opts.maxBatch ?? 4, maxSeqLen: opts.maxSeqLen ?? model.config.maxSeqLen, configs: [model.config], attention: opts.attention, lora: loraSize ? [loraSize] : undefined });
       this.ownsWorkspace = true;
     }
-    const total = model.layout.totalFloats;
+    const total = this.trainable.layout.totalFloats;
+    const rows = this.workspace.maxBatch * this.workspace.maxSeqLen;
+    const specs = new Map(trainerBuffers(total, { rows, vocabSize: model.config.vocabSize, accumSteps: this.hyper.accumSteps }).map((b) => [b.label, b]));
+    const make = (label: string, usage: GPUBufferUsageFlags) => {
+      const b = specs.get(label)!;
+      return res.createBuffer(b.label, b.bytes, usage, b.bindable);
+    };
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    this.m = res.createBuffer('adam.m', total * 4, usage);
-    this.v = res.createBuffer('adam.v', total * 4, usage);
+    this.m = make('adam.m', usage);
+    this.v = make('adam.v', usage);
     const mask = new Uint32Array(total / 64);
-    for (const s of model.layout.slots) mask.fill(s.decay ? 1 : 0, s.offset / 64, Math.ceil((s.offset + s.size) / 64));
-    this.decayMask = res.createBuffer('adam.decayMask', mask.byteLength, usage);
+    for (const s of this.trainable.layout.slots) mask.fill(s.decay ? 1 : 0, s.offset / 64, Math.ceil((s.offset + s.size) / 64));
+    this.decayMask = make('adam.decayMask', usage);
     this.device.queue.writeBuffer(this.decayMask, 0, mask);
-    this.hyperBuf = res.createBuffer('adam.hyper', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.stats = res.createBuffer('stats', STATS_BYTES, usage);
-    for (let i = 0; i < Math.max(1, this.hyper.accumSteps); i++) this.slots.push(this.createSlot(i));
+    this.hyperBuf = make('adam.hyper', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.stats = make('stats', usage);
+    for (let i = 0; i < Math.max(1, this.hyper.accumSteps); i++) this.slots.push(this.createSlot(make(`inputs.${i}`, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST), rows));
     for (let i = 0; i < STAGING_RING; i++) {
-      this.ring.push({ buffer: res.createBuffer(`staging.${i}`, 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, false), busy: Promise.resolve() });
+      this.ring.push({ buffer: make(`staging.${i}`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST), busy: Promise.resolve() });
     }
     this.optimizerPlan = this.buildOptimizerPlan();
   }
 
-  private createSlot(i: number): InputSlot {
-    const rows = this.workspace.maxBatch * this.workspace.maxSeqLen;
-    const V = this.model.config.vocabSize;
-    const sizes = [rows, rows, rows, V + 1, rows].map((n) => Math.ceil((n * 4) / 256) * 256);
+  private createSlot(buffer: GPUBuffer, rows: number): InputSlot {
+    const sizes = inputSlotSizes(rows, this.model.config.vocabSize);
     const offsets: number[] = [];
     let o = 0;
     for (const s of sizes) {
       offsets.push(o);
       o += s;
     }
-    const buffer = this.model.res.createBuffer(`inputs.${i}`, o, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
     const view = (k: number): View => ({ buffer, offset: offsets[k], size: sizes[k] });
     return { buffer, offsets, views: { ids: view(0), labels: view(1), weights: view(2), csrOffsets: view(3), csrPositions: view(4) } };
   }
 
   private buildOptimizerPlan(): Plan {
     const plan = new Plan(this.model.res);
-    const total = this.model.layout.totalFloats;
+    const { layout, params, grads } = this.trainable;
+    const total = layout.totalFloats;
     const partial = this.workspace.scratch('partial');
     const stats: View = { buffer: this.stats };
-    plan.add(gradNormPartial(), { count4: total / 4 }, [{ buffer: this.model.grads }, partial], [GRADNORM_GROUPS]);
+    plan.add(gradNormPartial(), { count4: total / 4 }, [{ buffer: grads! }, partial], [GRADNORM_GROUPS]);
     plan.add(gradNormFinish(), {}, [partial, stats, { buffer: this.hyperBuf }], [1]);
     const blocks = total / 64;
     const blocksX = Math.min(blocks, 65535);
-    plan.add(adamw(), { blocks, blocksX }, [{ buffer: this.model.params }, { buffer: this.model.grads }, { buffer: this.m }, { buffer: this.v }, { buffer: this.decayMask }, stats, { buffer: this.hyperBuf }], [blocksX, Math.ceil(blocks / blocksX)]);
+    plan.add(adamw(), { blocks, blocksX }, [{ buffer: params }, { buffer: grads! }, { buffer: this.m }, { buffer: this.v }, { buffer: this.decayMask }, stats, { buffer: this.hyperBuf }], [blocksX, Math.ceil(blocks / blocksX)]);
     return plan;
   }
 
@@ -180,7 +226,7 @@ export class Trainer {
     let plan = this.plans.get(key);
     if (!plan) {
       plan = new Plan(this.model.res);
-      const ctx = { plan, model: this.model, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats }, fuse: this.fuse };
+      const ctx = { plan, model: this.model, lora: this.adapter, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats }, fuse: this.fuse };
       if (what === 'logits') encodeForwardLogits(ctx);
       else encodeForward(ctx);
       if (what === 'train') encodeBackward(ctx);
@@ -259,7 +305,7 @@ export class Trainer {
       this.device.queue.writeBuffer(this.hyperBuf, 0, hyper);
       const weightSum = this.uploadInputs(microBatches);
       const enc = this.device.createCommandEncoder({ label: `step ${stepNo}` });
-      enc.clearBuffer(this.model.grads);
+      enc.clearBuffer(this.trainable.grads!);
       enc.clearBuffer(this.stats);
       const pass = enc.beginComputePass();
       microBatches.forEach((b, i) => this.microPlan(i, b.batch, b.seqLen, 'train').encode(pass));
@@ -286,7 +332,8 @@ export class Trainer {
       const weightSum = this.uploadInputs([batch]);
       const N = batch.batch * batch.seqLen;
       const rowsMax = this.workspace.maxBatch * this.workspace.maxSeqLen;
-      this.evalStaging ??= this.model.res.createBuffer('staging.eval', 16 + rowsMax * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, false);
+      const spec = evalStagingBuffer(rowsMax);
+      this.evalStaging ??= this.model.res.createBuffer(spec.label, spec.bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, spec.bindable);
       const enc = this.device.createCommandEncoder({ label: 'eval' });
       enc.clearBuffer(this.stats);
       const pass = enc.beginComputePass();
@@ -329,20 +376,21 @@ export class Trainer {
     });
   }
 
-  /** One forward + backward without an update: the loss and every parameter's gradient. */
+  /** One forward + backward without an update: the loss and the gradient of every trainable
+   *  tensor (the model's, or the adapter's under PEFT's names). */
   async gradients(batch: TokenBatch): Promise<{ loss: number; weightSum: number; grads: NamedTensors }> {
     this.validate([batch]);
     return this.serial(async () => {
       const weightSum = this.uploadInputs([batch]);
       const enc = this.device.createCommandEncoder({ label: 'gradients' });
-      enc.clearBuffer(this.model.grads);
+      enc.clearBuffer(this.trainable.grads!);
       enc.clearBuffer(this.stats);
       const pass = enc.beginComputePass();
       this.microPlan(0, batch.batch, batch.seqLen, 'train').encode(pass);
       pass.end();
       await this.model.res.checkCompiled();
       this.device.queue.submit([enc.finish()]);
-      const [stats, grads] = await Promise.all([this.readStats(), this.model.readGrads()]);
+      const [stats, grads] = await Promise.all([this.readStats(), this.trainable.readGrads()]);
       return { loss: stats[0], weightSum, grads };
     });
   }
@@ -371,22 +419,11 @@ export class Trainer {
    *  count, everything a resumed run needs to continue exactly as an uninterrupted one. */
   async readOptimizerState(): Promise<{ m: Float32Array; v: Float32Array }> {
     await this.flush();
-    const read = async (src: GPUBuffer) => {
-      const staging = this.device.createBuffer({ size: src.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      const enc = this.device.createCommandEncoder();
-      enc.copyBufferToBuffer(src, 0, staging, 0, src.size);
-      this.device.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
-      const out = new Float32Array(staging.getMappedRange().slice(0));
-      staging.unmap();
-      staging.destroy();
-      return out;
-    };
-    return { m: await read(this.m), v: await read(this.v) };
+    return { m: await readBufferF32(this.device, this.m), v: await readBufferF32(this.device, this.v) };
   }
 
   writeOptimizerState(state: { m: Float32Array; v: Float32Array }): void {
-    const total = this.model.layout.totalFloats;
+    const total = this.trainable.layout.totalFloats;
     if (state.m.length !== total || state.v.length !== total) throw new Error(`optimizer state has ${state.m.length}/${state.v.length} values; this model's layout has ${total}`);
     upload(this.device.queue, this.m, 0, state.m);
     upload(this.device.queue, this.v, 0, state.v);

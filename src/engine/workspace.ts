@@ -14,8 +14,8 @@ import type { View } from './gpu/plan.ts';
 import { fmtBytes, GpuMemoryError, type GpuResources } from './gpu/resources.ts';
 
 /** Per-layer activation kinds (one region per layer) and single scratch kinds. */
-const LAYER_KINDS = ['x', 'xn1', 'rstd1', 'qkv', 'P', 'lse', 'att', 'xmid', 'xn2', 'rstd2', 'gu', 'hact'] as const;
-const SCRATCH_KINDS = ['xf', 'rstdf', 'logits', 'dres', 'dxn', 'datt', 'dqkv', 'dS', 'delta', 'dhact', 'dgu', 'ce', 'wloss', 'partial'] as const;
+const LAYER_KINDS = ['x', 'xn1', 'rstd1', 'qkv', 'P', 'lse', 'att', 'xmid', 'xn2', 'rstd2', 'gu', 'hact', 'lora'] as const;
+const SCRATCH_KINDS = ['xf', 'rstdf', 'logits', 'dres', 'dxn', 'datt', 'dqkv', 'dS', 'delta', 'dhact', 'dgu', 'ce', 'wloss', 'partial', 'dlora'] as const;
 export type LayerKind = (typeof LAYER_KINDS)[number];
 export type ScratchKind = (typeof SCRATCH_KINDS)[number];
 
@@ -32,6 +32,9 @@ export interface WorkspaceOptions {
   /** Keep the attention probabilities ('stored') or recompute them in the backward pass
    *  ('recompute'); 'auto' (default) = stored while they fit storedAttentionBudget. */
   attention?: AttentionMode | 'auto';
+  /** The LoRA adapters that will train here (rank and number of adapted projections):
+   *  each keeps s·x·Aᵀ [rows, r] per layer and target for its backward pass. */
+  lora?: Array<{ rank: number; targets: number }>;
 }
 
 /** Bytes of P (every layer) + dS in 'stored' mode for one config at batch B × T tokens. */
@@ -52,8 +55,18 @@ export function resolveAttentionMode(mode: AttentionMode | 'auto', configs: Llam
   return bytes <= storedAttentionBudget(limits) ? 'stored' : 'recompute';
 }
 
+/** Floats of one LoRA target's s·x·Aᵀ block at R rows (a 256-byte-aligned binding). */
+const loraBlockFloats = (R: number, rank: number) => Math.ceil((R * rank) / 64) * 64;
+
+/** A layer's LoRA region at R rows: one block per adapted projection, each as large as the
+ *  largest adapter's s·x·Aᵀ [R, r]. */
+function loraRegionFloats(R: number, lora: Array<{ rank: number; targets: number }>): { block: number; floats: number } {
+  const block = Math.max(0, ...lora.map((a) => loraBlockFloats(R, a.rank)));
+  return { block, floats: block * Math.max(0, ...lora.map((a) => a.targets)) };
+}
+
 /** Floats each kind needs for one layer at R = B·T rows. */
-function kindFloats(c: LlamaConfig, B: number, T: number): Record<LayerKind | ScratchKind, number> {
+function kindFloats(c: LlamaConfig, B: number, T: number, lora: Array<{ rank: number; targets: number }>): Record<LayerKind | ScratchKind, number> {
   const R = B * T;
   const q = c.nHeads * c.headDim;
   const kv = c.nKvHeads * c.headDim;
@@ -65,41 +78,77 @@ function kindFloats(c: LlamaConfig, B: number, T: number): Record<LayerKind | Sc
     xf: R * c.dModel, rstdf: R, logits: R * paddedVocab(c), dres: R * c.dModel, dxn: R * c.dModel, datt: R * q,
     dqkv: R * (q + 2 * kv), dS: att, delta: rows, dhact: R * c.hiddenDim, dgu: R * 2 * c.hiddenDim,
     ce: R, wloss: R, partial: 64,
+    lora: loraRegionFloats(R, lora).floats,
+    dlora: Math.max(0, ...lora.map((a) => R * a.rank)),
   };
 }
 
 const align256 = (bytes: number) => Math.ceil(Math.max(bytes, 16) / 256) * 256;
+
+/** [kind, floats per layer] of every region `attention` uses for config `c`. */
+function kindsOf(c: LlamaConfig, attention: AttentionMode, maxBatch: number, maxSeqLen: number, lora: Array<{ rank: number; targets: number }>): Array<[string, number]> {
+  const other = MODE_ONLY[attention === 'stored' ? 'recompute' : 'stored'];
+  const floats = kindFloats(c, maxBatch, Math.min(maxSeqLen, c.maxSeqLen), lora);
+  floats.lora = loraRegionFloats(maxBatch * maxSeqLen, lora).floats;
+  return Object.entries(floats).filter(([k, n]) => !other.includes(k) && n > 0);
+}
+
+/** One workspace buffer: `count` regions of `stride` bytes (one per layer for a per-layer
+ *  kind, nLayers + 1 for the residual stream x, one for a scratch kind); a kernel binds one
+ *  region at a time. */
+export interface WorkspaceRegion {
+  kind: string;
+  stride: number;
+  count: number;
+}
+
+/** The workspace's buffers for `opts` under `limits`, in allocation order, and the attention
+ *  mode it resolves to; no limit checks (the constructor and memory-plan.ts make them). */
+export function workspaceRegions(opts: WorkspaceOptions, limits: Pick<GPUSupportedLimits, 'maxBufferSize'>): { attention: AttentionMode; regions: WorkspaceRegion[] } {
+  if (!opts.configs.length) throw new Error('Workspace needs at least one model config');
+  const mode = opts.attention ?? 'auto';
+  if (!(ATTENTION_MODES as readonly string[]).includes(mode)) throw new Error(`Workspace option attention must be one of ${ATTENTION_MODES.join(', ')} (got ${String(mode)})`);
+  const attention = resolveAttentionMode(mode, opts.configs, opts.maxBatch, opts.maxSeqLen, limits);
+  const maxLayers = Math.max(...opts.configs.map((c) => c.nLayers));
+  const strides = new Map<string, number>();
+  for (const c of opts.configs) {
+    for (const [k, n] of kindsOf(c, attention, opts.maxBatch, opts.maxSeqLen, opts.lora ?? [])) strides.set(k, Math.max(strides.get(k) ?? 0, align256(n * 4)));
+  }
+  const regions = [...strides].map(([kind, stride]) => ({ kind, stride, count: kind === 'x' ? maxLayers + 1 : (LAYER_KINDS as readonly string[]).includes(kind) ? maxLayers : 1 }));
+  return { attention, regions };
+}
+
+/** The buffer label of a workspace kind. */
+export const workspaceLabel = (kind: string): string => `workspace.${kind}`;
+
+/** The refusal for a region above maxStorageBufferBindingSize (Workspace and memory-plan.ts). */
+export function activationTooLarge(kind: string, stride: number, maxBatch: number, maxSeqLen: number, maxBinding: number): string {
+  const hint = MODE_ONLY.stored.includes(kind) ? ", or attention: 'recompute'" : '';
+  return `Model does not fit this GPU: activation "${kind}" needs ${fmtBytes(stride)} per layer at batch ${maxBatch} × ${maxSeqLen} tokens, above maxStorageBufferBindingSize ${fmtBytes(maxBinding)}; use a smaller batch or context${hint}`;
+}
 
 export class Workspace {
   readonly maxBatch: number;
   readonly maxSeqLen: number;
   readonly maxLayers: number;
   readonly attention: AttentionMode;
+  private readonly loraSizes: Array<{ rank: number; targets: number }>;
   private buffers = new Map<string, { buffer: GPUBuffer; stride: number }>();
 
   constructor(private readonly res: GpuResources, opts: WorkspaceOptions) {
-    if (!opts.configs.length) throw new Error('Workspace needs at least one model config');
+    const { attention, regions } = workspaceRegions(opts, res.limits);
     this.maxBatch = opts.maxBatch;
     this.maxSeqLen = opts.maxSeqLen;
     this.maxLayers = Math.max(...opts.configs.map((c) => c.nLayers));
-    const mode = opts.attention ?? 'auto';
-    if (!(ATTENTION_MODES as readonly string[]).includes(mode)) throw new Error(`Workspace option attention must be one of ${ATTENTION_MODES.join(', ')} (got ${String(mode)})`);
-    this.attention = resolveAttentionMode(mode, opts.configs, opts.maxBatch, opts.maxSeqLen, res.limits);
-    const strides = new Map<string, number>();
-    for (const c of opts.configs) {
-      for (const [k, n] of this.kinds(c)) strides.set(k, Math.max(strides.get(k) ?? 0, align256(n * 4)));
-    }
+    this.loraSizes = opts.lora ?? [];
+    this.attention = attention;
     const maxBinding = res.limits.maxStorageBufferBindingSize;
-    for (const [kind, stride] of strides) {
-      if (stride > maxBinding) {
-        const hint = MODE_ONLY.stored.includes(kind) ? ", or attention: 'recompute'" : '';
-        throw new GpuMemoryError(`Model does not fit this GPU: activation "${kind}" needs ${fmtBytes(stride)} per layer at batch ${opts.maxBatch} × ${opts.maxSeqLen} tokens, above maxStorageBufferBindingSize ${fmtBytes(maxBinding)}; use a smaller batch or context${hint}`);
-      }
+    for (const { kind, stride } of regions) {
+      if (stride > maxBinding) throw new GpuMemoryError(activationTooLarge(kind, stride, opts.maxBatch, opts.maxSeqLen, maxBinding));
     }
     try {
-      for (const [kind, stride] of strides) {
-        const count = kind === 'x' ? this.maxLayers + 1 : (LAYER_KINDS as readonly string[]).includes(kind) ? this.maxLayers : 1;
-        const buffer = res.createBuffer(`workspace.${kind}`, stride * count, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, false);
+      for (const { kind, stride, count } of regions) {
+        const buffer = res.createBuffer(workspaceLabel(kind), stride * count, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, false);
         this.buffers.set(kind, { buffer, stride });
       }
     } catch (err) {
@@ -109,20 +158,27 @@ export class Workspace {
   }
 
   /** True when this workspace was sized for `c` (every region large enough). */
-  serves(c: LlamaConfig): boolean {
+  serves(c: LlamaConfig, lora?: { rank: number; targets: number }): boolean {
     if (c.nLayers > this.maxLayers) return false;
+    if (lora && !this.loraSizes.some((a) => a.rank >= lora.rank && a.targets >= lora.targets)) return false;
     return this.kinds(c).every(([k, n]) => align256(n * 4) <= this.buffers.get(k)!.stride);
   }
 
   /** [kind, floats per layer] of every region this workspace's attention mode uses. */
   private kinds(c: LlamaConfig): Array<[string, number]> {
-    const other = MODE_ONLY[this.attention === 'stored' ? 'recompute' : 'stored'];
-    return Object.entries(kindFloats(c, this.maxBatch, Math.min(this.maxSeqLen, c.maxSeqLen))).filter(([k]) => !other.includes(k));
+    return kindsOf(c, this.attention, this.maxBatch, this.maxSeqLen, this.loraSizes);
   }
 
   layer(kind: LayerKind, l: number): View {
     const r = this.region(kind);
     return { buffer: r.buffer, offset: l * r.stride, size: r.stride };
+  }
+
+  /** Layer l's block for the j-th adapted projection of a LoRA adapter of rank r. */
+  lora(l: number, j: number): View {
+    const r = this.region('lora');
+    const blockBytes = loraRegionFloats(this.maxBatch * this.maxSeqLen, this.loraSizes).block * 4;
+    return { buffer: r.buffer, offset: l * r.stride + j * blockBytes, size: blockBytes };
   }
 
   scratch(kind: ScratchKind): View {

@@ -12,6 +12,7 @@ import type { GpuContext } from '../engine/device.ts';
 import type { Generator } from '../engine/generate/generator.ts';
 import { InFlight } from '../engine/in-flight.ts';
 import { createModel, type Model } from '../engine/model.ts';
+import { createAdapter, loraLayout, type Adapter, type LoraSpec } from '../engine/lora.ts';
 import { buildParamLayout, unpackParams, type NamedTensors } from '../engine/params.ts';
 import { Trainer, type TrainHyper } from '../engine/trainer.ts';
 import type { Workspace } from '../engine/workspace.ts';
@@ -28,7 +29,10 @@ export interface ArmRun {
   key: string;
   /** Its name in messages: the arm, with the seed when there are several. */
   name: string;
+  /** The run's model: its own, or (LoRA) the frozen base every run shares. */
   model: Model;
+  /** Its LoRA adapter, when the runs train adapters over a shared frozen base. */
+  adapter?: Adapter;
   trainer: Trainer;
   batches: TokenBatch[];
   report: MaskReport;
@@ -49,6 +53,8 @@ export interface ArmSetup {
   trainerHyper: Partial<TrainHyper>;
   /** The start weights every arm fine-tunes. */
   start: NamedTensors;
+  /** LoRA: the adapters' spec and the frozen base (start weights) every run shares. */
+  lora?: { spec: LoraSpec; base: Model };
   seeds: number[];
   resumeFrom?: Checkpoint;
   log(message: string): void;
@@ -62,19 +68,34 @@ export async function createArmRun(s: ArmSetup, arm: Arm, trainSeed: number, ste
   const key = runKey(arm, trainSeed, s.seeds[0]);
   const name = s.seeds.length > 1 ? `${arm} (seed ${trainSeed})` : arm;
   const saved = s.resumeFrom?.arms[key];
-  const model = await createModel(s.ctx, s.modelConfig, saved ? unpackParams(buildParamLayout(s.modelConfig), saved) : s.start);
-  const trainer = new Trainer(model, s.trainerHyper, { workspace: s.workspace });
+  const { model, adapter } = await runModel(s, saved);
+  const trainer = new Trainer(model, s.trainerHyper, { workspace: s.workspace, adapter });
   try {
     if (arm === 'highest-loss' && !stepLoss.value) stepLoss.value = await baseStepLoss(s, saved ? undefined : trainer);
     const { batches, report } = armBatches(s, arm, trainSeed, stepLoss.value);
     if (s.resumeFrom) trainer.stepCount = s.resumeFrom.step;
     s.log(`${name}: ${report.examples} examples, ${report.supervisedTurns} supervised turns, ${report.supervisedTokens} supervised tokens`);
-    return { arm, trainSeed, key, name, model, trainer, batches, report, supervisedTokens: s.resumeFrom?.progress?.supervisedTokens[key] ?? 0, inFlight: new InFlight<void>() };
+    return { arm, trainSeed, key, name, model, adapter, trainer, batches, report, supervisedTokens: s.resumeFrom?.progress?.supervisedTokens[key] ?? 0, inFlight: new InFlight<void>() };
   } catch (err) {
-    trainer.destroy();
-    model.destroy();
+    destroyArmRun({ trainer, model, adapter });
     throw err;
   }
+}
+
+/** A run's own model from the start weights (or a checkpoint's); with LoRA an adapter over the
+ *  shared base instead — every run's from the same seed, so all start alike (B = 0: the base). */
+async function runModel(s: ArmSetup, saved: Float32Array | undefined): Promise<{ model: Model; adapter?: Adapter }> {
+  if (!s.lora) return { model: await createModel(s.ctx, s.modelConfig, saved ? unpackParams(buildParamLayout(s.modelConfig), saved) : s.start) };
+  const init = saved ? unpackParams(loraLayout(s.modelConfig, s.lora.spec), saved) : { seed: s.config.seed };
+  return { model: s.lora.base, adapter: createAdapter(s.lora.base, s.lora.spec, init) };
+}
+
+/** Frees what a run owns: its trainer, generator and adapter, and its model unless shared. */
+export function destroyArmRun(a: Pick<ArmRun, 'trainer' | 'model' | 'adapter' | 'generator'>): void {
+  a.generator?.destroy();
+  a.trainer.destroy();
+  if (a.adapter) a.adapter.destroy();
+  else a.model.destroy();
 }
 
 /** The arm's masked examples over the training trajectories, packed in the seed's shuffled order. */

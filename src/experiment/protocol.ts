@@ -2,6 +2,7 @@
 // several arms side by side in one worker on one GPU device). Plain data only, so it
 // crosses postMessage / comlink unchanged and serializes into URLs and IndexedDB.
 import type { Arm } from '../data/arms.ts';
+import type { LoraSpec, LoraTarget } from '../engine/lora.ts';
 
 export interface Hyperparameters {
   steps: number;
@@ -59,6 +60,13 @@ export interface ExperimentConfig {
    *  and the evaluation episodes stay the same, so the spread across seeds is the run-to-run
    *  noise a difference between arms must beat. */
   seeds?: number;
+  /** LoRA instead of full fine-tuning: every arm trains its own rank-loraRank adapters (from
+   *  the same start) over one frozen copy of the base. Absent: every weight trains. */
+  loraRank?: number;
+  /** The adapters' alpha (default 2 × loraRank). */
+  loraAlpha?: number;
+  /** The adapted projections (default all seven). */
+  loraTargets?: LoraTarget[];
 }
 
 /** The training seeds of a run: config.seed, config.seed + 1, … (config.seeds of them). */
@@ -184,4 +192,10 @@ export interface ExperimentWorkerApi {
   /** Weights of one arm in Hugging Face layout (config.json text + model.safetensors bytes);
    *  with several training seeds, the run of `trainSeed` (default: the first seed). */
   exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }>;
+}
+
+/** The LoRA adapters a configuration asks for, or undefined for full fine-tuning. */
+export function loraSpecOf(config: Pick<ExperimentConfig, 'loraRank' | 'loraAlpha' | 'loraTargets'>): LoraSpec | undefined {
+  if (config.loraRank === undefined) return undefined;
+  return { rank: config.loraRank, alpha: config.loraAlpha ?? 2 * config.loraRank, targets: config.loraTargets ?? ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] };
 }

@@ -11,16 +11,17 @@ import type { LlamaConfig } from '../engine/config.ts';
 import type { GpuContext } from '../engine/device.ts';
 import { createGenerator, type Generator } from '../engine/generate/generator.ts';
 import { gpuResources } from '../engine/gpu/resources.ts';
-import { initParams } from '../engine/model.ts';
-import { buildParamLayout, packParams, type NamedTensors } from '../engine/params.ts';
+import { packParams, type NamedTensors } from '../engine/params.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { TokenBatch } from '../engine/batch.ts';
 import type { EpisodeSpec } from '../envs/rollout.ts';
-import { createArmRun, type ArmRun, type StepLossCache } from './arm-runs.ts';
+import { createArmRun, destroyArmRun, type ArmRun, type StepLossCache } from './arm-runs.ts';
+import { createModel, initParams, type Model } from '../engine/model.ts';
+import { mergeLora, validateLoraSpec } from '../engine/lora.ts';
 import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
 import type { ExperimentData } from './data.ts';
 import { Evaluation, rolloutSpecs, type MeasuredModel } from './evaluation.ts';
-import { trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type RunEvent, type RunStatus } from './protocol.ts';
+import { loraSpecOf, trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type RunEvent, type RunStatus } from './protocol.ts';
 import { BadInputError } from './run-events.ts';
 import { trainerHyper } from './settings-spec.ts';
 import { BudgetProbe } from './time-budget.ts';
@@ -60,6 +61,8 @@ export class ExperimentRunner {
   private stopped = false;
   private wake?: () => void;
   private workspace?: Workspace;
+  /** LoRA: the frozen base every run's adapter trains over. */
+  private base?: Model;
   private evaluation?: Evaluation;
   private started = 0;
   /** Wall clock at the start of run() (training and evaluation). */
@@ -98,7 +101,9 @@ export class ExperimentRunner {
     const run = this.arms.find((a) => a.arm === arm && (trainSeed === undefined || a.trainSeed === trainSeed));
     if (!run) throw new Error(trainSeed === undefined ? `arm "${arm}" is not part of this run` : `arm "${arm}" has no run with training seed ${trainSeed} (seeds: ${trainingSeeds(this.config).join(', ')})`);
     await run.trainer.flush();
-    return run.model.readParams();
+    const base = await run.model.readParams();
+    // LoRA: the merged weights W + (alpha/r)·B·A, what a plain model folder holds
+    return run.adapter ? mergeLora(run.model.config, base, run.adapter.spec, await run.adapter.readParams()) : base;
   }
 
   get modelConfig(): LlamaConfig {
@@ -151,8 +156,20 @@ export class ExperimentRunner {
     this.status('preparing', { message: 'building models and batches' });
     for (const n of data.notes) this.log(n);
     if (data.unlabelled.length) this.log(`${data.unlabelled.length} trajectories have no "${this.config.selector}" selection: ${data.unlabelled.slice(0, 3).map((u) => `${u.id} (${u.reason})`).join('; ')}${data.unlabelled.length > 3 ? ' …' : ''}`);
-    this.workspace = new Workspace(gpuResources(this.deps.ctx), { maxBatch: hyper.batchSize, maxSeqLen: hyper.seqLen, configs: [mc] });
+    const spec = loraSpecOf(this.config);
+    if (spec) {
+      try {
+        validateLoraSpec(spec);
+      } catch (err) {
+        throw new BadInputError(err instanceof Error ? err.message : String(err));
+      }
+    }
+    this.workspace = new Workspace(gpuResources(this.deps.ctx), { maxBatch: hyper.batchSize, maxSeqLen: hyper.seqLen, configs: [mc], lora: spec ? [{ rank: spec.rank, targets: spec.targets.length }] : undefined });
     const seeds = trainingSeeds(this.config);
+    const start = this.deps.model.tensors ?? initParams(mc, seed);
+    // LoRA: one frozen copy of the base for every run
+    this.base = spec ? await createModel(this.deps.ctx, mc, start, { frozen: true }) : undefined;
+    if (spec) this.log(`LoRA: ${spec.targets.length} projections per layer, rank ${spec.rank}, alpha ${spec.alpha}; one frozen base shared by ${seeds.length * this.config.arms.length} runs`);
     const setup = {
       ctx: this.deps.ctx,
       modelConfig: mc,
@@ -161,7 +178,8 @@ export class ExperimentRunner {
       config: this.config,
       workspace: this.workspace,
       trainerHyper: trainerHyper(hyper, this.totalSteps),
-      start: this.deps.model.tensors ?? initParams(mc, seed),
+      start,
+      lora: spec && this.base ? { spec, base: this.base } : undefined,
       seeds,
       resumeFrom,
       log: (m: string) => this.log(m),
@@ -246,7 +264,7 @@ export class ExperimentRunner {
     // environment and split at once (runEpisodeSpecs), capped at 16.
     const rows = Math.max(this.config.hyper.batchSize, this.rolloutSpecs().length, this.config.nextActionQueries ?? 32);
     const maxBatch = Math.min(16, rows);
-    return createGenerator(a.model, { maxBatch, maxSeq: this.config.hyper.seqLen }).then((g) => (a.generator = g));
+    return createGenerator(a.model, { maxBatch, maxSeq: this.config.hyper.seqLen, adapter: a.adapter }).then((g) => (a.generator = g));
   }
 
   private rolloutSpecs(): EpisodeSpec[] {
@@ -297,9 +315,9 @@ export class ExperimentRunner {
   private async saveCheckpoint(step: number): Promise<void> {
     const store = this.deps.checkpoints;
     if (!store || !this.deps.checkpointKey) return;
-    const layout = buildParamLayout(this.deps.model.config);
     const arms: Checkpoint['arms'] = {};
-    for (const a of this.arms) arms[a.key] = packParams(layout, await a.model.readParams());
+    // a run's trainable weights: the model's, or (LoRA) its adapter's
+    for (const a of this.arms) arms[a.key] = packParams(a.trainer.trainable.layout, await a.trainer.trainable.readParams());
     const supervisedTokens: Record<string, number> = {};
     for (const a of this.arms) supervisedTokens[a.key] = a.supervisedTokens;
     const progress = { supervisedTokens, tokensDone: this.tokensDone, trainMs: performance.now() - this.started - this.evalMs, totalSteps: this.totalSteps };
@@ -308,11 +326,9 @@ export class ExperimentRunner {
   }
 
   destroy(): void {
-    for (const a of this.arms) {
-      a.generator?.destroy();
-      a.trainer.destroy();
-      a.model.destroy();
-    }
+    for (const a of this.arms) destroyArmRun(a);
+    this.base?.destroy();
+    this.base = undefined;
     this.workspace?.destroy();
     this.arms = [];
   }

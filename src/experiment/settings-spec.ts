@@ -16,7 +16,7 @@ export const DEFAULT_TURN_TOKENS = 144;
 export const DEFAULT_NEXT_ACTION_QUERIES = 32;
 
 /** The optional numbers of ExperimentConfig a setting may hold. */
-type ExperimentNumber = 'budget' | 'seed' | 'seeds' | 'timeBudgetSeconds' | 'evalEvery' | 'rolloutEvery' | 'rolloutEpisodes' | 'nextActionQueries' | 'rolloutMaxSteps' | 'maxTurnTokens';
+type ExperimentNumber = 'budget' | 'seed' | 'seeds' | 'timeBudgetSeconds' | 'evalEvery' | 'rolloutEvery' | 'rolloutEpisodes' | 'nextActionQueries' | 'rolloutMaxSteps' | 'maxTurnTokens' | 'loraRank' | 'loraAlpha';
 export type SettingName = keyof Hyperparameters | ExperimentNumber;
 
 export interface Range {
@@ -87,6 +87,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'rolloutMaxSteps', hyper: false, link: 'rolloutMaxSteps', cli: 'rollout-max-steps', commands: EXPERIMENT, ...POSITIVE_INT, unit: 'turns', label: 'Turns per rollout episode (empty = the environment’s limit)', help: 'agent turns per rollout episode before it fails', defaultFrom: 'preset', absent: "the environment's limit", cliZeroIsAbsent: true, form: { placeholder: 'limit', testid: 'rollout-max-steps' } },
   { name: 'nextActionQueries', hyper: false, link: 'nextAction', cli: 'next-action', commands: EXPERIMENT, ...NON_NEGATIVE_INT, unit: 'queries', label: 'Next-action queries per evaluation', help: 'held-out next-action queries per evaluation', defaultFrom: 'preset', absent: String(DEFAULT_NEXT_ACTION_QUERIES), form: { placeholder: String(DEFAULT_NEXT_ACTION_QUERIES) } },
   { name: 'maxTurnTokens', hyper: false, link: 'turnTokens', cli: 'turn-tokens', commands: EXPERIMENT, ...POSITIVE_INT, unit: 'tokens', label: 'Tokens per generated turn', help: 'new tokens a model may write per agent turn in evaluation', defaultFrom: 'preset', absent: String(DEFAULT_TURN_TOKENS), form: { placeholder: String(DEFAULT_TURN_TOKENS) } },
+  { name: 'loraRank', hyper: false, link: 'lora', cli: 'lora', commands: EXPERIMENT, type: 'int', range: { min: 4 }, what: 'a LoRA rank: a multiple of 4, at least 4', unit: 'rank', label: 'LoRA rank (empty = train every weight)', help: 'train rank-r LoRA adapters on every projection (q, k, v, o, gate, up, down) over one frozen copy of the base, instead of every weight; a multiple of 4', defaultFrom: 'preset (none)', absent: 'full fine-tuning (every weight)', noneWord: 'none', cliZeroIsAbsent: true, form: { placeholder: 'none', testid: 'lora-rank' } },
+  { name: 'loraAlpha', hyper: false, link: 'loraAlpha', cli: 'lora-alpha', commands: EXPERIMENT, type: 'number', range: { min: 0, minOpen: true }, what: 'a number > 0', unit: '', label: 'LoRA alpha (empty = 2 × rank)', help: 'LoRA scale numerator: the update is (alpha / rank)·B·A', defaultFrom: 'preset (2 × rank)', absent: '2 × rank', form: { placeholder: '2 × rank', testid: 'lora-alpha' } },
   // Set in the Select step (its own field), beside the selection it sizes.
   { name: 'budget', hyper: false, link: 'budget', cli: 'budget', commands: BOTH, type: 'number', range: { min: 0, max: 1, minOpen: true }, what: 'a fraction in (0, 1]', unit: 'of steps', label: 'Budget', help: 'the most a selection may mark critical, as a fraction of a trajectory’s steps', defaultFrom: 'preset (0.3)', form: false },
 ];

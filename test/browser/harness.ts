@@ -30,6 +30,14 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
+/** Saves a full-page screenshot as test-results/screenshots/<name>.png and returns its path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = resolve(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
 export async function startHarness(): Promise<BrowserHarness> {
   if (!existsSync(CHROMIUM)) throw new Error(`Browser tests need Chromium at ${CHROMIUM} (apt-get install chromium), or set CHROMIUM_PATH.`);
   const server = await createServer({ configFile: resolve('vite.config.ts'), server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
@@ -55,11 +63,7 @@ export async function startHarness(): Promise<BrowserHarness> {
       });
       return page;
     },
-    async screenshot(page, name) {
-      const file = resolve(SCREENSHOT_DIR, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
-      return file;
-    },
+    screenshot: saveScreenshot,
     async close() {
       await browser.close();
       await server.close();

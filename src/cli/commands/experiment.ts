@@ -18,12 +18,13 @@ import { MEASURES, bestAndTies, formatSpread, resultsTable, spreadOf, type Resul
 import { summarizeResults } from '../../experiment/summary.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
 import { getSetting, SETTINGS, setSettingValue } from '../../experiment/settings-spec.ts';
+import { parseLoraTargets } from '../../engine/lora.ts';
 
 const SETTING_OPTIONS = SETTINGS.filter((x) => x.commands.includes('experiment'));
 
 export const EXPERIMENT_USAGE = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
-       [--train-episodes N] [--heldout-episodes N] [--json] [--out results.json]
+       [--train-episodes N] [--heldout-episodes N] [--json] [--out results.json] [--lora-targets q,k,v,o,gate,up,down]
 ${settingsUsage(SETTING_OPTIONS)}
   All arms start from the same weights and see the same examples in the same order; only the
   loss weights differ. --json prints every event as a JSON line. Every default comes from
@@ -39,10 +40,12 @@ ${settingsUsage(SETTING_OPTIONS)}
   base (the starting weights, measured before training) and the built-in expert on the same
   episodes and turn cap. Larger evaluations (--next-action, --rollout-episodes,
   --rollout-max-steps) take minutes on a software adapter. The settings, their ranges and
-  link keys: docs/playground.md#settings.`;
+  link keys: docs/playground.md#settings. --lora R trains every arm's own rank-R LoRA adapters
+  (from the same start; alpha --lora-alpha, default 2R; projections --lora-targets, default all
+  seven) over one frozen copy of the base instead of every weight.`;
 
 export const EXPERIMENT_OPTIONS = {
-  ...stringOptions('preset', 'arms', 'model', 'envs', 'data', 'selector', 'train-episodes', 'heldout-episodes'),
+  ...stringOptions('preset', 'arms', 'model', 'envs', 'data', 'selector', 'train-episodes', 'heldout-episodes', 'lora-targets'),
   ...settingOptions(SETTING_OPTIONS),
   ...booleanOptions('json'),
   ...stringOptions('out'),
@@ -86,6 +89,13 @@ export function experimentConfigFromOptions(v: Options): ExperimentConfig {
         mistakeRate: quickData.mistakeRate,
       };
   config.selector = text(v, 'selector') ?? preset.selector;
+  const targets = text(v, 'lora-targets');
+  if (targets !== undefined) {
+    if (config.loraRank === undefined) throw new Error('--lora-targets needs --lora R');
+    config.loraTargets = parseLoraTargets(targets);
+  }
+  if (config.loraAlpha !== undefined && config.loraRank === undefined) throw new Error('--lora-alpha needs --lora R');
+  if (config.loraRank !== undefined && config.loraRank % 4 !== 0) throw new Error(`--lora must be a multiple of 4 (got ${config.loraRank}; the kernels read vec4s)`);
   return config;
 }
 

@@ -76,7 +76,7 @@ function fmtDuration(s: number): string {
 
 /** What a further stage takes from the folder it starts from: the weights, where its corpus
  *  ended, and its provenance (kept in the new one). */
-async function readInitStage(dir: string, config: LlamaConfig): Promise<{ tensors: NamedTensors; nextChunk: number; stages: unknown[] }> {
+async function readInitStage(dir: string, config: LlamaConfig, modelArg: string): Promise<{ tensors: NamedTensors; nextChunk: number; stages: unknown[] }> {
   const provPath = path.join(dir, 'provenance.json');
   if (!existsSync(provPath)) throw new Error(`--init ${dir}: no provenance.json (a further stage starts from a folder atlas pretrain wrote)`);
   const prov = JSON.parse(await readFile(provPath, 'utf8')) as { settings?: { model?: string }; corpus?: { chunks?: number }; previousStages?: unknown[] };
@@ -84,7 +84,7 @@ async function readInitStage(dir: string, config: LlamaConfig): Promise<{ tensor
   if (typeof chunks !== 'number' || !(chunks > 0)) throw new Error(`--init ${provPath}: no corpus.chunks (the number of corpus chunks that stage read)`);
   const { config: found, tensors } = await loadHfModel(dirSource(dir));
   const differs = (Object.keys(config) as (keyof LlamaConfig)[]).filter((k) => config[k] !== found[k]);
-  if (differs.length) throw new Error(`--init ${dir}: its config differs from ${prov.settings?.model ?? 'the --model shape'} in ${differs.map((k) => `${k} (${String(found[k])} vs ${String(config[k])})`).join(', ')}`);
+  if (differs.length) throw new Error(`--init ${dir}: its config (${prov.settings?.model ?? 'unknown shape'}) differs from --model ${modelArg} in ${differs.map((k) => `${k} (${String(found[k])} vs ${String(config[k])})`).join(', ')}`);
   const { previousStages = [], ...own } = prov;
   return { tensors, nextChunk: chunks, stages: [...previousStages, own] };
 }
@@ -170,7 +170,7 @@ export const command: Command = {
       throw new Error(`${out} already holds a checkpoint of an unfinished run: pass --resume to continue it, or choose another --out`);
     }
 
-    const stage = settings.init ? await readInitStage(settings.init, config) : undefined;
+    const stage = settings.init ? await readInitStage(settings.init, config, modelArg) : undefined;
 
     const commandLine = `npx atlas pretrain ${argv.join(' ')}`;
     const startedAt = new Date().toISOString();

@@ -26,6 +26,10 @@ import { ARMS, DEFAULT_BUDGET, type Arm } from '../../data/arms.ts';
 import type { TextTokenizer } from '../../data/tokenize.ts';
 import { loadTokenizer } from '../../data/sources/node.ts';
 import { loadModelFromArg } from '../model-arg.ts';
+import { describeLora, LORA_OPTIONS, LORA_USAGE, loraSpecFromOptions } from '../lora-options.ts';
+import { createAdapter, mergeLora, type Adapter, type LoraSpec } from '../../engine/lora.ts';
+import { loadPeftAdapter, savePeftAdapter } from '../../engine/weights/peft.ts';
+import { dirSource } from '../../engine/weights/file-source-node.ts';
 import { perStepLoss } from '../../experiment/per-step-loss.ts';
 import { stepLossFromJsonl } from '../../select/step-loss-file.ts';
 import { getSetting, SETTINGS, type SettingName } from '../../experiment/settings-spec.ts';
@@ -37,6 +41,7 @@ const TRAIN_SETTINGS = SETTINGS.filter((s) => s.commands.includes('train'));
 export const TRAIN_USAGE = `usage: atlas train --model <path|preset:NAME> --data <file.jsonl> --steps N
   [--out atlas-train-out] [--matmul ${MATMUL_VARIANTS.join('|')}]
 ${settingsUsage(TRAIN_SETTINGS.filter((s) => s.name !== 'steps'), '  ')}
+${LORA_USAGE}
   Defaults: --lr ${DEFAULT_HYPER.lr}, --warmup min(${DEFAULT_HYPER.warmupSteps}, steps/10), --min-lr-ratio ${DEFAULT_HYPER.minLrRatio}, --weight-decay ${DEFAULT_HYPER.weightDecay},
   --grad-clip ${DEFAULT_HYPER.gradClip}, --batch 4, --accum 1, --seq <context>, --seed 1, --budget ${DEFAULT_BUDGET} (ranges: docs/playground.md#settings).
   Token sequences: JSONL lines {"input_ids": [...], "labels"?: [...], "weights"?: [...]}; labels default to input_ids shifted by one.
@@ -46,12 +51,15 @@ ${settingsUsage(TRAIN_SETTINGS.filter((s) => s.name !== 'steps'), '  ')}
     [--tokenizer default|<folder>|<tokenizer.json>|<tok.bin>]   (default: the model's own; preset:NAME uses the bundled default)
     [--step-loss <file.jsonl with {"id","stepLoss":[...]}>]     (highest-loss; default: the initial model's per-step loss)
   Loss masks, windows and the report (stderr) come from src/data/masks.ts. --seq (default: the model's context) is the
-  examples' context; without --seq rows are as long as the longest example.`;
+  examples' context; without --seq rows are as long as the longest example.
+  With --lora or --adapter the base stays frozen: <out> gets the merged model (W + alpha/r·B·A, a plain HF folder)
+  and <out>/adapter the PEFT adapter.`;
 
 export const TRAIN_OPTIONS = {
   ...stringOptions('model', 'data'),
   ...settingOptions(TRAIN_SETTINGS),
   ...stringOptions('out', 'matmul', 'arm', 'tokenizer', 'selection', 'step-loss'),
+  ...LORA_OPTIONS,
 };
 
 type Values = { [flag: string]: string | boolean | undefined };
@@ -68,6 +76,9 @@ interface TrainRequest {
   hyper: Partial<TrainHyper>;
   matmul?: MatmulVariant;
   out: string;
+  /** A fresh LoRA adapter (--lora), or the PEFT folder to continue (--adapter). */
+  lora?: LoraSpec;
+  adapterDir?: string;
   values: Values;
 }
 
@@ -98,6 +109,8 @@ function readRequest(values: Values): TrainRequest {
     },
     matmul: matmul as MatmulVariant | undefined,
     out: text(values, 'out') ?? 'atlas-train-out',
+    lora: loraSpecFromOptions(c, values),
+    adapterDir: text(values, 'adapter'),
     values,
   };
 }
@@ -230,9 +243,26 @@ async function trainSteps(r: TrainRequest, trainer: Trainer, rows: Row[], T: num
   await inFlight.drain();
 }
 
-/** The trained weights as a Hugging Face folder, with the tokenizer for trajectory data. */
-async function saveTrained(r: TrainRequest, model: Model, d: TrainData, rows: Row[], T: number): Promise<void> {
-  await saveHfModel(dirSink(r.out), model.config, await model.readParams());
+/** The model to train: every weight, or a frozen base with a fresh or loaded LoRA adapter. */
+async function createTrainable(r: TrainRequest, start: LoadedModel): Promise<{ model: Model; adapter?: Adapter }> {
+  const ctx = await createGpuContext();
+  if (!r.lora && r.adapterDir === undefined) return { model: await createModel(ctx, start.config, start.tensors) };
+  const model = await createModel(ctx, start.config, start.tensors, { frozen: true });
+  if (r.adapterDir === undefined) return { model, adapter: createAdapter(model, r.lora!, { seed: r.seed }) };
+  const { spec, tensors } = await loadPeftAdapter(dirSource(r.adapterDir), start.config);
+  return { model, adapter: createAdapter(model, spec, tensors) };
+}
+
+/** The trained weights as a Hugging Face folder, with the tokenizer for trajectory data; with
+ *  LoRA the merged weights, and the adapter as a PEFT folder in <out>/adapter. */
+async function saveTrained(r: TrainRequest, model: Model, adapter: Adapter | undefined, d: TrainData, rows: Row[], T: number): Promise<void> {
+  const base = await model.readParams();
+  if (adapter) {
+    const tensors = await adapter.readParams();
+    await saveHfModel(dirSink(r.out), model.config, mergeLora(model.config, base, adapter.spec, tensors));
+    await savePeftAdapter(dirSink(path.join(r.out, 'adapter')), model.config, adapter.spec, tensors, r.modelArg);
+    console.error(`saved the LoRA adapter (${describeLora(adapter.spec)}) as ${r.out}/adapter/adapter_config.json + adapter_model.safetensors; ${r.out} holds the merged model`);
+  } else await saveHfModel(dirSink(r.out), model.config, base);
   if (d.prepared) {
     const copied = tokenizerFilesOf(r.modelArg, text(r.values, 'tokenizer'), model.config.vocabSize);
     for (const f of copied) await copyFile(f.from, path.join(r.out, f.to));
@@ -253,17 +283,18 @@ export const command: Command = {
     const { kind, arm } = readDataKind(r, fileText);
     const start = await loadStart(r, kind);
     const data = await readTrainData(r, fileText, kind, arm, start);
-    const ctx = await createGpuContext();
-    const model = await createModel(ctx, start.config, start.tensors);
-    const trainer = new Trainer(model, r.hyper, { maxBatch: r.batch, maxSeqLen: data.built ? data.built.seqLen : data.context, matmul: r.matmul });
+    const { model, adapter } = await createTrainable(r, start);
+    if (adapter) console.error(`LoRA: ${describeLora(adapter.spec)}; ${adapter.layout.paramCount.toLocaleString('en-US')} trainable parameters, the base's ${model.layout.paramCount.toLocaleString('en-US')} frozen`);
+    const trainer = new Trainer(model, r.hyper, { maxBatch: r.batch, maxSeqLen: data.built ? data.built.seqLen : data.context, matmul: r.matmul, adapter });
     try {
       await buildWithModelLoss(r, data, trainer, start.tokenizer!);
       const rows = data.built ? data.built.rows : windows(data.tokenRows!, data.context);
       const T = data.built ? data.built.seqLen : data.context;
       await trainSteps(r, trainer, rows, T);
-      await saveTrained(r, model, data, rows, T);
+      await saveTrained(r, model, adapter, data, rows, T);
     } finally {
       trainer.destroy();
+      adapter?.destroy();
       model.destroy();
     }
     return 0;

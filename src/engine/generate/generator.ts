@@ -26,7 +26,7 @@ import { paddedVocab, unpadLogits, type LlamaConfig } from '../config.ts';
 import type { Model } from '../model.ts';
 import { isSoftwareAdapter } from '../device.ts';
 import { Plan, type View } from '../gpu/plan.ts';
-import { GpuMemoryError } from '../gpu/resources.ts';
+import { GpuMemoryError, type BufferSpec } from '../gpu/resources.ts';
 import { SerialQueue } from '../gpu/serial.ts';
 import { defaultMatmulVariant, type MatmulVariant } from '../kernels/matmul.ts';
 import { ropeCacheWrite } from '../kernels/rope.ts';
@@ -34,6 +34,7 @@ import { attentionCached, attentionCachedWorkgroupBytes, attentionCachedWorkgrou
 import { DIMS_BYTES, dimsBytes, gatherLast } from '../kernels/slots.ts';
 import { sampleTokens, sampleWorkgroups } from '../kernels/sample.ts';
 import { encodeBlock, encodeEmbedding, encodeHead, type BlockViews, type ForwardContext } from '../layers.ts';
+import type { Adapter } from '../lora.ts';
 import { Rng } from '../../data/rng.ts';
 import { freshPlan, planRows, type RowPlan } from './prefix-cache.ts';
 import { checkCall, fedTokens, MAX_STOP_TOKENS, prefillSlots, type Call, type GenerateOptions } from './request.ts';
@@ -61,6 +62,8 @@ export interface GeneratorOptions {
   /** Reuse K/V of earlier calls for prompts that extend what a cache row holds (default
    *  true). Assumes the parameters are unchanged since the last call or reset(). */
   reusePrefix?: boolean;
+  /** Generate with this LoRA adapter applied over the model (the arm's own adapter). */
+  adapter?: Adapter;
 }
 
 export interface GenerateResult {
@@ -97,6 +100,59 @@ export interface Generator {
   destroy(): void;
 }
 
+/** Token slots per prefill submit (rows of the generator's activation buffers). */
+export function generatorRows(maxBatch: number, maxSeq: number, prefillChunk = 512): number {
+  return Math.max(maxBatch, Math.min(prefillChunk, maxBatch * maxSeq));
+}
+
+/** Bytes of one layer's K (or V) cache slab [maxBatch, kvHeads, maxSeq, headDim], aligned. */
+export function kvCacheSlabBytes(c: LlamaConfig, maxBatch: number, maxSeq: number): number {
+  return Math.ceil((maxBatch * c.nKvHeads * maxSeq * c.headDim * 4) / 256) * 256;
+}
+
+/** The refusal for a KV cache layer above maxStorageBufferBindingSize (createGenerator and
+ *  memory-plan.ts). */
+export function kvCacheTooLarge(slabBytes: number, maxBinding: number): string {
+  return `createGenerator: one layer's KV cache (${slabBytes} bytes) exceeds maxStorageBufferBindingSize ${maxBinding}; lower maxBatch or maxSeq`;
+}
+
+/** Every buffer a generator allocates, in order (labels `generator.<name>`): the slot
+ *  activations of one block for `generatorRows` slots, the head's rows, the K and V caches
+ *  (nLayers slabs each), sampling state and the readback. ('generator.prefixScratch',
+ *  maxSeq·headDim floats, is added the first time a cached prefix is copied between rows.) */
+export function generatorBuffers(c: LlamaConfig, opts: { maxBatch: number; maxSeq: number; prefillChunk?: number; loraRank?: number }): BufferSpec[] {
+  const { maxBatch, maxSeq } = opts;
+  const cap = generatorRows(maxBatch, maxSeq, opts.prefillChunk);
+  const slab = kvCacheSlabBytes(c, maxBatch, maxSeq);
+  const qkvWidth = (c.nHeads + 2 * c.nKvHeads) * c.headDim;
+  const b = (name: string, bytes: number, bindable = true): BufferSpec => ({ label: `generator.${name}`, bytes, bindable });
+  return [
+    b('dims', DIMS_BYTES),
+    b('slots', cap * 16),
+    b('ids', cap * 4),
+    b('x', cap * c.dModel * 4),
+    b('xmid', cap * c.dModel * 4),
+    b('xn', cap * c.dModel * 4),
+    b('rstd', cap * 4),
+    b('qkv', cap * qkvWidth * 4),
+    b('att', cap * c.nHeads * c.headDim * 4),
+    b('gu', cap * 2 * c.hiddenDim * 4),
+    b('hact', cap * c.hiddenDim * 4),
+    ...(opts.loraRank ? [b('loraU', cap * opts.loraRank * 4)] : []),
+    b('lastX', maxBatch * c.dModel * 4),
+    b('xf', maxBatch * c.dModel * 4),
+    b('rstdf', maxBatch * 4),
+    b('logits', maxBatch * paddedVocab(c) * 4),
+    b('kCache', slab * c.nLayers, false),
+    b('vCache', slab * c.nLayers, false),
+    b('state', maxBatch * 16),
+    b('outIds', maxBatch * maxSeq * 4),
+    b('rand', maxSeq * maxBatch * 4),
+    b('stops', MAX_STOP_TOKENS * 4),
+    b('staging', maxBatch * 16 + maxBatch * maxSeq * 4, false),
+  ];
+}
+
 /** A generator on `model`'s live parameters. */
 export async function createGenerator(model: Model, opts: GeneratorOptions): Promise<Generator> {
   const gen = new KvCacheGenerator(model, opts);
@@ -125,6 +181,7 @@ class KvCacheGenerator implements Generator {
   private readonly stepsPerSync: number;
   private readonly kernels: 'workgroup' | 'thread';
   private readonly variant: MatmulVariant;
+  private readonly adapter?: Adapter;
   private readonly reuse: boolean;
   private readonly owned: GPUBuffer[] = [];
   private readonly buf: ReturnType<KvCacheGenerator['allocate']>;
@@ -148,21 +205,23 @@ class KvCacheGenerator implements Generator {
     this.maxBatch = maxBatch;
     this.maxSeq = maxSeq;
     this.device = model.ctx.device;
-    this.cap = Math.max(maxBatch, Math.min(opts.prefillChunk ?? 512, maxBatch * maxSeq));
+    this.cap = generatorRows(maxBatch, maxSeq, opts.prefillChunk);
     if (this.cap > 65535) throw new Error(`createGenerator: prefillChunk ${this.cap} exceeds 65535 token slots per dispatch`);
     this.stepsPerSync = Math.max(1, opts.stepsPerSync ?? 8);
     this.kernels = opts.kernels ?? (isSoftwareAdapter(model.ctx) ? 'thread' : 'workgroup');
     this.variant = opts.matmul ?? defaultMatmulVariant(model.ctx);
     this.reuse = opts.reusePrefix ?? true;
+    this.adapter = opts.adapter;
+    if (this.adapter && this.adapter.model !== model) throw new Error('createGenerator: the LoRA adapter was made for another model');
     const wgBytes = attentionCachedWorkgroupBytes(maxSeq);
     if (this.kernels === 'workgroup' && wgBytes > model.ctx.limits.maxComputeWorkgroupStorageSize) {
       throw new Error(`createGenerator: with 'workgroup' kernels, maxSeq ${maxSeq} needs ${wgBytes} bytes of workgroup memory for attention scores; the adapter allows ${model.ctx.limits.maxComputeWorkgroupStorageSize} (use kernels: 'thread' or a shorter maxSeq)`);
     }
     const slabFloats = maxBatch * c.nKvHeads * maxSeq * c.headDim;
     if (slabFloats * 4 > model.ctx.limits.maxStorageBufferBindingSize) {
-      throw new GpuMemoryError(`createGenerator: one layer's KV cache (${slabFloats * 4} bytes) exceeds maxStorageBufferBindingSize ${model.ctx.limits.maxStorageBufferBindingSize}; lower maxBatch or maxSeq`);
+      throw new GpuMemoryError(kvCacheTooLarge(slabFloats * 4, model.ctx.limits.maxStorageBufferBindingSize));
     }
-    this.slabBytes = Math.ceil((slabFloats * 4) / 256) * 256;
+    this.slabBytes = kvCacheSlabBytes(c, maxBatch, maxSeq);
     this.cached = Array.from({ length: maxBatch }, () => []);
     this.buf = this.allocate();
   }
@@ -176,38 +235,41 @@ class KvCacheGenerator implements Generator {
   }
 
   private allocate() {
-    const c = this.config;
     const { cap, maxBatch, maxSeq } = this;
+    const specs = new Map(generatorBuffers(this.config, { maxBatch, maxSeq, prefillChunk: cap, loraRank: this.adapter?.spec.rank }).map((b) => [b.label, b]));
+    const make = (name: string, usage: GPUBufferUsageFlags) => {
+      const spec = specs.get(`generator.${name}`)!;
+      return this.buffer(name, spec.bytes, usage, spec.bindable);
+    };
     const [S, DST, SRC] = [GPUBufferUsage.STORAGE, GPUBufferUsage.COPY_DST, GPUBufferUsage.COPY_SRC];
-    const rows = (label: string, n: number, width: number) => this.buffer(label, n * width * 4, S);
-    const qkvWidth = (c.nHeads + 2 * c.nKvHeads) * c.headDim;
     return {
-      dims: this.buffer('dims', DIMS_BYTES, GPUBufferUsage.UNIFORM | DST),
-      slots: this.buffer('slots', cap * 16, S | DST),
-      ids: this.buffer('ids', cap * 4, S | DST),
+      dims: make('dims', GPUBufferUsage.UNIFORM | DST),
+      slots: make('slots', S | DST),
+      ids: make('ids', S | DST),
       // activations of one block, `cap` slot rows (the residual stream x → xmid → x)
-      x: rows('x', cap, c.dModel),
-      xmid: rows('xmid', cap, c.dModel),
-      xn: rows('xn', cap, c.dModel),
-      rstd: rows('rstd', cap, 1),
-      qkv: rows('qkv', cap, qkvWidth),
-      att: rows('att', cap, c.nHeads * c.headDim),
-      gu: rows('gu', cap, 2 * c.hiddenDim),
-      hact: rows('hact', cap, c.hiddenDim),
+      x: make('x', S),
+      xmid: make('xmid', S),
+      xn: make('xn', S),
+      rstd: make('rstd', S),
+      qkv: make('qkv', S),
+      att: make('att', S),
+      gu: make('gu', S),
+      hact: make('hact', S),
+      loraU: this.adapter ? make('loraU', S) : undefined,
       // the head, one row per batch row
-      lastX: rows('lastX', maxBatch, c.dModel),
-      xf: rows('xf', maxBatch, c.dModel),
-      rstdf: rows('rstdf', maxBatch, 1),
-      logits: this.buffer('logits', maxBatch * paddedVocab(c) * 4, S | SRC),
+      lastX: make('lastX', S),
+      xf: make('xf', S),
+      rstdf: make('rstdf', S),
+      logits: make('logits', S | SRC),
       // KV cache [layers][maxBatch, kvHeads, maxSeq, headDim], one 256-byte-aligned slab per layer
-      kCache: this.buffer('kCache', this.slabBytes * c.nLayers, S | SRC | DST, false),
-      vCache: this.buffer('vCache', this.slabBytes * c.nLayers, S | SRC | DST, false),
+      kCache: make('kCache', S | SRC | DST),
+      vCache: make('vCache', S | SRC | DST),
       // sampling: per-row state, chosen ids, uniform numbers, stop ids; the readback
-      state: this.buffer('state', maxBatch * 16, S | DST | SRC),
-      outIds: this.buffer('outIds', maxBatch * maxSeq * 4, S | SRC),
-      rand: this.buffer('rand', maxSeq * maxBatch * 4, S | DST),
-      stops: this.buffer('stops', MAX_STOP_TOKENS * 4, S | DST),
-      staging: this.buffer('staging', maxBatch * 16 + maxBatch * maxSeq * 4, GPUBufferUsage.MAP_READ | DST, false),
+      state: make('state', S | DST | SRC),
+      outIds: make('outIds', S | SRC),
+      rand: make('rand', S | DST),
+      stops: make('stops', S | DST),
+      staging: make('staging', GPUBufferUsage.MAP_READ | DST),
     };
   }
 
@@ -222,7 +284,7 @@ class KvCacheGenerator implements Generator {
     let plan = this.plans.get(key);
     if (!plan) {
       plan = new Plan(this.model.res);
-      record({ plan, model: this.model, variant: this.variant });
+      record({ plan, model: this.model, variant: this.variant, lora: this.adapter });
       this.plans.set(key, plan);
     }
     return plan;
@@ -238,6 +300,8 @@ class KvCacheGenerator implements Generator {
       const v: BlockViews = {
         x: whole(b.x), xn1: whole(b.xn), rstd1: whole(b.rstd), qkv: whole(b.qkv), att: whole(b.att),
         xmid: whole(b.xmid), xn2: whole(b.xn), rstd2: whole(b.rstd), gu: whole(b.gu), hact: whole(b.hact), out: whole(b.x),
+        // LoRA's s·x·Aᵀ is used at once in generation: one scratch serves every projection
+        lora: () => whole(b.loraU!),
       };
       encodeEmbedding(f, whole(b.ids), v.x, N);
       for (let l = 0; l < c.nLayers; l++) {

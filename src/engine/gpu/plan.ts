@@ -2,6 +2,7 @@
 // are built once per (model, shape) and then replayed into a compute pass every step, so
 // a step creates no bind groups, uniforms or buffers.
 import type { GpuResources, Kernel } from './resources.ts';
+import type { WeightFormat } from '../half.ts';
 
 /** A binding: a whole buffer or a 256-byte-aligned sub-range of one. */
 export interface View {
@@ -10,6 +11,9 @@ export interface View {
   offset?: number;
   /** Size in bytes; the rest of the buffer when omitted. */
   size?: number;
+  /** How the values are stored: 'f16'/'bf16' = packed two per u32 (a frozen model's
+   *  matrices, half.ts); absent = f32. Kernels that read weights choose their variant by it. */
+  format?: WeightFormat;
 }
 
 export interface Dispatch {

@@ -20,11 +20,32 @@ export class GpuMemoryError extends Error {
   override name = 'GpuMemoryError';
 }
 
+/** A buffer the engine will create: its label (as passed to createBuffer), its size in bytes
+ *  as requested, and whether it is bound whole as a storage buffer (then
+ *  maxStorageBufferBindingSize applies to it, else only maxBufferSize). The memory plan
+ *  (memory-plan.ts) and the allocators list buffers through the same functions. */
+export interface BufferSpec {
+  label: string;
+  bytes: number;
+  bindable: boolean;
+}
+
+/** The bytes createBuffer actually allocates for a request of `bytes`: at least 16, rounded
+ *  up to a multiple of 16. */
+export function bufferSize(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
+/** A uniform buffer's label: these are created as plans are built (kernel parameters, one
+ *  per distinct content, shared by every model on the device), not by the allocators. */
+export const UNIFORM_LABEL = 'uniform';
+
 export class GpuResources {
   readonly device: GPUDevice;
   private pipelines = new Map<string, GPUComputePipeline>();
   private uniformCache = new Map<string, GPUBuffer>();
   private bytesHeld = 0;
+  private readonly live = new Map<GPUBuffer, { label: string; size: number }>();
   private compileChecks: Array<Promise<void>> = [];
   readonly limits: GPUSupportedLimits;
 
@@ -74,7 +95,7 @@ export class GpuResources {
     const key = Array.from(u32).join(',');
     let buf = this.uniformCache.get(key);
     if (!buf) {
-      buf = this.createBuffer(`uniform`, data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      buf = this.createBuffer(UNIFORM_LABEL, data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
       this.device.queue.writeBuffer(buf, 0, data);
       this.uniformCache.set(key, buf);
     }
@@ -84,7 +105,7 @@ export class GpuResources {
   /** Creates a buffer after checking it against the device limits, with a message that
    *  names the tensor when it does not fit. */
   createBuffer(label: string, bytes: number, usage: GPUBufferUsageFlags, bindable = true): GPUBuffer {
-    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const size = bufferSize(bytes);
     if (size > this.limits.maxBufferSize) {
       throw new GpuMemoryError(`GPU buffer "${label}" needs ${fmtBytes(size)}, above this adapter's maxBufferSize ${fmtBytes(this.limits.maxBufferSize)}: use a smaller model, batch or context`);
     }
@@ -93,16 +114,31 @@ export class GpuResources {
     }
     const buf = this.device.createBuffer({ label, size, usage });
     this.bytesHeld += size;
+    this.live.set(buf, { label, size });
     return buf;
   }
 
   release(buf: GPUBuffer): void {
     this.bytesHeld -= buf.size;
+    this.live.delete(buf);
     buf.destroy();
   }
 
+  /** Bytes of every buffer created here and not released (the tally). */
   get gpuBytes(): number {
     return this.bytesHeld;
+  }
+
+  /** The buffers held now, by label and allocated size, in creation order. */
+  liveBuffers(): Array<{ label: string; size: number }> {
+    return [...this.live.values()];
+  }
+
+  /** Of gpuBytes, the bytes in uniform buffers (kernel parameters cached by content). */
+  get uniformBytes(): number {
+    let n = 0;
+    for (const b of this.live.values()) if (b.label === UNIFORM_LABEL) n += b.size;
+    return n;
   }
 }
 
@@ -133,4 +169,18 @@ export function gpuResources(ctx: GpuContext): GpuResources {
 /** queue.writeBuffer for any typed array (TypeScript's ArrayBufferLike generics aside). */
 export function upload(queue: GPUQueue, buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
   queue.writeBuffer(buffer, offset, data as unknown as GPUAllowSharedBufferSource);
+}
+
+/** Copies a whole buffer (or its first `bytes`) back to the CPU as f32s, through a staging
+ *  buffer made for the purpose (readbacks outside a training step). */
+export async function readBufferF32(device: GPUDevice, src: GPUBuffer, bytes = src.size): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return out;
 }

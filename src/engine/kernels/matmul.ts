@@ -14,8 +14,12 @@
 //               (what real GPUs prefer).
 // Requirements (checked by the engine's config validation): the contiguous dimensions are
 // multiples of 4; the row count N·T may be anything (rows are clamped, K tails masked).
+// B may be a frozen model's 16-bit weights (bFormat 'f16'/'bf16', half.ts): stored two per
+// u32, read as vec2<u32> (four values; the register variants) or u32 words (shared) and
+// unpacked to f32 before the multiply-adds, so the arithmetic is the f32 kernel's.
 import type { Kernel } from '../gpu/resources.ts';
 import { isSoftwareAdapter, type GpuContext } from '../device.ts';
+import { unpack4Wgsl, unpackWgsl, type WeightFormat } from '../half.ts';
 
 export const MATMUL_VARIANTS = ['register8x8', 'register8x16', 'register16x8', 'register', 'register8x4', 'register4x8', 'shared'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -38,6 +42,8 @@ export interface MatmulShape {
   bT: boolean;
   mode: MatmulMode;
   variant: MatmulVariant;
+  /** Storage of B: f32 (default) or packed 16-bit pairs (a frozen model's weights). */
+  bFormat?: WeightFormat;
 }
 
 export const TILE = 32;
@@ -45,7 +51,8 @@ export const TILE = 32;
 // A [M, K] (or [K, M] when aT), B [K, N] (or [N, K] when bT), R [M, N] -> C [M, N]
 //   C = A·B ('store');  C += A·B ('accumulate');  C = R + A·B ('residual')
 export function matmulKernel(s: MatmulShape): Kernel {
-  const name = `matmul_${s.aT ? 't' : 'n'}${s.bT ? 't' : 'n'}_${s.mode}_${s.variant}`;
+  const packed = s.bFormat && s.bFormat !== 'f32' ? `_b${s.bFormat}` : '';
+  const name = `matmul_${s.aT ? 't' : 'n'}${s.bT ? 't' : 'n'}_${s.mode}_${s.variant}${packed}`;
   const code = s.variant === 'shared' ? sharedCode(s) : registerTileCode(s, ...TILES[s.variant]);
   return { name, code, uniforms: MATMUL_UNIFORMS };
 }
@@ -66,13 +73,27 @@ export function matmulUniforms(M: number, N: number, K: number, aT: boolean, st:
   return { M, N, K, lda4: st.lda4 ?? (aT ? M : K) / 4, aOff4: st.aOff4 ?? 0, ldc4: st.ldc4 ?? N / 4, cOff4: st.cOff4 ?? 0 };
 }
 
+const isPacked = (s: MatmulShape): s is MatmulShape & { bFormat: 'f16' | 'bf16' } => s.bFormat === 'f16' || s.bFormat === 'bf16';
+
 function bindings(s: MatmulShape, elem: string): string {
-  return [
+  // packed B: four values per vec2<u32> where the f32 kernel reads a vec4, a word per pair otherwise
+  const bElem = !isPacked(s) ? elem : elem === 'f32' ? 'u32' : 'vec2<u32>';
+  const lines = [
     `@group(0) @binding(1) var<storage, read> A: array<${elem}>;`,
-    `@group(0) @binding(2) var<storage, read> B: array<${elem}>;`,
+    `@group(0) @binding(2) var<storage, read> B: array<${bElem}>;`,
     `@group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;`,
     s.mode === 'residual' ? `@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;` : '',
-  ].join('\n');
+  ];
+  if (isPacked(s)) {
+    lines.push(elem === 'f32' ? `${unpackWgsl(s.bFormat)}\nfn loadB1(e: u32) -> f32 { let w = unpackW(B[e >> 1u]); return select(w.x, w.y, (e & 1u) == 1u); }` : unpack4Wgsl(s.bFormat));
+  }
+  return lines.join('\n');
+}
+
+/** B's value(s) at `idx`: a scalar (elem f32) or a vec4 (elem vec4<f32>), unpacked if packed. */
+function bAt(s: MatmulShape, idx: string, elem: 'f32' | 'vec4<f32>'): string {
+  if (!isPacked(s)) return `B[${idx}]`;
+  return elem === 'f32' ? `loadB1(${idx})` : `unpack4(B[${idx}])`;
 }
 
 function storeRow(s: MatmulShape, idx: string, value: string): string {
@@ -84,7 +105,7 @@ function storeRow(s: MatmulShape, idx: string, value: string): string {
 function sharedCode(s: MatmulShape): string {
   // Scalar global accessors with bounds → 0.
   const aAt = s.aT ? 'A[k * p.lda4 * 4u + p.aOff4 * 4u + m]' : 'A[m * p.lda4 * 4u + p.aOff4 * 4u + k]';
-  const bAt = s.bT ? 'B[n * p.K + k]' : 'B[k * p.N + n]';
+  const bLoad = bAt(s, s.bT ? 'n * p.K + k' : 'k * p.N + n', 'f32');
   return `${bindings(s, 'f32')}
 
 const KT = 16u;
@@ -97,7 +118,7 @@ fn loadA(m: u32, k: u32) -> f32 {
 }
 fn loadB(k: u32, n: u32) -> f32 {
   if (n >= p.N || k >= p.K) { return 0.0; }
-  return ${bAt};
+  return ${bLoad};
 }
 
 @compute @workgroup_size(8, 8)
@@ -171,10 +192,10 @@ function registerTileCode(s: MatmulShape, TM: number, TN: number): string {
   // bv(j, v) = B[k+j][n0+4v .. n0+4v+3] as an expression
   let bExpr: (j: number, v: number) => string;
   if (!s.bT) {
-    for (const j of js) for (const v of vecs) body.push(`let b${j}_${v} = B[${s.aT ? `kr${j}` : `(k + ${j}u)`} * N4 + min(n4 + ${v}u, N4 - 1u)];`);
+    for (const j of js) for (const v of vecs) body.push(`let b${j}_${v} = ${bAt(s, `${s.aT ? `kr${j}` : `(k + ${j}u)`} * N4 + min(n4 + ${v}u, N4 - 1u)`, 'vec4<f32>')};`);
     bExpr = (j, v) => `b${j}_${v}`;
   } else {
-    for (let n = 0; n < TN; n++) body.push(`let s${n} = B[min(n0 + ${n}u, p.N - 1u) * K4 + kb];`);
+    for (let n = 0; n < TN; n++) body.push(`let s${n} = ${bAt(s, `min(n0 + ${n}u, p.N - 1u) * K4 + kb`, 'vec4<f32>')};`);
     bExpr = (j, v) => `vec4<f32>(s${4 * v}.${xyzw[j]}, s${4 * v + 1}.${xyzw[j]}, s${4 * v + 2}.${xyzw[j]}, s${4 * v + 3}.${xyzw[j]})`;
     for (const j of js) for (const v of vecs) body.push(`let b${j}_${v} = ${bExpr(j, v)};`);
     bExpr = (j, v) => `b${j}_${v}`;

@@ -57,9 +57,14 @@ export function ropeFrequency(i: number, headDim: number, theta: number, scaling
 }
 
 /** cos/sin table computed in double precision, as [maxSeq][hd/2][cos, sin]. */
+/** Floats of the RoPE table for positions 0..maxSeq-1: (cos, sin) per position and pair. */
+export function ropeTableFloats(maxSeq: number, headDim: number): number {
+  return maxSeq * (headDim / 2) * 2;
+}
+
 export function ropeTable(maxSeq: number, headDim: number, theta: number, scaling?: RopeScaling): Float32Array {
   const half = headDim / 2;
-  const out = new Float32Array(maxSeq * half * 2);
+  const out = new Float32Array(ropeTableFloats(maxSeq, headDim));
   const freqs = Array.from({ length: half }, (_, i) => ropeFrequency(i, headDim, theta, scaling));
   for (let t = 0; t < maxSeq; t++) {
     for (let i = 0; i < half; i++) {

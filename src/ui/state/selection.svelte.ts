@@ -79,7 +79,8 @@ class SelectionState {
   completionPerM = $state<number | null>(null);
   judgeMode = $state<'generate' | 'score'>('score');
   judgeAllowRemote = $state(false);
-  judgeLocalPath = $state('/models/');
+  // Relative to the page, so a site served under a sub-path looks in its own models/ folder.
+  judgeLocalPath = $state('models/');
   /** Generate mode: tokens per reply. A small model's context holds prompt + reply, so less reply leaves more prompt. */
   judgeMaxNewTokens = $state(512);
   judgeLoaded = $state<{ id: string; maxContext: number; mode: 'generate' | 'score'; from: string } | null>(null);

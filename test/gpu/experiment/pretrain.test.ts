@@ -64,6 +64,24 @@ describe('atlas pretrain', () => {
     // The folder loads on its own, tokenizer included.
     const loaded = await modelFromFiles(dirSource(c));
     expect(loaded.tokenizer.vocabSize).toBe(1024);
+
+    // A further stage from the finished folder: starts from its weights (the first loss is the
+    // trained model's, far below a fresh start), reads the corpus on from the next chunk, and
+    // keeps the first stage's provenance.
+    const stage2 = join(dir, 'stage2');
+    const cont = await run(stage2, ['--init', a, '--tokens', '2048']);
+    expect(cont.code).toBe(0);
+    expect(cont.lines.map((l) => l.step)).toEqual([1, 2]);
+    expect(cont.lines[0].loss).toBeLessThan(first.lines[0].loss - 0.5);
+    const p2 = JSON.parse(readFileSync(join(stage2, 'provenance.json'), 'utf8'));
+    const p1 = JSON.parse(readFileSync(join(a, 'provenance.json'), 'utf8'));
+    expect(p2.corpus.firstChunk).toBe(p1.corpus.chunks);
+    expect(p2.previousStages).toHaveLength(1);
+    expect(p2.previousStages[0].command).toEqual(p1.command);
+    expect(p2.settings.init).toBe(a);
+    // A folder without provenance, or of another shape, is refused.
+    await expect(run(join(dir, 'x'), ['--init', join(c, 'nope')])).rejects.toThrow(/no provenance\.json/);
+    await expect(run(join(dir, 'y'), ['--init', a, '--model', 'preset:small'])).rejects.toThrow(/its config \(preset:tiny\) differs from --model preset:small in dModel/);
   });
 });
 

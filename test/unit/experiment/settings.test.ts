@@ -17,8 +17,12 @@ const read = (file: string) => readFileSync(new URL(`../../../${file}`, import.m
 function goodValue(s: SettingSpec): number {
   const { min, max } = s.range;
   if (max !== undefined) return s.type === 'int' ? Math.min(max, min + 2) : min + (max - min) * 0.375;
+  if (s.name === 'loraRank') return min + 12; // a LoRA rank is a multiple of 4
   return s.type === 'int' ? min + 7 : min + 45.5;
 }
+
+/** Options a setting needs beside it (the warm-up is at most a tenth of the steps; LoRA's alpha needs a rank). */
+const companions = (s: SettingSpec): Record<string, string> => (s.name === 'warmupSteps' ? { steps: '100' } : s.name === 'loraAlpha' ? { lora: '8' } : {});
 
 /** A value outside the setting's range. */
 const badValue = (s: SettingSpec) => (s.range.max !== undefined ? s.range.max + 5 : s.range.min - 1);
@@ -82,11 +86,11 @@ describe('the settings table', () => {
       expect(Object.keys(EXPERIMENT_OPTIONS), s.cli).toContain(s.cli);
       expect(EXPERIMENT_USAGE, s.cli).toContain(`--${s.cli} `);
       const v = goodValue(s);
-      const c = experimentConfigFromOptions({ [s.cli]: String(v), ...(s.name === 'warmupSteps' ? { steps: '100' } : {}) });
+      const c = experimentConfigFromOptions({ [s.cli]: String(v), ...companions(s) });
       expect(settingValue(c, s), s.cli).toBe(v);
       // (0 is the environment's own limit for --rollout-max-steps: a value below it is refused.)
       const bad = s.cliZeroIsAbsent ? badValue(s) - 1 : badValue(s);
-      expect(() => experimentConfigFromOptions({ [s.cli]: String(bad) }), s.cli).toThrow(`--${s.cli} must be`);
+      expect(() => experimentConfigFromOptions({ [s.cli]: String(bad), ...companions(s) }), s.cli).toThrow(`--${s.cli} must be`);
     }
     const trainer = SETTINGS.filter((s) => s.trainer);
     for (const s of SETTINGS.filter((x) => x.commands.includes('train'))) {
