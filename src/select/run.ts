@@ -53,6 +53,8 @@ export interface RunSummary {
   repaired: number;
   cancelled: boolean;
   elapsedMs: number;
+  /** Trajectories an interrupted earlier run had finished and this one took as they were (resumed runs only; counted in labelled / failed / repaired, not in requests or tokens). */
+  resumed?: number;
 }
 
 export interface RunProgress {
@@ -69,6 +71,32 @@ export interface RunHooks {
   control?: RunControl;
 }
 
+/** Where an interrupted run left off (the CLI's resume: src/cli/select-resume.ts). */
+export interface ResumeState {
+  /** Input trajectories 0..index-1 were written by the earlier run; the input given starts at this index. */
+  index: number;
+  /** Their counts, as the earlier run's output records them. */
+  labelled: number;
+  failed: { id: string; reason: string }[];
+  repaired: number;
+  /** Selections the earlier run finished at input index ≥ `index` but had not written yet (its journal). */
+  finished: Map<number, { id: string; selection: Selection }>;
+}
+
+export interface InOrderOptions {
+  /** Number of trajectories in the whole input, when known (progress; the summary's total). */
+  total?: number;
+  /**
+   * At most this many trajectories between the oldest one not yet handed out and the newest one
+   * read: in flight plus finished and waiting for an earlier one (default max(1024, 64 × concurrency)).
+   * Memory is bounded by it, whatever the size of the input.
+   */
+  window?: number;
+  resume?: ResumeState;
+  /** Called as soon as trajectory `index` is finished (before it can be handed out in order): a journal. Not called for those taken from `resume`. */
+  onFinished?: (index: number, t: Trajectory, selection: Selection) => void;
+}
+
 export interface RunResult {
   /** The input trajectories, in order, each with one more selection appended. */
   trajectories: Trajectory[];
@@ -79,6 +107,12 @@ export interface RunResult {
 function modelSelectorFor(def: SelectorDef, options: RunOptions): ModelSelector | undefined {
   if (options.model) return options.model;
   return def.kind === 'model' ? def.select(options) : undefined;
+}
+
+/** The name the run's selections will carry (Selection.selector): "oracle:gpt-4o", "judge:<model>", "heuristic". */
+export function selectionName(options: RunOptions): string {
+  const { def } = checkOptions(options);
+  return modelSelectorFor(def, options)?.name ?? options.selector;
 }
 
 /** A rule selector's choice for one trajectory; throws with the reason it cannot be labelled. */
@@ -119,11 +153,47 @@ function checkOptions(options: RunOptions): { def: SelectorDef; budget: number }
   return { def, budget };
 }
 
+/** Labels a list of trajectories (all in memory); see selectInOrder for a stream. */
 export async function runSelection(input: readonly Trajectory[], options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const trajectories: Trajectory[] = [];
+  // The whole list is in memory already: no window, so a slow trajectory never holds the others up.
+  const run = selectInOrder(input, options, { ...hooks, total: input.length, window: Infinity });
+  for (;;) {
+    const next = await run.next();
+    if (next.done) return { trajectories, summary: next.value };
+    trajectories.push(next.value);
+  }
+}
+
+/**
+ * The default window of selectInOrder: a slow trajectory (timeouts, retries, backoff) holds up
+ * this many before the lanes wait. 64 per lane: at 32 lanes (2,048 held, about 10 MB) a run
+ * against a fast endpoint went as fast as with no window, where 16 per lane lost a fifth of
+ * its speed to waits (docs/selection.md, "At dataset scale").
+ */
+export function defaultWindow(concurrency: number): number {
+  return Math.max(1024, 64 * concurrency);
+}
+
+/**
+ * Labels a stream of trajectories and hands them out in input order, each with one more
+ * selection, as soon as it and every earlier one are finished; returns the summary. At most
+ * `window` trajectories are held at once (in flight, or finished and waiting for an earlier
+ * one), so memory does not grow with the input. With `resume`, the input starts at
+ * `resume.index` and the selections in `resume.finished` are taken as they are (no request).
+ */
+export async function* selectInOrder(
+  input: Iterable<Trajectory> | AsyncIterable<Trajectory>,
+  options: RunOptions,
+  hooks: RunHooks & InOrderOptions = {},
+): AsyncGenerator<Trajectory, RunSummary, undefined> {
   const { def, budget } = checkOptions(options);
-  const run = new SelectionRun(input, options, hooks, def, budget);
-  await run.labelAll();
-  return run.result();
+  const run = new SelectionRun(options, hooks, def, budget);
+  return yield* run.stream(input);
+}
+
+function iteratorOf<T>(input: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in input ? (input as AsyncIterable<T>)[Symbol.asyncIterator]() : (input as Iterable<T>)[Symbol.iterator]();
 }
 
 /** One selection run: labels every trajectory once, in `concurrency` lanes, and keeps the summary. */
@@ -135,13 +205,12 @@ class SelectionRun {
   private readonly now: () => Date;
   private readonly selectorName: string;
   private readonly summary: RunSummary;
-  private readonly results: Trajectory[];
-  private done = 0;
+  private readonly resume?: ResumeState;
+  private done: number;
 
   constructor(
-    private readonly input: readonly Trajectory[],
     private readonly options: RunOptions,
-    private readonly hooks: RunHooks,
+    private readonly hooks: RunHooks & InOrderOptions,
     private readonly def: SelectorDef,
     private readonly budget: number,
   ) {
@@ -149,37 +218,87 @@ class SelectionRun {
     this.model = modelSelectorFor(def, options);
     this.now = options.now ?? (() => new Date());
     this.selectorName = this.model?.name ?? options.selector;
+    this.resume = hooks.resume;
+    const r = this.resume;
     this.summary = {
       selector: this.selectorName,
-      total: input.length,
-      labelled: 0,
-      failed: [],
+      total: hooks.total ?? 0,
+      labelled: r?.labelled ?? 0,
+      failed: r ? [...r.failed] : [],
       requests: 0,
       retries: 0,
       cacheHits: 0,
       tokens: { prompt: 0, completion: 0 },
       cost: options.price ? 0 : null,
-      repaired: 0,
+      repaired: r?.repaired ?? 0,
       cancelled: false,
       elapsedMs: 0,
+      ...(r ? { resumed: r.index } : {}),
     };
-    this.results = new Array(input.length);
+    this.done = r?.index ?? 0;
   }
 
-  /** Labels every trajectory, `concurrency` at a time (one for a rule selector), then closes the cache. */
-  async labelAll(): Promise<void> {
-    const concurrency = Math.max(1, Math.floor(this.model ? (this.options.concurrency ?? 4) : 1));
-    let next = 0;
-    const lane = async () => {
-      for (let i = next++; i < this.input.length; i = next++) this.finish(i, await this.labelOne(i));
+  /**
+   * Labels every trajectory of `input`, `concurrency` at a time (one for a rule selector), and
+   * yields them in input order; then closes the cache and returns the summary.
+   */
+  async *stream(input: Iterable<Trajectory> | AsyncIterable<Trajectory>): AsyncGenerator<Trajectory, RunSummary, undefined> {
+    const lanes = Math.max(1, Math.floor(this.model ? (this.options.concurrency ?? 4) : 1));
+    const window = Math.max(lanes, this.hooks.window ?? defaultWindow(lanes));
+    const source = iteratorOf(input);
+    const ready = new Map<number, Trajectory>();
+    let next = this.resume?.index ?? 0; // input index of the next trajectory read
+    let out = next; // input index of the next trajectory handed out
+    let active = 0;
+    let exhausted = false;
+    let failure: { error: unknown } | undefined;
+    // Set by every finished trajectory; the loop sleeps only when nothing finished since it last looked.
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const signal = () => {
+      woken = true;
+      wake?.();
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, this.input.length)) }, lane));
+    for (;;) {
+      woken = false;
+      while (!exhausted && !failure && active < lanes && next - out < window) {
+        const r = await source.next();
+        if (r.done) {
+          exhausted = true;
+          break;
+        }
+        const i = next++;
+        const t = r.value;
+        active++;
+        this.labelOne(i, t)
+          .then((selection) => void ready.set(i, this.finish(i, t, selection)))
+          .catch((error: unknown) => void (failure ??= { error }))
+          .finally(() => {
+            active--;
+            signal();
+          });
+      }
+      if (failure) {
+        // A hook failed (e.g. the journal could not be written): stop starting, let the lanes drain, report it.
+        this.control.cancel();
+        while (active > 0) await new Promise<void>((r) => (wake = r));
+        throw failure.error;
+      }
+      let handedOut = false;
+      for (let t = ready.get(out); t !== undefined; t = ready.get(out)) {
+        ready.delete(out++);
+        handedOut = true;
+        yield t;
+      }
+      if (exhausted && active === 0 && ready.size === 0) break;
+      if (handedOut) continue; // the window moved: more may start
+      if (!woken) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
     await this.options.cache?.close?.();
+    this.summary.total = Math.max(this.summary.total, out);
     this.refreshStats();
-  }
-
-  result(): RunResult {
-    return { trajectories: this.results, summary: this.summary };
+    return this.summary;
   }
 
   /** Copies the model's request/token counters and the elapsed time into the summary. */
@@ -195,17 +314,22 @@ class SelectionRun {
     summary.elapsedMs = Date.now() - this.started;
   }
 
-  /** Appends trajectory i's new selection, counts it, and reports progress. */
-  private finish(i: number, selection: Selection): void {
-    const t = this.input[i];
+  /** Trajectory i with its new selection appended; counts it, journals it, and reports progress. */
+  private finish(i: number, t: Trajectory, selection: Selection): Trajectory {
     const { summary } = this;
-    this.results[i] = { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, this.def) };
+    const resumed = this.resume?.finished.get(i)?.selection === selection;
+    if (resumed) {
+      this.resume!.finished.delete(i);
+      summary.resumed!++;
+    } else this.hooks.onFinished?.(i, t, selection);
     if (selection.status === 'labelled') summary.labelled++;
     else summary.failed.push({ id: t.id, reason: selection.failure ?? 'unknown' });
     if (selection.repairs?.length) summary.repaired++;
     this.refreshStats();
     this.done++;
-    this.hooks.onProgress?.({ done: this.done, total: this.input.length, id: t.id, status: selection.status, summary: { ...summary, failed: [...summary.failed] } });
+    const total = Math.max(this.hooks.total ?? 0, this.done);
+    this.hooks.onProgress?.({ done: this.done, total, id: t.id, status: selection.status, summary: { ...summary, total, failed: [...summary.failed] } });
+    return { ...t, selections: [...t.selections, selection], ...activeAfter(t, selection, this.def) };
   }
 
   private base(): Pick<Selection, 'selector' | 'createdAt'> {
@@ -217,9 +341,10 @@ class SelectionRun {
     return { ...this.base(), status: 'failed', failure: reason, critical: [], budget: this.budget, ...(model ? { promptVersion: model.promptVersion, model: model.model } : {}) };
   }
 
-  /** Trajectory i's selection: by rule, from the cache, or the model's answer; failed with a reason. */
-  private async labelOne(i: number): Promise<Selection> {
-    const t = this.input[i];
+  /** Trajectory i's selection: the earlier run's, by rule, from the cache, or the model's answer; failed with a reason. */
+  private async labelOne(i: number, t: Trajectory): Promise<Selection> {
+    const earlier = this.resume?.finished.get(i);
+    if (earlier && earlier.id === t.id) return earlier.selection;
     if (this.control.isCancelled) return this.failed('cancelled');
     if (t.steps.length === 0) return this.failed('trajectory has no steps');
     try {
@@ -274,15 +399,24 @@ export interface DryRunReport {
   prompts: { id: string; messages: ChatMessage[]; promptTokens: number; cached: boolean }[];
 }
 
-/** What an oracle run would send, without sending anything. */
-export async function dryRun(input: readonly Trajectory[], options: RunOptions): Promise<DryRunReport> {
+/**
+ * What an oracle run would send, without sending anything. `keepPrompts: 'first'` keeps only
+ * the first prompt that would be sent (else the first prompt), so a stream of any size is
+ * estimated in bounded memory; the default keeps every prompt.
+ */
+export async function dryRun(
+  input: Iterable<Trajectory> | AsyncIterable<Trajectory>,
+  options: RunOptions,
+  opts: { keepPrompts?: 'all' | 'first' } = {},
+): Promise<DryRunReport> {
   const budget = options.budget ?? DEFAULT_BUDGET;
   const model = options.model?.model ?? options.oracle?.model ?? '';
   const promptVersion = options.model?.promptVersion ?? PROMPT_VERSION;
+  const keepAll = (opts.keepPrompts ?? 'all') === 'all';
   const report: DryRunReport = {
     selector: options.model?.name ?? (options.oracle ? `oracle:${options.oracle.model}` : options.selector),
     promptVersion,
-    trajectories: input.length,
+    trajectories: 0,
     cached: 0,
     toSend: 0,
     promptTokens: 0,
@@ -290,11 +424,14 @@ export async function dryRun(input: readonly Trajectory[], options: RunOptions):
     cost: null,
     prompts: [],
   };
-  for (const t of input) {
+  for await (const t of input) {
+    report.trajectories++;
     const messages = buildSelectorMessages(t, budget);
     const promptTokens = estimateMessageTokens(messages);
     const cached = options.cache ? Boolean(await options.cache.get(await modelCacheKey(t, options.model ?? { promptVersion, model }, budget))) : false;
-    report.prompts.push({ id: t.id, messages, promptTokens, cached });
+    const prompt = { id: t.id, messages, promptTokens, cached };
+    if (keepAll || report.prompts.length === 0) report.prompts.push(prompt);
+    else if (report.prompts[0].cached && !cached) report.prompts[0] = prompt;
     if (cached) report.cached++;
     else if (t.steps.length > 0) {
       report.toSend++;
@@ -302,6 +439,7 @@ export async function dryRun(input: readonly Trajectory[], options: RunOptions):
       report.completionTokens += 40 + 30 * budgetCount(t.steps.length, budget);
     }
   }
+  await options.cache?.close?.();
   report.cost = estimateCost({ prompt: report.promptTokens, completion: report.completionTokens }, options.price) ?? null;
   return report;
 }

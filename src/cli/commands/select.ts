@@ -1,17 +1,20 @@
 // atlas select --in <trajectories.jsonl> --selector <a name in src/select/registry.ts SELECTORS>
 //   [--base-url URL --model NAME] [--api-key-env VAR] [--budget 0.3] [--concurrency N] [--seed S]
 //   [--dry-run] --out <labelled.jsonl>
-// Appends one Selection per trajectory and writes them all; progress goes to stderr and the
-// last line printed on stdout is the JSON summary. The API key is read from the environment
-// variable named by --api-key-env (default OPENAI_API_KEY), never from an argument.
+// Appends one Selection per trajectory and writes them all, in input order, as they are made
+// (streamed in and out: memory does not grow with the input); progress and an ETA go to stderr
+// and the last line printed on stdout is the JSON summary. Killed, the same command resumes
+// (src/cli/select-resume.ts). The API key is read from the environment variable named by
+// --api-key-env (default OPENAI_API_KEY), never from an argument.
 import { existsSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '../main.ts';
 import { booleanOptions, intOption, numberOption, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
-import { parseTrajectoriesJsonl, trajectoriesToJsonl } from '../../data/jsonl.ts';
 import { DEFAULT_BUDGET } from '../../data/arms.ts';
-import { runSelection, dryRun, type RunOptions, type RunProgress } from '../../select/run.ts';
+import type { Trajectory } from '../../data/trajectory.ts';
+import { selectInOrder, dryRun, selectionName, type RunOptions, type RunProgress, type ResumeState } from '../../select/run.ts';
+import { checkInput, fileBytes, findResume, readTrajectoryFile, ResumableOutput, resumeFiles, type SelectJob } from '../select-resume.ts';
 import { getSelector, isSelectorName, SELECTOR_NAMES } from '../../select/registry.ts';
 import { FileCacheStore, DEFAULT_CACHE_DIR } from '../../select/cache-node.ts';
 import { stepLossFromJsonl } from '../../select/step-loss-file.ts';
@@ -30,12 +33,23 @@ const HELP = `usage: atlas select --in <trajectories.jsonl> --selector ${SELECTO
                 in --hub-cache DIR (default <cache-dir>/hub)
   highest-loss: --step-loss <file.jsonl with {"id","stepLoss":[...]}> | --model <base model: HF folder, .bin or preset:NAME> (per-step loss on WebGPU)
   ground-truth: the experts' own roles, on built-in demonstrations (atlas env demo); others fail with the reason
-  cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)`;
+  cache:        [--cache-dir ${DEFAULT_CACHE_DIR}] [--no-cache]   (oracle and judge answers)
+  killed or stopped, the same command resumes from <out>.partial and <out>.journal: nothing finished is asked again`;
 
-function progressLine(p: RunProgress): string {
+/** "1h02m", "3m05s", "42s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** The progress line; `rate` (trajectories a second in this run) and the ETA from it once there is one. */
+export function progressLine(p: RunProgress, rate?: number): string {
   const s = p.summary;
   const cost = s.cost === null ? '' : ` cost ${s.cost.toFixed(4)}`;
-  return `select: ${p.done}/${p.total} labelled ${s.labelled} failed ${s.failed.length} requests ${s.requests} retries ${s.retries} cache ${s.cacheHits} tokens ${s.tokens.prompt}+${s.tokens.completion}${cost}\n`;
+  const eta = rate && rate > 0 && p.done < p.total ? ` · ${(rate * 60).toFixed(0)}/min eta ${formatDuration((p.total - p.done) / rate)}` : '';
+  return `select: ${p.done}/${p.total} labelled ${s.labelled} failed ${s.failed.length} requests ${s.requests} retries ${s.retries} cache ${s.cacheHits} tokens ${s.tokens.prompt}+${s.tokens.completion}${cost}${eta}\n`;
 }
 
 export const command: Command = {
@@ -66,13 +80,14 @@ export const command: Command = {
     if (concurrency < 1) throw new Error(`--concurrency must be at least 1 (got ${concurrency})`);
     const seed = intOption('select', values.seed, 'seed', 0);
 
-    let text: string;
+    // Read once to check every line and count them, before anything is asked; then streamed.
+    let total: number;
     try {
-      text = await readFile(input, 'utf8');
+      total = await checkInput(input);
     } catch (err) {
-      throw new Error(`cannot read --in ${input}: ${(err as Error).message}`);
+      const e = err as NodeJS.ErrnoException;
+      throw e.code ? new Error(`cannot read --in ${input}: ${e.message}`) : e;
     }
-    const { trajectories } = parseTrajectoriesJsonl(text, input);
     const options: RunOptions = { selector, budget, seed, concurrency };
     const pricePrompt = values['price-prompt'];
     const priceCompletion = values['price-completion'];
@@ -123,7 +138,12 @@ export const command: Command = {
       });
     } else if (selector === 'highest-loss') {
       if (values['step-loss']) options.stepLoss = stepLossFromJsonl(await readFile(values['step-loss'], 'utf8'), values['step-loss']);
-      else if (values.model) options.stepLoss = await modelStepLoss(values.model, trajectories, { seed: intOption('select', values.seed, 'seed', 0) });
+      else if (values.model) {
+        // The engine's per-step loss is computed for the whole input at once (batched forward passes).
+        const all: Trajectory[] = [];
+        for await (const t of readTrajectoryFile(input)) all.push(t);
+        options.stepLoss = await modelStepLoss(values.model, all, { seed: intOption('select', values.seed, 'seed', 0) });
+      }
       else throw new Error('highest-loss needs the base model per-step loss: pass --step-loss <file.jsonl> or --model <base model>');
     }
 
@@ -131,7 +151,7 @@ export const command: Command = {
       if (selector !== 'oracle' && !(selector === 'judge' && options.model?.promptVersion.startsWith('atlas-select'))) {
         throw new Error(`--dry-run shows what an oracle (or generating judge) would be sent; the ${selector} selector sends nothing`);
       }
-      const report = await dryRun(trajectories, options);
+      const report = await dryRun(readTrajectoryFile(input), options, { keepPrompts: 'first' });
       const first = report.prompts.find((p) => !p.cached) ?? report.prompts[0];
       if (first) {
         console.log(`--- prompt for "${first.id}" (${first.promptTokens} tokens, estimated) ---`);
@@ -142,17 +162,51 @@ export const command: Command = {
       return 0;
     }
 
+    const job: SelectJob = { input: path.resolve(input), inputBytes: fileBytes(input), trajectories: total, selector: selectionName(options), budget, seed };
+    const found = await findResume(out!, job, () => readTrajectoryFile(input));
+    if (found.note) process.stderr.write(`select: ${found.note}\n`);
+    let resume: ResumeState | undefined;
+    let source: AsyncIterable<Trajectory> = readTrajectoryFile(input);
+    if (found.resumed) {
+      resume = found.resumed.state;
+      const rest = found.resumed.input;
+      source = { [Symbol.asyncIterator]: () => rest };
+      const { partial } = resumeFiles(out!);
+      process.stderr.write(`select: resuming ${partial}: ${resume.index} of ${total} written, ${resume.finished.size} more finished (journal); asking for the rest\n`);
+    }
+    const output = new ResumableOutput(out!, job, resume !== undefined);
+    const started = Date.now();
+    const doneAtStart = (resume?.index ?? 0) + (resume?.finished.size ?? 0);
     let lastPrint = 0;
-    const { trajectories: labelled, summary } = await runSelection(trajectories, options, {
+    const run = selectInOrder(source, options, {
+      total,
+      resume,
+      onFinished: (i, t, selection) => output.finished(i, t, selection),
       onProgress: (p) => {
         const now = Date.now();
         if (now - lastPrint > 1000 || p.done === p.total) {
           lastPrint = now;
-          process.stderr.write(progressLine(p));
+          // The rate of this run, once it has run long enough to mean something.
+          const rate = p.done > doneAtStart && now - started >= 5000 ? (p.done - doneAtStart) / ((now - started) / 1000) : undefined;
+          process.stderr.write(progressLine(p, rate));
         }
       },
     });
-    await writeFile(out!, trajectoriesToJsonl(labelled), 'utf8');
+    let summary;
+    try {
+      for (;;) {
+        const next = await run.next();
+        if (next.done) {
+          summary = next.value;
+          break;
+        }
+        output.write(next.value);
+      }
+    } catch (err) {
+      output.close();
+      throw err;
+    }
+    output.complete();
     for (const f of summary.failed.slice(0, 20)) process.stderr.write(`select: failed ${f.id}: ${f.reason}\n`);
     if (summary.failed.length > 20) process.stderr.write(`select: ... ${summary.failed.length - 20} more failures in the summary\n`);
     console.log(JSON.stringify({ ...summary, out }));

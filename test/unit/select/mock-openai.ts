@@ -27,7 +27,10 @@ export interface MockRequest {
 
 export interface MockServer {
   baseUrl: string;
+  /** Every request (empty with keepRequests: false). */
   requests: MockRequest[];
+  /** Requests received and not yet answered or closed, now. */
+  readonly inFlight: number;
   maxInFlight: number;
   usageSent: { prompt: number; completion: number };
   transportFaults: number;
@@ -44,10 +47,19 @@ export function goodReply(nSteps: number, steps?: number[]): string {
   });
 }
 
-export async function startMockOpenAI(script: (req: MockRequest) => Behaviour): Promise<MockServer> {
+export interface MockOptions {
+  /** Milliseconds before each reply (a real endpoint's latency); none by default. A client gone meanwhile gets nothing. */
+  latencyMs?: () => number;
+  /** Keep every request in `requests` (default true; a run of thousands passes false). */
+  keepRequests?: boolean;
+  /** Called as each reply (status or completion) is sent, with its request and HTTP status. */
+  onReply?: (req: MockRequest, status: number) => void;
+}
+
+export async function startMockOpenAI(script: (req: MockRequest) => Behaviour, opts: MockOptions = {}): Promise<MockServer> {
   const perTask = new Map<string, number>();
   let inFlight = 0;
-  const state: Omit<MockServer, 'baseUrl' | 'close'> = { requests: [], maxInFlight: 0, usageSent: { prompt: 0, completion: 0 }, transportFaults: 0 };
+  const state: Omit<MockServer, 'baseUrl' | 'close' | 'inFlight'> = { requests: [], maxInFlight: 0, usageSent: { prompt: 0, completion: 0 }, transportFaults: 0 };
 
   const reply = (res: ServerResponse, content: string, promptChars: number) => {
     const usage = { prompt_tokens: Math.ceil(promptChars / 4), completion_tokens: Math.ceil(content.length / 4) };
@@ -74,8 +86,13 @@ export async function startMockOpenAI(script: (req: MockRequest) => Behaviour): 
     const attempt = perTask.get(task) ?? 0;
     perTask.set(task, attempt + 1);
     const mreq: MockRequest = { body, headers: req.headers, nSteps, task, attempt };
-    state.requests.push(mreq);
+    if (opts.keepRequests !== false) state.requests.push(mreq);
     const b = script(mreq);
+    if (opts.onReply) res.on('finish', () => opts.onReply!(mreq, res.statusCode));
+    if (opts.latencyMs && b.kind !== 'drop') {
+      await new Promise((r) => setTimeout(r, opts.latencyMs!()));
+      if (closed) return;
+    }
     const promptChars = body.messages.reduce((n: number, m: any) => n + m.content.length, 0);
     switch (b.kind) {
       case 'good':
@@ -111,7 +128,9 @@ export async function startMockOpenAI(script: (req: MockRequest) => Behaviour): 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return Object.assign(state, {
+  // (a getter: Object.assign would copy its value once)
+  Object.defineProperty(state, 'inFlight', { get: () => inFlight, enumerable: true });
+  return Object.assign(state as typeof state & { readonly inFlight: number }, {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     async close() {
       server.closeAllConnections();
