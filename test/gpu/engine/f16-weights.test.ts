@@ -19,7 +19,7 @@ import type { MatmulVariant } from '../../../src/engine/kernels/matmul.ts';
 import type { TokenBatch } from '../../../src/engine/batch.ts';
 import { GpuMemoryError } from '../../../src/engine/gpu/resources.ts';
 import { Rng } from '../../../src/data/rng.ts';
-import { randomWeights, tinyConfig } from '../generate/tiny-model.ts';
+import { randomBatch, randomWeights, tinyConfig } from '../generate/tiny-model.ts';
 import { relErr } from './fixtures.ts';
 
 let ctx: GpuContext;
@@ -34,17 +34,6 @@ const SPEC: LoraSpec = { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o', 'gate'
 const QWEN = tinyConfig({ vocabSize: 53, qkvBias: true, ropeTheta: 1e6, tiedEmbeddings: true });
 const LLAMA = tinyConfig({ vocabSize: 61 });
 
-function randomBatch(seed: number, B: number, T: number, V: number): TokenBatch {
-  const rng = new Rng(seed);
-  const n = B * T;
-  return {
-    inputIds: Int32Array.from({ length: n }, () => rng.int(V)),
-    labels: Int32Array.from({ length: n }, () => rng.int(V)),
-    weights: Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 0 : 0.5 + rng.next())),
-    batch: B,
-    seqLen: T,
-  };
-}
 
 /** The weights with every matrix rounded to `format` (norms and biases as they are): what a
  *  16-bit model holds, as f32. */

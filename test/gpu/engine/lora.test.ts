@@ -12,10 +12,9 @@ import { createAdapter, initLora, mergeLora, type LoraSpec } from '../../../src/
 import { createGenerator } from '../../../src/engine/generate/generator.ts';
 import { loadPeftAdapter, savePeftAdapter } from '../../../src/engine/weights/peft.ts';
 import { memoryFolder } from '../../../src/engine/weights/file-source.ts';
-import type { TokenBatch } from '../../../src/engine/batch.ts';
 import { Rng } from '../../../src/data/rng.ts';
 import { LORA_CASES, loadLoraFixture, relErr } from './fixtures.ts';
-import { randomWeights, tinyConfig } from '../generate/tiny-model.ts';
+import { randomBatch, randomWeights, tinyConfig } from '../generate/tiny-model.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -25,17 +24,6 @@ afterAll(() => ctx?.device.destroy());
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
-function randomBatch(seed: number, B: number, T: number, V: number): TokenBatch {
-  const rng = new Rng(seed);
-  const n = B * T;
-  return {
-    inputIds: Int32Array.from({ length: n }, () => rng.int(V)),
-    labels: Int32Array.from({ length: n }, () => rng.int(V)),
-    weights: Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 0 : 0.5 + rng.next())),
-    batch: B,
-    seqLen: T,
-  };
-}
 
 describe('LoRA gradients match PyTorch (base frozen)', () => {
   for (const attention of ['stored', 'recompute'] as const) {

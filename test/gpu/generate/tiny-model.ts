@@ -2,6 +2,7 @@
 import type { LlamaConfig } from '../../../src/engine/config.ts';
 import { buildParamLayout, type NamedTensors } from '../../../src/engine/params.ts';
 import { Rng } from '../../../src/data/rng.ts';
+import type { TokenBatch } from '../../../src/engine/batch.ts';
 
 export function tinyConfig(over: Partial<LlamaConfig> = {}): LlamaConfig {
   return {
@@ -28,4 +29,17 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** A seeded batch of random ids and labels, about 30 % of positions at weight 0. */
+export function randomBatch(seed: number, B: number, T: number, V: number): TokenBatch {
+  const rng = new Rng(seed);
+  const n = B * T;
+  return {
+    inputIds: Int32Array.from({ length: n }, () => rng.int(V)),
+    labels: Int32Array.from({ length: n }, () => rng.int(V)),
+    weights: Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 0 : 0.5 + rng.next())),
+    batch: B,
+    seqLen: T,
+  };
 }
