@@ -74,6 +74,8 @@ export async function createArmRun(s: ArmSetup, arm: Arm, trainSeed: number, ste
     if (arm === 'highest-loss' && !stepLoss.value) stepLoss.value = await baseStepLoss(s, saved ? undefined : trainer);
     const { batches, report } = armBatches(s, arm, trainSeed, stepLoss.value);
     if (s.resumeFrom) trainer.stepCount = s.resumeFrom.step;
+    const moments = s.resumeFrom?.adam?.[key];
+    if (moments) trainer.writeOptimizerState(moments);
     s.log(`${name}: ${report.examples} examples, ${report.supervisedTurns} supervised turns, ${report.supervisedTokens} supervised tokens`);
     return { arm, trainSeed, key, name, model, adapter, trainer, batches, report, supervisedTokens: s.resumeFrom?.progress?.supervisedTokens[key] ?? 0, inFlight: new InFlight<void>() };
   } catch (err) {

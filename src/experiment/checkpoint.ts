@@ -10,6 +10,9 @@ export interface Checkpoint {
   /** Flat parameters (params.ts layout) per run, keyed by runKey(arm, trainSeed); checkpoints
    *  saved before training seeds existed key them by arm alone (the first seed). */
   arms: Record<string, Float32Array>;
+  /** AdamW's moments per run (same keys and layout as `arms`): with them a resumed run goes on
+   *  exactly as one that never stopped (absent in older checkpoints: the moments restart at 0). */
+  adam?: Record<string, { m: Float32Array; v: Float32Array }>;
   /** Counters the charts continue from after a resume (absent in older checkpoints). */
   progress?: { supervisedTokens: Record<string, number>; tokensDone: number; trainMs: number; totalSteps?: number };
 }

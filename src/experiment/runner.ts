@@ -186,7 +186,7 @@ export class ExperimentRunner {
     };
     const stepLoss: StepLossCache = {};
     for (const trainSeed of seeds) for (const arm of this.config.arms) this.arms.push(await createArmRun(setup, arm, trainSeed, stepLoss));
-    if (resumeFrom) this.log(`resumed from the checkpoint at step ${resumeFrom.step} (AdamW moments restart from zero)`);
+    if (resumeFrom) this.log(`resumed from the checkpoint at step ${resumeFrom.step}${resumeFrom.adam ? ' with AdamW’s moments' : ' (an older checkpoint without AdamW’s moments: they restart from zero)'}`);
   }
 
   /** The training loop from `firstStep` to the last step: every arm's step in turn, an
@@ -317,11 +317,15 @@ export class ExperimentRunner {
     if (!store || !this.deps.checkpointKey) return;
     const arms: Checkpoint['arms'] = {};
     // a run's trainable weights: the model's, or (LoRA) its adapter's
-    for (const a of this.arms) arms[a.key] = packParams(a.trainer.trainable.layout, await a.trainer.trainable.readParams());
+    const adam: NonNullable<Checkpoint['adam']> = {};
+    for (const a of this.arms) {
+      arms[a.key] = packParams(a.trainer.trainable.layout, await a.trainer.trainable.readParams());
+      adam[a.key] = await a.trainer.readOptimizerState();
+    }
     const supervisedTokens: Record<string, number> = {};
     for (const a of this.arms) supervisedTokens[a.key] = a.supervisedTokens;
     const progress = { supervisedTokens, tokensDone: this.tokensDone, trainMs: performance.now() - this.started - this.evalMs, totalSteps: this.totalSteps };
-    await store.save({ key: this.deps.checkpointKey, step, savedAt: new Date().toISOString(), arms, progress });
+    await store.save({ key: this.deps.checkpointKey, step, savedAt: new Date().toISOString(), arms, adam, progress });
     this.log(`checkpoint saved at step ${step}`);
   }
 

@@ -19,12 +19,14 @@ import { summarizeResults } from '../../experiment/summary.ts';
 import { ExperimentSession } from '../../experiment/session.ts';
 import { getSetting, SETTINGS, setSettingValue } from '../../experiment/settings-spec.ts';
 import { parseLoraTargets } from '../../engine/lora.ts';
+import { fileCheckpointStore } from '../checkpoint-files.ts';
 
 const SETTING_OPTIONS = SETTINGS.filter((x) => x.commands.includes('experiment'));
 
 export const EXPERIMENT_USAGE = `usage: atlas experiment [--preset quick-demo|paper-arms|byod] [--arms critical,full] [--model preset:NAME|<hf-folder>|<model.bin>]
        [--envs household,grid | --data <trajectories.jsonl>] [--selector heuristic|ground-truth|NAME]
        [--train-episodes N] [--heldout-episodes N] [--json] [--out results.json] [--lora-targets q,k,v,o,gate,up,down]
+       [--checkpoints DIR [--resume]]
 ${settingsUsage(SETTING_OPTIONS)}
   All arms start from the same weights and see the same examples in the same order; only the
   loss weights differ. --json prints every event as a JSON line. Every default comes from
@@ -42,10 +44,13 @@ ${settingsUsage(SETTING_OPTIONS)}
   --rollout-max-steps) take minutes on a software adapter. The settings, their ranges and
   link keys: docs/playground.md#settings. --lora R trains every arm's own rank-R LoRA adapters
   (from the same start; alpha --lora-alpha, default 2R; projections --lora-targets, default all
-  seven) over one frozen copy of the base instead of every weight.`;
+  seven) over one frozen copy of the base instead of every weight. --checkpoints DIR saves every
+  run's weights and AdamW moments at each evaluation (--eval-every) and at the end; after a kill,
+  the same command with --resume continues from the last one and ends with the same losses.`;
 
 export const EXPERIMENT_OPTIONS = {
-  ...stringOptions('preset', 'arms', 'model', 'envs', 'data', 'selector', 'train-episodes', 'heldout-episodes', 'lora-targets'),
+  ...stringOptions('preset', 'arms', 'model', 'envs', 'data', 'selector', 'train-episodes', 'heldout-episodes', 'lora-targets', 'checkpoints'),
+  ...booleanOptions('resume'),
   ...settingOptions(SETTING_OPTIONS),
   ...booleanOptions('json'),
   ...stringOptions('out'),
@@ -150,16 +155,18 @@ export const command: Command = {
       else if (isFailure(e)) console.error(`error: ${failureMessage(e)}`);
       else if (e.kind === 'status' && e.state !== 'training') console.error(`status: ${e.state}${e.message ? ` (${e.message})` : ''}`);
     };
+    if (v.resume && v.checkpoints === undefined) throw new Error('--resume needs --checkpoints DIR (where the run saved its checkpoints)');
     const session = new ExperimentSession(config, {
       ctx,
       emit,
+      checkpoints: v.checkpoints === undefined ? undefined : fileCheckpointStore(v.checkpoints as string),
       resolveModel: () => loadModelFromArg(modelArg, seed),
       loadDataset: async (file) => {
         if (dataset && file === path.resolve(v.data!)) return dataset.trajectories;
         return datasetFromText(readFileSync(file, 'utf8'), file).trajectories;
       },
     });
-    const results = await session.run();
+    const results = await session.run(v.resume === true);
     session.dispose();
     ctx.device.destroy();
     const table = resultsTable(evals, baseline, config.arms);

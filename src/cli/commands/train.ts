@@ -7,7 +7,8 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '../main.ts';
-import { parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
+import { booleanOptions, intOption, parseCommandArgsOrHelp, requireOption, stringOptions } from '../args.ts';
+import { loadTrainCheckpoint, refuseOverwrite, removeTrainCheckpoint, saveTrainCheckpoint } from '../train-checkpoint.ts';
 import { settingOption, settingOptions, settingsUsage } from '../setting-options.ts';
 import { createGpuContext } from '../../engine/device.ts';
 import { InFlight } from '../../engine/in-flight.ts';
@@ -53,13 +54,18 @@ ${LORA_USAGE}
   Loss masks, windows and the report (stderr) come from src/data/masks.ts. --seq (default: the model's context) is the
   examples' context; without --seq rows are as long as the longest example.
   With --lora or --adapter the base stays frozen: <out> gets the merged model (W + alpha/r·B·A, a plain HF folder)
-  and <out>/adapter the PEFT adapter.`;
+  and <out>/adapter the PEFT adapter.
+  [--checkpoint-every 50] [--resume] [--stop-after STEP]: every N steps <out>/checkpoint/ holds the trainable weights,
+  AdamW's moments and the step; a run killed at any moment continues with the same command plus --resume and ends
+  with the same losses as one that never stopped (at most N steps are redone). --checkpoint-every 0: none.`;
 
 export const TRAIN_OPTIONS = {
   ...stringOptions('model', 'data'),
   ...settingOptions(TRAIN_SETTINGS),
   ...stringOptions('out', 'matmul', 'arm', 'tokenizer', 'selection', 'step-loss'),
   ...LORA_OPTIONS,
+  ...stringOptions('checkpoint-every', 'stop-after'),
+  ...booleanOptions('resume'),
 };
 
 type Values = { [flag: string]: string | boolean | undefined };
@@ -79,6 +85,10 @@ interface TrainRequest {
   /** A fresh LoRA adapter (--lora), or the PEFT folder to continue (--adapter). */
   lora?: LoraSpec;
   adapterDir?: string;
+  /** Checkpoint every N steps (0 = never); continue from the checkpoint; stop after a step. */
+  checkpointEvery: number;
+  resume: boolean;
+  stopAfter?: number;
   values: Values;
 }
 
@@ -111,6 +121,9 @@ function readRequest(values: Values): TrainRequest {
     out: text(values, 'out') ?? 'atlas-train-out',
     lora: loraSpecFromOptions(c, values),
     adapterDir: text(values, 'adapter'),
+    checkpointEvery: intOption(c, text(values, 'checkpoint-every'), 'checkpoint-every', 50),
+    resume: values.resume === true,
+    stopAfter: values['stop-after'] === undefined ? undefined : intOption(c, text(values, 'stop-after'), 'stop-after', 0),
     values,
   };
 }
@@ -212,8 +225,9 @@ async function buildWithModelLoss(r: TrainRequest, d: TrainData, trainer: Traine
 }
 
 /** `steps` optimizer steps over the rows in epochs of a seeded shuffled order, two in flight,
- *  printing one JSON line per step. */
-async function trainSteps(r: TrainRequest, trainer: Trainer, rows: Row[], T: number): Promise<void> {
+ *  printing one JSON line per step; from `firstStep` on (a resumed run replays the order of
+ *  the steps before it); a checkpoint every r.checkpointEvery steps. Returns the last step. */
+async function trainSteps(r: TrainRequest, trainer: Trainer, rows: Row[], T: number, firstStep: number, checkpoint: (step: number) => Promise<void>): Promise<number> {
   const B = r.batch;
   const accum = r.hyper.accumSteps!;
   const rng = new Rng(r.seed);
@@ -235,12 +249,20 @@ async function trainSteps(r: TrainRequest, trainer: Trainer, rows: Row[], T: num
   const t0 = performance.now();
   const report = (s: StepResult) =>
     console.log(JSON.stringify({ step: s.step, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, weightSum: s.weightSum, tokens: s.step * accum * B * T, seconds: (performance.now() - t0) / 1000 }));
+  for (let s = 0; s < firstStep * accum; s++) microBatch();
   const inFlight = new InFlight<StepResult>(report);
-  for (let s = 0; s < r.steps; s++) {
+  const last = Math.min(r.steps, r.stopAfter ?? r.steps);
+  for (let s = firstStep; s < last; s++) {
     inFlight.push(trainer.step(Array.from({ length: accum }, microBatch)));
     await inFlight.keep(1);
+    const done = s + 1;
+    if (r.checkpointEvery > 0 && (done % r.checkpointEvery === 0 || done === last) && done < r.steps) {
+      await inFlight.drain();
+      await checkpoint(done);
+    }
   }
   await inFlight.drain();
+  return last;
 }
 
 /** The model to train: every weight, or a frozen base with a fresh or loaded LoRA adapter. */
@@ -279,6 +301,7 @@ export const command: Command = {
     if (!parsed) return 0;
     const { values } = parsed;
     const r = readRequest(values);
+    if (!r.resume) refuseOverwrite(r.out);
     const fileText = await readFile(r.dataPath, 'utf8');
     const { kind, arm } = readDataKind(r, fileText);
     const start = await loadStart(r, kind);
@@ -287,11 +310,19 @@ export const command: Command = {
     if (adapter) console.error(`LoRA: ${describeLora(adapter.spec)}; ${adapter.layout.paramCount.toLocaleString('en-US')} trainable parameters, the base's ${model.layout.paramCount.toLocaleString('en-US')} frozen`);
     const trainer = new Trainer(model, r.hyper, { maxBatch: r.batch, maxSeqLen: data.built ? data.built.seqLen : data.context, matmul: r.matmul, adapter });
     try {
+      // (highest-loss scores the steps with the starting weights, also when resuming)
       await buildWithModelLoss(r, data, trainer, start.tokenizer!);
       const rows = data.built ? data.built.rows : windows(data.tokenRows!, data.context);
       const T = data.built ? data.built.seqLen : data.context;
-      await trainSteps(r, trainer, rows, T);
+      const firstStep = r.resume ? await loadTrainCheckpoint(r.out, argv, trainer) : 0;
+      if (r.resume) console.error(`resuming after step ${firstStep} of ${r.steps} from ${r.out}/checkpoint`);
+      const last = await trainSteps(r, trainer, rows, T, firstStep, (step) => saveTrainCheckpoint(r.out, argv, trainer, step));
+      if (last < r.steps) {
+        console.error(`stopped after step ${last} of ${r.steps}; continue with the same options and --resume`);
+        return 0;
+      }
       await saveTrained(r, model, adapter, data, rows, T);
+      await removeTrainCheckpoint(r.out);
     } finally {
       trainer.destroy();
       adapter?.destroy();
