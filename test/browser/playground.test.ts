@@ -126,7 +126,8 @@ describe('playground', () => {
     expect(await page.locator('[data-testid="trajectory-item"]').count()).toBe(18);
     // The detail view shows thoughts and actions split apart.
     expect(await page.locator('[data-testid="trajectory-detail"] [data-testid="step"]').count()).toBeGreaterThan(2);
-    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('preset')).toBe('byod');
+    // the page rewrites the hash after the import applies the byod preset (asynchronously)
+    await expect.poll(() => new URLSearchParams(new URL(page.url()).hash.slice(1)).get('preset'), { timeout: 10_000 }).toBe('byod');
     await h.screenshot(page, 'playground-import-alfworld');
   }, 60_000);
 
