@@ -11,6 +11,7 @@ import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
 import { initParams } from '../../../src/engine/model.ts';
 import type { ExperimentConfig, ExperimentEvent, TrainMetrics } from '../../../src/experiment/protocol.ts';
 import { ExperimentRunner } from '../../../src/experiment/runner.ts';
+import { tinyExperimentConfig } from './tiny-experiment.ts';
 import type { Checkpoint, CheckpointStore } from '../../../src/experiment/checkpoint.ts';
 import { loraLayout } from '../../../src/engine/lora.ts';
 import { experimentConfigFromOptions } from '../../../src/cli/commands/experiment.ts';
@@ -25,24 +26,7 @@ const tiny = getPreset('tiny').config;
 const START = initParams(tiny, 1);
 
 function config(over: Partial<ExperimentConfig> = {}): ExperimentConfig {
-  return {
-    name: 'test',
-    arms: ['critical', 'full'],
-    model: { kind: 'preset', name: 'tiny' },
-    data: { kind: 'builtin', envs: ['grid'], trainEpisodes: 3, heldOutEpisodes: 1, seed: 3, mistakeRate: 0.15 },
-    hyper: { steps: 4, batchSize: 2, seqLen: 512, lr: 2e-2, warmupSteps: 0, minLrRatio: 1, weightDecay: 0, gradClip: 1, accumSteps: 1 },
-    selector: 'ground-truth',
-    budget: 0.3,
-    seed: 1,
-    evalEvery: 0,
-    rolloutEvery: 0,
-    rolloutEpisodes: 0,
-    nextActionQueries: 2,
-    maxTurnTokens: 6,
-    loraRank: 4,
-    loraTargets: ['q', 'v', 'down'],
-    ...over,
-  };
+  return tinyExperimentConfig({ loraRank: 4, loraTargets: ['q', 'v', 'down'], ...over }, 2e-2);
 }
 
 function runner(cfg: ExperimentConfig, events: ExperimentEvent[], checkpoints?: CheckpointStore) {

@@ -10,6 +10,7 @@ import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
 import type { BaselineMetrics, EvalMetrics, ExperimentConfig, ExperimentEvent, TrainMetrics } from '../../../src/experiment/protocol.ts';
 import { resultsTable } from '../../../src/experiment/results.ts';
 import { ExperimentRunner } from '../../../src/experiment/runner.ts';
+import { tinyExperimentConfig } from './tiny-experiment.ts';
 import type { Checkpoint, CheckpointStore } from '../../../src/experiment/checkpoint.ts';
 import { runEpisodes } from '../../../src/envs/rollout.ts';
 import { expertPolicy } from '../../../src/envs/policy.ts';
@@ -22,22 +23,7 @@ beforeAll(async () => {
 afterAll(() => ctx?.device.destroy());
 
 function config(over: Partial<ExperimentConfig> = {}): ExperimentConfig {
-  return {
-    name: 'test',
-    arms: ['critical', 'full'],
-    model: { kind: 'preset', name: 'tiny' },
-    data: { kind: 'builtin', envs: ['grid'], trainEpisodes: 3, heldOutEpisodes: 1, seed: 3, mistakeRate: 0.15 },
-    hyper: { steps: 4, batchSize: 2, seqLen: 512, lr: 1e-2, warmupSteps: 0, minLrRatio: 1, weightDecay: 0, gradClip: 1, accumSteps: 1 },
-    selector: 'ground-truth',
-    budget: 0.3,
-    seed: 1,
-    evalEvery: 0,
-    rolloutEvery: 0,
-    rolloutEpisodes: 0,
-    nextActionQueries: 2,
-    maxTurnTokens: 6,
-    ...over,
-  };
+  return tinyExperimentConfig(over);
 }
 
 function runner(cfg: ExperimentConfig, events: ExperimentEvent[], checkpoints?: CheckpointStore) {
