@@ -1,11 +1,14 @@
 // The Llama decoder as a sequence of dispatches, in llm.c style: the forward pass stores
 // every activation the backward pass needs in the workspace; the backward pass walks the
-// layers in reverse with paired *_backward kernels. N = B·T rows; d = dModel, q = H·hd,
+// layers in reverse with paired *_backward kernels (with per-layer checkpointing it first
+// re-runs each block's forward from the block's kept input, workspace.ts). N = B·T rows; d = dModel, q = H·hd,
 // kv = KVH·hd, h = hiddenDim, V = vocab. The q/k/v projections write one [N, q+2kv]
 // matrix and gate/up one [N, 2h] matrix: a single matmul each when the weights are
 // adjacent in the parameter buffer (always, unless alignment padding separates them),
 // else one matmul per weight writing its column block. The vocabulary is padded to a
-// multiple of 4 (Vp, config.ts paddedVocab): logits are [N, Vp], the padding masked.
+// multiple of 4 (Vp, config.ts paddedVocab): logits are [rows, Vp], the padding masked, for
+// one chunk of rows at a time (workspace.ts logitsRows), so a 151k vocabulary needs no
+// [N × Vp] buffer.
 // A frozen model's weight matrices may be packed 16-bit (half.ts): every weight view
 // carries its format and the matmul (B operand) and embedding kernels read it unpacked.
 import type { Model } from './model.ts';
@@ -18,12 +21,12 @@ import { attentionForward, attentionBackwardQuery, attentionBackwardKeyValue, KV
 import { attentionForwardLse, attentionBackwardQueryLse, attentionBackwardKeyValueLse } from './kernels/attention-recompute.ts';
 import { swigluForward, swigluBackward, elementwiseWorkgroups } from './kernels/swiglu.ts';
 import { embeddingForward, embeddingBackward } from './kernels/embedding.ts';
-import { crossEntropyForwardBackward, lossReduce } from './kernels/crossentropy.ts';
+import { crossEntropyForwardBackward, crossEntropyWorkgroups, lossReduce } from './kernels/crossentropy.ts';
 import { qkvBiasForward, qkvBiasBackward } from './kernels/bias.ts';
 import { scaleInPlace } from './kernels/scale.ts';
 import { loraTensorName, type Adapter, type LoraTarget } from './lora.ts';
 import { layerPrefix, slotWords } from './params.ts';
-import { paddedVocab } from './config.ts';
+import { paddedVocab, type LlamaConfig } from './config.ts';
 
 /** GPU views of one micro-batch's uploaded inputs. */
 export interface InputViews {
@@ -254,30 +257,71 @@ export function encodeHead(f: ForwardContext, N: number, x: View, xf: View, rstd
   linearForward(f, xf, f.model.slot(lmHeadName(f.model)), logits, N, paddedVocab(c), c.dModel);
 }
 
-/** Training forward up to the logits (workspace 'logits'): embedding → blocks → head. */
-export function encodeForwardLogits(p: PassContext): void {
+/** Training block l over the batch's own rows: x_l → x_{l+1}, every activation its backward
+ *  reads kept in the workspace (with checkpointing, in the one region all layers share). */
+function encodeTrainingBlock(p: PassContext, l: number): void {
   const { model, ws, B, T } = p;
   const { c, N, qd, kvd, attDims } = passDims(p);
-  encodeEmbedding(p, p.inputs.ids, ws.layer('x', 0), N);
-  for (let l = 0; l < c.nLayers; l++) {
-    const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
-    const v: BlockViews = { x: L('x'), xn1: L('xn1'), rstd1: L('rstd1'), qkv: L('qkv'), att: L('att'), xmid: L('xmid'), xn2: L('xn2'), rstd2: L('rstd2'), gu: L('gu'), hact: L('hact'), out: ws.layer('x', l + 1), lora: (t) => ws.lora(l, p.lora!.spec.targets.indexOf(t)) };
-    encodeBlock(p, l, N, v, () => {
-      p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [v.qkv, { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
-      // stored: keep P [B,H,T,T]; recompute: keep only lse [B,H,T] (see workspace.ts)
-      const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
-      if (ws.attention === 'stored') p.plan.add(attentionForward(attDims), { B, T }, [v.qkv, L('P'), v.att], queryGroups);
-      else p.plan.add(attentionForwardLse(attDims), { B, T }, [v.qkv, L('lse'), v.att], queryGroups);
-    });
-  }
-  encodeHead(p, N, ws.layer('x', c.nLayers), ws.scratch('xf'), ws.scratch('rstdf'), ws.scratch('logits'));
+  const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
+  const v: BlockViews = { x: L('x'), xn1: L('xn1'), rstd1: L('rstd1'), qkv: L('qkv'), att: L('att'), xmid: L('xmid'), xn2: L('xn2'), rstd2: L('rstd2'), gu: L('gu'), hact: L('hact'), out: ws.layer('x', l + 1), lora: (t) => ws.lora(l, p.lora!.spec.targets.indexOf(t)) };
+  encodeBlock(p, l, N, v, () => {
+    p.plan.add(ropeKernel(c.headDim), { N, T, heads: c.nHeads + c.nKvHeads, rowStride: qd + 2 * kvd, dir: 1 }, [v.qkv, { buffer: model.rope }], groups64((N * (qd + kvd)) / 2));
+    // stored: keep P [B,H,T,T]; recompute: keep only lse [B,H,T] (see workspace.ts)
+    const queryGroups = groups64(B * c.nHeads * Math.ceil(T / QUERIES_PER_THREAD));
+    if (ws.attention === 'stored') p.plan.add(attentionForward(attDims), { B, T }, [v.qkv, L('P'), v.att], queryGroups);
+    else p.plan.add(attentionForwardLse(attDims), { B, T }, [v.qkv, L('lse'), v.att], queryGroups);
+  });
 }
 
-/** Training forward: logits, then masked cross-entropy (+ dlogits in place) and the loss. */
-export function encodeForward(p: PassContext): void {
+/** Training forward up to the final norm: embedding → blocks → xf = rmsnorm(x_L). */
+export function encodeForwardHidden(p: PassContext): void {
+  const { ws } = p;
   const { c, N } = passDims(p);
-  encodeForwardLogits(p);
-  p.plan.add(crossEntropyForwardBackward(c.vocabSize), { N }, [p.ws.scratch('logits'), p.inputs.labels, p.inputs.weights, p.ws.scratch('ce'), p.ws.scratch('wloss')], groups64(N));
+  encodeEmbedding(p, p.inputs.ids, ws.layer('x', 0), N);
+  for (let l = 0; l < c.nLayers; l++) encodeTrainingBlock(p, l);
+  p.plan.add(rmsnormForward(c.dModel), { N, eps: c.normEps }, [ws.layer('x', c.nLayers), p.model.slot('model.norm.weight'), ws.scratch('xf'), ws.scratch('rstdf')], groups64(N));
+}
+
+/** The row blocks the head and the cross-entropy run over: ws.logitsRows rows at a time,
+ *  so a large vocabulary never needs logits for the whole batch (workspace.ts). */
+export function logitsChunks(ws: Workspace, c: LlamaConfig, N: number): Array<{ r0: number; rows: number }> {
+  const C = ws.logitsRows(c);
+  const out: Array<{ r0: number; rows: number }> = [];
+  for (let r0 = 0; r0 < N; r0 += C) out.push({ r0, rows: Math.min(C, N - r0) });
+  return out;
+}
+
+/** Rows [r0, r0 + rows) of a row-major view with `rowBytes` per row (chunk starts are
+ *  multiples of 64 rows, so the offset keeps the 256-byte binding alignment). */
+function rowsOf(v: View, r0: number, rows: number, rowBytes: number): View {
+  return { ...v, offset: (v.offset ?? 0) + r0 * rowBytes, size: rows * rowBytes };
+}
+
+/** logits[rows, Vp] = xf[r0 : r0 + rows]·Wlmᵀ (padding columns are 0), into the logits region. */
+export function encodeHeadChunk(p: PassContext, r0: number, rows: number): void {
+  const c = p.model.config;
+  const xf = rowsOf(p.ws.scratch('xf'), r0, rows, c.dModel * 4);
+  linearForward(p, xf, p.model.slot(lmHeadName(p.model)), p.ws.scratch('logits'), rows, paddedVocab(c), c.dModel);
+}
+
+/** Training forward: hidden states, then per chunk of rows the logits, the masked
+ *  cross-entropy (dlogits in place) and — when training — the head's backward at once:
+ *  dxf[rows] = dlogits·Wlm (into dxn), dWlm += dlogitsᵀ·xf[rows]. Then the loss. */
+export function encodeForward(p: PassContext, train: boolean): void {
+  const { c, N, d } = passDims(p);
+  const Vp = paddedVocab(c);
+  encodeForwardHidden(p);
+  const trainBase = !!p.model.grads;
+  for (const { r0, rows } of logitsChunks(p.ws, c, N)) {
+    encodeHeadChunk(p, r0, rows);
+    const logits = p.ws.scratch('logits');
+    const perRow = (v: View) => rowsOf(v, r0, rows, 4);
+    p.plan.add(crossEntropyForwardBackward(c.vocabSize), { N: rows }, [logits, perRow(p.inputs.labels), perRow(p.inputs.weights), perRow(p.ws.scratch('ce')), perRow(p.ws.scratch('wloss'))], crossEntropyWorkgroups(c.vocabSize, rows));
+    if (!train) continue;
+    const head = lmHeadName(p.model);
+    const dw = trainBase ? p.model.slot(head, 'grads') : undefined;
+    linearBackward(p, logits, rowsOf(p.ws.scratch('xf'), r0, rows, d * 4), p.model.slot(head), dw, rowsOf(p.ws.scratch('dxn'), r0, rows, d * 4), rows, Vp, d, false);
+  }
   p.plan.add(lossReduce(), { N }, [p.ws.scratch('wloss'), p.stats], [1]);
 }
 
@@ -285,8 +329,8 @@ export function lmHeadName(model: Model): string {
   return model.config.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
 }
 
-/** Backward from the dlogits the cross-entropy kernel left in `logits`; gradients are
- *  added to model.grads (the trainer clears it once per step). */
+/** Backward from dxf (in dxn: encodeForward(p, true) ran the head's backward per chunk);
+ *  gradients are added to model.grads (the trainer clears it once per step). */
 export function encodeBackward(p: PassContext): void {
   const { model, ws, B, T } = p;
   const { c, N, d, qd, kvd, h, attDims } = passDims(p);
@@ -299,8 +343,7 @@ export function encodeBackward(p: PassContext): void {
     for (const { t, cols } of loraTargetsOf(p, targets, outs)) loraBackward(p, l, t, dy, x, ws.lora(l, p.lora!.spec.targets.indexOf(t)), dx, N, inp, cols);
   };
 
-  // head: dxf = dlogits·Wlm, dWlm += dlogitsᵀ·xf; final norm → dres (grad of x_L)
-  linearBackward(p, S('logits'), S('xf'), P(lmHeadName(model)), G(lmHeadName(model)), S('dxn'), N, paddedVocab(c), d, false);
+  // the head's backward ran chunk by chunk in encodeForward (dxf in dxn); final norm → dres
   const xL = ws.layer('x', c.nLayers);
   p.plan.add(rmsnormBackwardInput(d, false), { N }, [S('dxn'), xL, P('model.norm.weight'), S('rstdf'), S('dres')], groups64(N));
   if (trainBase) p.plan.add(rmsnormBackwardWeight(d), { N }, [S('dxn'), xL, S('rstdf'), G('model.norm.weight')!], groups64(d / 4));
@@ -308,6 +351,9 @@ export function encodeBackward(p: PassContext): void {
   for (let l = c.nLayers - 1; l >= 0; l--) {
     const pre = layerPrefix(l);
     const L = (k: Parameters<Workspace['layer']>[0]) => ws.layer(k, l);
+    // checkpointed: re-run block l from its kept input (it rewrites x_{l+1} with the same
+    // bits); the last block's activations are still in the shared region from the forward
+    if (ws.checkpoint === 'layers' && l < c.nLayers - 1) encodeTrainingBlock(p, l);
     // MLP block (dres = grad of x_{l+1} = grad of the down projection's output)
     linearBackward(p, S('dres'), L('hact'), P(pre + 'mlp.down_proj.weight'), G(pre + 'mlp.down_proj.weight'), S('dhact'), N, d, h, false);
     lora(l, ['down'], [d], S('dres'), L('hact'), S('dhact'), h);

@@ -6,8 +6,8 @@
 // for, buffer by buffer (test/gpu/engine/memory-plan.test.ts compares them with the
 // GpuResources tally). It checks each buffer against the adapter's limits (and an optional
 // total budget) and, when something does not fit, names the largest offending buffer and
-// what would make it fit: a shorter sequence, a smaller batch, recomputed attention, LoRA,
-// f16 base weights.
+// what would make it fit: a shorter sequence, a smaller batch, recomputed attention,
+// activation checkpointing, LoRA, f16 base weights.
 //
 // Not in the plan: kernel uniform buffers (tens of bytes each, created as step plans are built,
 // shared by content across models: GpuResources.uniformBytes), readback staging made and
@@ -16,7 +16,7 @@ import { paddedVocab, type LlamaConfig } from './config.ts';
 import { buildParamLayout, type ParamLayout } from './params.ts';
 import { paramSetPlan, ropeBuffer, validateEngineConfig } from './model.ts';
 import { DEFAULT_LORA, loraLayout, validateLoraSpec, type LoraSpec } from './lora.ts';
-import { activationTooLarge, workspaceLabel, workspaceRegions, type AttentionMode } from './workspace.ts';
+import { activationTooLarge, logitsChunkRows, workspaceLabel, workspaceRegions, type AttentionMode, type CheckpointMode } from './workspace.ts';
 import { evalStagingBuffer, trainerBuffers } from './trainer.ts';
 import { generatorBuffers, kvCacheTooLarge } from './generate/generator.ts';
 import { bufferSize, fmtBytes, type BufferSpec } from './gpu/resources.ts';
@@ -38,6 +38,8 @@ export interface MemoryPlanOptions {
   weights?: WeightFormat;
   /** The workspace's attention mode; 'auto' (default) resolves as the Workspace does. */
   attention?: AttentionMode | 'auto';
+  /** Per-layer activation checkpointing; 'auto' (default) resolves as the Workspace does. */
+  checkpoint?: CheckpointMode | 'auto';
   /** The device's limits (ctx.limits: createGpuContext requests the adapter's maximum). */
   limits: PlanLimits;
   /** Micro-batches per step (one input slot each). Default 1. */
@@ -77,6 +79,8 @@ export interface MemoryPlan {
   weights: WeightFormat;
   /** The attention mode the trainer's workspace will use. */
   attention: AttentionMode;
+  /** Whether the workspace keeps every layer's activations or re-runs each block. */
+  checkpoint: CheckpointMode;
   limits: PlanLimits;
   maxTotalBytes?: number;
   /** Every buffer, in allocation order (model, adapter, workspace, trainer, generator). */
@@ -129,9 +133,9 @@ function planWithSuggestions(config: LlamaConfig, opts: MemoryPlanOptions, sugge
 
   // the trainer's workspace
   const loraSize = opts.lora ? [{ rank: opts.lora.rank, targets: opts.lora.targets.length }] : undefined;
-  const ws = workspaceRegions({ maxBatch: B, maxSeqLen: T, configs: [config], attention: opts.attention, lora: loraSize }, limits);
+  const ws = workspaceRegions({ maxBatch: B, maxSeqLen: T, configs: [config], attention: opts.attention, checkpoint: opts.checkpoint, lora: loraSize }, limits);
   for (const r of ws.regions) {
-    const what = r.kind === 'logits' ? `logits [${B * T} × ${paddedVocab(config)}]` : `activation "${r.kind}"${r.count > 1 ? ` × ${r.count} layers` : ''}`;
+    const what = r.kind === 'logits' ? `logits [${logitsChunkRows(config, B * Math.min(T, config.maxSeqLen))} × ${paddedVocab(config)}]` : `activation "${r.kind}"${r.count > 1 ? ` × ${r.count} layers` : ''}`;
     add({ label: workspaceLabel(r.kind), bytes: r.stride * r.count, bindable: false }, r.kind === 'logits' ? 'logits' : 'activations', what, r.stride);
     if (r.stride > limits.maxStorageBufferBindingSize) problems.push({ bytes: r.stride, text: activationTooLarge(r.kind, r.stride, B, T, limits.maxStorageBufferBindingSize) });
   }
@@ -172,11 +176,11 @@ function planWithSuggestions(config: LlamaConfig, opts: MemoryPlanOptions, sugge
   }
   problems.sort((a, b) => b.bytes - a.bytes);
   const fits = problems.length === 0;
-  const suggestions = fits || !suggest ? [] : whatWouldFit(config, opts, ws.attention);
-  const message = fits ? '' : `${problems[0].text}${problems.length > 1 ? ` (and ${problems.length - 1} more ${problems.length > 2 ? 'limits' : 'limit'} exceeded)` : ''}. ${suggestions.length ? `It would fit with ${suggestions.join(', or ')}.` : 'Neither a shorter sequence, a smaller batch, recomputed attention, LoRA nor f16 base weights makes it fit.'}`;
+  const suggestions = fits || !suggest ? [] : whatWouldFit(config, opts, ws.attention, ws.checkpoint);
+  const message = fits ? '' : `${problems[0].text}${problems.length > 1 ? ` (and ${problems.length - 1} more ${problems.length > 2 ? 'limits' : 'limit'} exceeded)` : ''}. ${suggestions.length ? `It would fit with ${suggestions.join(', or ')}.` : 'Neither a shorter sequence, a smaller batch, recomputed attention, activation checkpointing, LoRA nor f16 base weights makes it fit.'}`;
   const adapterParams = opts.lora ? trainable.paramCount : 0;
   return {
-    config, batch: B, seq: T, lora: opts.lora, weights, attention: ws.attention, limits, maxTotalBytes: opts.maxTotalBytes,
+    config, batch: B, seq: T, lora: opts.lora, weights, attention: ws.attention, checkpoint: ws.checkpoint, limits, maxTotalBytes: opts.maxTotalBytes,
     buffers, totals, total, trainableParams: opts.lora ? adapterParams : layout.paramCount, frozenParams: opts.lora ? layout.paramCount : 0,
     largest, fits, problems: problems.map((p) => p.text), suggestions, message,
   };
@@ -204,8 +208,8 @@ function paramSet(label: string, layout: ParamLayout, trainable: boolean, limits
 }
 
 /** The changes that make a plan fit, each tried on its own: the longest sequence and the
- *  largest batch that fit, recomputed attention, LoRA (rank 16 on every projection), f16. */
-function whatWouldFit(config: LlamaConfig, opts: MemoryPlanOptions, attention: AttentionMode): string[] {
+ *  largest batch that fit, recomputed attention, activation checkpointing, LoRA (rank 16 on every projection), f16. */
+function whatWouldFit(config: LlamaConfig, opts: MemoryPlanOptions, attention: AttentionMode, checkpoint: CheckpointMode): string[] {
   const fits = (o: Partial<MemoryPlanOptions>) => planWithSuggestions(config, { ...opts, ...o }, false).fits;
   const largest = (hi: number, key: 'seq' | 'batch'): number => {
     let lo = 0;
@@ -224,6 +228,7 @@ function whatWouldFit(config: LlamaConfig, opts: MemoryPlanOptions, attention: A
     if (b >= 1) out.push(`batch ≤ ${b}`);
   }
   if (attention === 'stored' && fits({ attention: 'recompute' })) out.push("attention 'recompute'");
+  if (checkpoint === 'none' && fits({ checkpoint: 'layers' })) out.push('per-layer activation checkpointing');
   if (!opts.lora) {
     if (fits({ lora: DEFAULT_LORA })) out.push(`LoRA (rank ${DEFAULT_LORA.rank} on ${DEFAULT_LORA.targets.join(',')}) over the f32 base`);
     else if (fits({ lora: DEFAULT_LORA, weights: 'f16' })) out.push(`LoRA (rank ${DEFAULT_LORA.rank} on ${DEFAULT_LORA.targets.join(',')}) over an f16 base`);
@@ -239,13 +244,13 @@ export function formatMemoryPlan(p: MemoryPlan): string[] {
   const biggest = (cat: PlanCategory) => p.buffers.filter((b) => b.category === cat).reduce<PlannedBuffer | undefined>((a, b) => (!a || b.binding > a.binding ? b : a), undefined);
   const act = biggest('activations');
   const lines = [
-    `memory plan: batch ${p.batch} × ${p.seq} tokens, ${how}, ${p.attention} attention`,
+    `memory plan: batch ${p.batch} × ${p.seq} tokens, ${how}, ${p.attention} attention, ${p.checkpoint === 'layers' ? 'per-layer activation checkpointing' : 'every layer\'s activations kept'}`,
     row('weights', p.totals.weights, `${(p.lora ? p.frozenParams : p.trainableParams).toLocaleString('en-US')} parameters, ${p.weights} matrices, + RoPE table`),
     row('adapter', p.totals.adapter, p.lora ? `${p.trainableParams.toLocaleString('en-US')} trainable parameters` : `(none: the ${p.trainableParams.toLocaleString('en-US')} weights train)`),
     row('gradients', p.totals.gradients),
     row('optimizer', p.totals.optimizer, 'AdamW m, v (+ decay mask)'),
-    row('activations', p.totals.activations, act ? `workspace, ${c.nLayers} layers; largest region "${act.label.replace('workspace.', '')}" ${fmtBytes(act.binding)} per layer` : ''),
-    row('logits', p.totals.logits, `[${p.batch * p.seq} × ${paddedVocab(c)}] f32, one buffer (not chunked)`),
+    row('activations', p.totals.activations, act ? `workspace, ${p.checkpoint === 'layers' ? `${c.nLayers + 1} residuals + 1 re-run layer` : `${c.nLayers} layers`}; largest region "${act.label.replace('workspace.', '')}" ${fmtBytes(act.binding)} per layer` : ''),
+    row('logits', p.totals.logits, logitsNote(p)),
     row('inputs/staging', p.totals.inputs),
   ];
   if (p.totals.kvCache || p.totals.generation) lines.push(row('KV cache', p.totals.kvCache), row('generation', p.totals.generation, 'slot activations, logits, sampling'));
@@ -256,10 +261,18 @@ export function formatMemoryPlan(p: MemoryPlan): string[] {
   return lines;
 }
 
+/** How the logits are held: the whole micro-batch, or chunks of rows (workspace.ts). */
+function logitsNote(p: MemoryPlan): string {
+  const R = p.batch * Math.min(p.seq, p.config.maxSeqLen);
+  const C = logitsChunkRows(p.config, R);
+  const shape = `[${C} × ${paddedVocab(p.config)}] f32`;
+  return C >= R ? `${shape}, the whole micro-batch` : `${shape}: ${R} rows in ${Math.ceil(R / C)} chunks (head and cross-entropy chunk by chunk)`;
+}
+
 /** The plan as JSON-ready data (bytes as numbers; every buffer listed). */
 export function memoryPlanJson(p: MemoryPlan): Record<string, unknown> {
   return {
-    batch: p.batch, seq: p.seq, lora: p.lora ?? null, weights: p.weights, attention: p.attention,
+    batch: p.batch, seq: p.seq, lora: p.lora ?? null, weights: p.weights, attention: p.attention, checkpoint: p.checkpoint,
     trainableParams: p.trainableParams, frozenParams: p.frozenParams,
     bytes: { ...p.totals, total: p.total },
     largest: { label: p.largest.label, what: p.largest.what, bytes: p.largest.bytes, binding: p.largest.binding },

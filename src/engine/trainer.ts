@@ -6,13 +6,13 @@
 // uniforms) are built once per (micro-batch slot, B, T), inputs go through writeBuffer.
 import type { Model, ParamSet } from './model.ts';
 import type { Adapter } from './lora.ts';
-import { Workspace, type AttentionMode } from './workspace.ts';
+import { Workspace, type AttentionMode, type CheckpointMode } from './workspace.ts';
 import { Plan, type Dispatch, type View } from './gpu/plan.ts';
 import { readBufferF32, upload, type BufferSpec } from './gpu/resources.ts';
 import { SerialQueue } from './gpu/serial.ts';
 import { defaultMatmulVariant, type MatmulVariant } from './kernels/matmul.ts';
 import { adamw, gradNormFinish, gradNormPartial, GRADNORM_GROUPS, HYPER_FIELDS } from './kernels/optimizer.ts';
-import { encodeBackward, encodeForward, encodeForwardLogits, type InputViews } from './layers.ts';
+import { encodeBackward, encodeForward, encodeForwardHidden, encodeHeadChunk, logitsChunks, type InputViews, type PassContext } from './layers.ts';
 import { effectiveWeights, tokenCsr, validateBatch, type TokenBatch } from './batch.ts';
 import { learningRate } from './schedule.ts';
 import type { NamedTensors } from './params.ts';
@@ -78,6 +78,9 @@ export interface TrainerOptions {
   /** Attention memory mode of the workspace created when none is given (default 'auto';
    *  see workspace.ts). A shared workspace brings its own mode. */
   attention?: AttentionMode | 'auto';
+  /** Per-layer activation checkpointing of the workspace created when none is given (default
+   *  'auto'; see workspace.ts). */
+  checkpoint?: CheckpointMode | 'auto';
   /** Train this LoRA adapter over the (frozen) model instead of the model's own weights. */
   adapter?: Adapter;
 }
@@ -167,7 +170,7 @@ export class Trainer {
       this.workspace = opts.workspace;
       this.ownsWorkspace = false;
     } else {
-      this.workspace = new Workspace(res, { maxBatch: opts.maxBatch ?? 4, maxSeqLen: opts.maxSeqLen ?? model.config.maxSeqLen, configs: [model.config], attention: opts.attention, lora: loraSize ? [loraSize] : undefined });
+      this.workspace = new Workspace(res, { maxBatch: opts.maxBatch ?? 4, maxSeqLen: opts.maxSeqLen ?? model.config.maxSeqLen, configs: [model.config], attention: opts.attention, checkpoint: opts.checkpoint, lora: loraSize ? [loraSize] : undefined });
       this.ownsWorkspace = true;
     }
     const total = this.trainable.layout.totalFloats;
@@ -220,19 +223,29 @@ export class Trainer {
   }
 
   /** The dispatches of one micro-batch for slot/B/T, cached: forward + loss + backward
-   *  ('train'), forward + loss ('loss'), or the forward pass up to the logits ('logits'). */
-  private microPlan(slot: number, B: number, T: number, what: 'train' | 'loss' | 'logits'): Plan {
+   *  ('train'), forward + loss ('loss'), the forward pass up to the final norm ('hidden'), or
+   *  logits chunk k's head ('head:k', after 'hidden'). */
+  private microPlan(slot: number, B: number, T: number, what: 'train' | 'loss' | 'hidden' | `head:${number}`): Plan {
     const key = `${slot}:${B}:${T}:${what}`;
     let plan = this.plans.get(key);
     if (!plan) {
       plan = new Plan(this.model.res);
-      const ctx = { plan, model: this.model, lora: this.adapter, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats }, fuse: this.fuse };
-      if (what === 'logits') encodeForwardLogits(ctx);
-      else encodeForward(ctx);
-      if (what === 'train') encodeBackward(ctx);
+      const ctx = this.passContext(plan, slot, B, T);
+      if (what === 'hidden') encodeForwardHidden(ctx);
+      else if (what.startsWith('head:')) {
+        const { r0, rows } = logitsChunks(this.workspace, this.model.config, B * T)[Number(what.slice(5))];
+        encodeHeadChunk(ctx, r0, rows);
+      } else {
+        encodeForward(ctx, what === 'train');
+        if (what === 'train') encodeBackward(ctx);
+      }
       this.plans.set(key, plan);
     }
     return plan;
+  }
+
+  private passContext(plan: Plan, slot: number, B: number, T: number): PassContext {
+    return { plan, model: this.model, lora: this.adapter, ws: this.workspace, inputs: this.slots[slot].views, B, T, variant: this.variant, stats: { buffer: this.stats }, fuse: this.fuse };
   }
 
   /** Every dispatch of one single-micro-batch step, in order (for profiling). */
@@ -361,11 +374,18 @@ export class Trainer {
       const bytes = rows * paddedVocab(this.model.config) * 4;
       const staging = this.device.createBuffer({ label: 'staging.logits', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       const enc = this.device.createCommandEncoder({ label: 'logits' });
-      const pass = enc.beginComputePass();
-      this.microPlan(0, batch.batch, batch.seqLen, 'logits').encode(pass);
-      pass.end();
+      const hidden = enc.beginComputePass();
+      this.microPlan(0, batch.batch, batch.seqLen, 'hidden').encode(hidden);
+      hidden.end();
+      // the head one chunk of rows at a time, each copied out before the next overwrites it
       const logits = this.workspace.scratch('logits');
-      enc.copyBufferToBuffer(logits.buffer, logits.offset ?? 0, staging, 0, bytes);
+      const rowBytes = paddedVocab(this.model.config) * 4;
+      logitsChunks(this.workspace, this.model.config, rows).forEach(({ r0, rows: n }, k) => {
+        const pass = enc.beginComputePass();
+        this.microPlan(0, batch.batch, batch.seqLen, `head:${k}`).encode(pass);
+        pass.end();
+        enc.copyBufferToBuffer(logits.buffer, logits.offset ?? 0, staging, r0 * rowBytes, n * rowBytes);
+      });
       await this.model.res.checkCompiled();
       this.device.queue.submit([enc.finish()]);
       await staging.mapAsync(GPUMapMode.READ);

@@ -9,6 +9,17 @@
 // plus one scratch delta [B, H, T] ((nLayers + 1)·B·H·T·4 bytes) and recomputes P in the
 // backward pass (kernels/attention-recompute.ts). 'auto' picks 'stored' while that fits
 // storedAttentionBudget, else 'recompute'.
+//
+// The logits region holds logitsRows(c) rows [rows, Vp]: every row of a micro-batch while
+// that fits LOGITS_BUDGET, else a multiple of 64 rows that does; the head, cross-entropy and
+// head backward run over the rows chunk by chunk (layers.ts encodeForward).
+//
+// Per-layer activation checkpointing ('layers') keeps only each block's input x per layer
+// and ONE region of every other per-layer kind: the backward pass re-runs block l's forward
+// into it just before block l's backward (layers.ts), about a third more compute for
+// activations that no longer grow with depth. The recomputation runs the same dispatches on
+// the same inputs, so gradients are bit-identical to keeping every layer. 'auto' checkpoints
+// when keeping every layer would exceed CHECKPOINT_BUDGET.
 import { paddedVocab, type LlamaConfig } from './config.ts';
 import type { View } from './gpu/plan.ts';
 import { fmtBytes, GpuMemoryError, type GpuResources } from './gpu/resources.ts';
@@ -21,6 +32,9 @@ export type ScratchKind = (typeof SCRATCH_KINDS)[number];
 
 export type AttentionMode = 'stored' | 'recompute';
 export const ATTENTION_MODES = ['stored', 'recompute', 'auto'] as const;
+/** Keep every layer's activations ('none') or only the blocks' inputs ('layers'). */
+export type CheckpointMode = 'none' | 'layers';
+export const CHECKPOINT_MODES = ['none', 'layers', 'auto'] as const;
 /** The kinds only one attention mode allocates. */
 const MODE_ONLY: Record<AttentionMode, readonly string[]> = { stored: ['P', 'dS'], recompute: ['lse', 'delta'] };
 
@@ -35,6 +49,11 @@ export interface WorkspaceOptions {
   /** The LoRA adapters that will train here (rank and number of adapted projections):
    *  each keeps s·x·Aᵀ [rows, r] per layer and target for its backward pass. */
   lora?: Array<{ rank: number; targets: number }>;
+  /** Per-layer activation checkpointing: 'none', 'layers', or 'auto' (default) = 'layers'
+   *  when keeping every layer's activations would exceed CHECKPOINT_BUDGET. */
+  checkpoint?: CheckpointMode | 'auto';
+  /** Rows per logits chunk instead of logitsChunkRows' choice (a multiple of 64; tests). */
+  logitsRows?: number;
 }
 
 /** Bytes of P (every layer) + dS in 'stored' mode for one config at batch B × T tokens. */
@@ -55,6 +74,25 @@ export function resolveAttentionMode(mode: AttentionMode | 'auto', configs: Llam
   return bytes <= storedAttentionBudget(limits) ? 'stored' : 'recompute';
 }
 
+/** The most 'auto' keeps in per-layer activations before checkpointing: 256 MiB (the
+ *  playground's presets need at most 124 MiB at 4 × 512; SmolLM2-135M at 1 × 512, 468 MiB). */
+export const CHECKPOINT_BUDGET = 256 * 2 ** 20;
+
+/** The most one logits chunk [rows, Vp] may take before the rows are split: 32 MiB (the
+ *  presets' vocabulary of 1024 never splits; 49,152 at 512 tokens splits in 4, 151,936 in 8). */
+export const LOGITS_BUDGET = 32 * 2 ** 20;
+
+/** Rows of logits computed at once for config c when a micro-batch has R rows. */
+export function logitsChunkRows(c: LlamaConfig, R: number, override?: number): number {
+  if (override !== undefined) {
+    if (!Number.isInteger(override) || override < 64 || override % 64) throw new Error(`Workspace option logitsRows must be a positive multiple of 64 (got ${override})`);
+    return Math.min(R, override);
+  }
+  const rowBytes = paddedVocab(c) * 4;
+  if (R * rowBytes <= LOGITS_BUDGET) return R;
+  return Math.min(R, Math.max(64, Math.floor(LOGITS_BUDGET / rowBytes / 64) * 64));
+}
+
 /** Floats of one LoRA target's s·x·Aᵀ block at R rows (a 256-byte-aligned binding). */
 const loraBlockFloats = (R: number, rank: number) => Math.ceil((R * rank) / 64) * 64;
 
@@ -66,7 +104,7 @@ function loraRegionFloats(R: number, lora: Array<{ rank: number; targets: number
 }
 
 /** Floats each kind needs for one layer at R = B·T rows. */
-function kindFloats(c: LlamaConfig, B: number, T: number, lora: Array<{ rank: number; targets: number }>): Record<LayerKind | ScratchKind, number> {
+function kindFloats(c: LlamaConfig, B: number, T: number, lora: Array<{ rank: number; targets: number }>, logitsRows?: number): Record<LayerKind | ScratchKind, number> {
   const R = B * T;
   const q = c.nHeads * c.headDim;
   const kv = c.nKvHeads * c.headDim;
@@ -75,7 +113,7 @@ function kindFloats(c: LlamaConfig, B: number, T: number, lora: Array<{ rank: nu
   return {
     x: R * c.dModel, xn1: R * c.dModel, rstd1: R, qkv: R * (q + 2 * kv), P: att, lse: rows, att: R * q,
     xmid: R * c.dModel, xn2: R * c.dModel, rstd2: R, gu: R * 2 * c.hiddenDim, hact: R * c.hiddenDim,
-    xf: R * c.dModel, rstdf: R, logits: R * paddedVocab(c), dres: R * c.dModel, dxn: R * c.dModel, datt: R * q,
+    xf: R * c.dModel, rstdf: R, logits: logitsChunkRows(c, R, logitsRows) * paddedVocab(c), dres: R * c.dModel, dxn: R * c.dModel, datt: R * q,
     dqkv: R * (q + 2 * kv), dS: att, delta: rows, dhact: R * c.hiddenDim, dgu: R * 2 * c.hiddenDim,
     ce: R, wloss: R, partial: 64,
     lora: loraRegionFloats(R, lora).floats,
@@ -86,9 +124,9 @@ function kindFloats(c: LlamaConfig, B: number, T: number, lora: Array<{ rank: nu
 const align256 = (bytes: number) => Math.ceil(Math.max(bytes, 16) / 256) * 256;
 
 /** [kind, floats per layer] of every region `attention` uses for config `c`. */
-function kindsOf(c: LlamaConfig, attention: AttentionMode, maxBatch: number, maxSeqLen: number, lora: Array<{ rank: number; targets: number }>): Array<[string, number]> {
+function kindsOf(c: LlamaConfig, attention: AttentionMode, maxBatch: number, maxSeqLen: number, lora: Array<{ rank: number; targets: number }>, logitsRows?: number): Array<[string, number]> {
   const other = MODE_ONLY[attention === 'stored' ? 'recompute' : 'stored'];
-  const floats = kindFloats(c, maxBatch, Math.min(maxSeqLen, c.maxSeqLen), lora);
+  const floats = kindFloats(c, maxBatch, Math.min(maxSeqLen, c.maxSeqLen), lora, logitsRows);
   floats.lora = loraRegionFloats(maxBatch * maxSeqLen, lora).floats;
   return Object.entries(floats).filter(([k, n]) => !other.includes(k) && n > 0);
 }
@@ -104,7 +142,7 @@ export interface WorkspaceRegion {
 
 /** The workspace's buffers for `opts` under `limits`, in allocation order, and the attention
  *  mode it resolves to; no limit checks (the constructor and memory-plan.ts make them). */
-export function workspaceRegions(opts: WorkspaceOptions, limits: Pick<GPUSupportedLimits, 'maxBufferSize'>): { attention: AttentionMode; regions: WorkspaceRegion[] } {
+export function workspaceRegions(opts: WorkspaceOptions, limits: Pick<GPUSupportedLimits, 'maxBufferSize'>): { attention: AttentionMode; checkpoint: CheckpointMode; regions: WorkspaceRegion[] } {
   if (!opts.configs.length) throw new Error('Workspace needs at least one model config');
   const mode = opts.attention ?? 'auto';
   if (!(ATTENTION_MODES as readonly string[]).includes(mode)) throw new Error(`Workspace option attention must be one of ${ATTENTION_MODES.join(', ')} (got ${String(mode)})`);
@@ -112,10 +150,22 @@ export function workspaceRegions(opts: WorkspaceOptions, limits: Pick<GPUSupport
   const maxLayers = Math.max(...opts.configs.map((c) => c.nLayers));
   const strides = new Map<string, number>();
   for (const c of opts.configs) {
-    for (const [k, n] of kindsOf(c, attention, opts.maxBatch, opts.maxSeqLen, opts.lora ?? [])) strides.set(k, Math.max(strides.get(k) ?? 0, align256(n * 4)));
+    for (const [k, n] of kindsOf(c, attention, opts.maxBatch, opts.maxSeqLen, opts.lora ?? [], opts.logitsRows)) strides.set(k, Math.max(strides.get(k) ?? 0, align256(n * 4)));
   }
-  const regions = [...strides].map(([kind, stride]) => ({ kind, stride, count: kind === 'x' ? maxLayers + 1 : (LAYER_KINDS as readonly string[]).includes(kind) ? maxLayers : 1 }));
-  return { attention, regions };
+  const checkpoint = resolveCheckpointMode(opts.checkpoint ?? 'auto', strides, maxLayers);
+  const perLayer = (kind: string) => (LAYER_KINDS as readonly string[]).includes(kind);
+  const count = (kind: string) => (kind === 'x' ? maxLayers + 1 : perLayer(kind) ? (checkpoint === 'layers' ? 1 : maxLayers) : 1);
+  const regions = [...strides].map(([kind, stride]) => ({ kind, stride, count: count(kind) }));
+  return { attention, checkpoint, regions };
+}
+
+/** 'auto' → 'layers' when every layer's non-residual activations would exceed CHECKPOINT_BUDGET. */
+function resolveCheckpointMode(mode: CheckpointMode | 'auto', strides: Map<string, number>, nLayers: number): CheckpointMode {
+  if (!(CHECKPOINT_MODES as readonly string[]).includes(mode)) throw new Error(`Workspace option checkpoint must be one of ${CHECKPOINT_MODES.join(', ')} (got ${String(mode)})`);
+  if (mode !== 'auto') return mode;
+  let perLayer = 0;
+  for (const [k, stride] of strides) if (k !== 'x' && (LAYER_KINDS as readonly string[]).includes(k)) perLayer += stride;
+  return perLayer * nLayers > CHECKPOINT_BUDGET ? 'layers' : 'none';
 }
 
 /** The buffer label of a workspace kind. */
@@ -132,16 +182,20 @@ export class Workspace {
   readonly maxSeqLen: number;
   readonly maxLayers: number;
   readonly attention: AttentionMode;
+  readonly checkpoint: CheckpointMode;
   private readonly loraSizes: Array<{ rank: number; targets: number }>;
+  private readonly logitsRowsOverride?: number;
   private buffers = new Map<string, { buffer: GPUBuffer; stride: number }>();
 
   constructor(private readonly res: GpuResources, opts: WorkspaceOptions) {
-    const { attention, regions } = workspaceRegions(opts, res.limits);
+    const { attention, checkpoint, regions } = workspaceRegions(opts, res.limits);
     this.maxBatch = opts.maxBatch;
     this.maxSeqLen = opts.maxSeqLen;
     this.maxLayers = Math.max(...opts.configs.map((c) => c.nLayers));
     this.loraSizes = opts.lora ?? [];
+    this.logitsRowsOverride = opts.logitsRows;
     this.attention = attention;
+    this.checkpoint = checkpoint;
     const maxBinding = res.limits.maxStorageBufferBindingSize;
     for (const { kind, stride } of regions) {
       if (stride > maxBinding) throw new GpuMemoryError(activationTooLarge(kind, stride, opts.maxBatch, opts.maxSeqLen, maxBinding));
@@ -166,19 +220,31 @@ export class Workspace {
 
   /** [kind, floats per layer] of every region this workspace's attention mode uses. */
   private kinds(c: LlamaConfig): Array<[string, number]> {
-    return kindsOf(c, this.attention, this.maxBatch, this.maxSeqLen, this.loraSizes);
+    return kindsOf(c, this.attention, this.maxBatch, this.maxSeqLen, this.loraSizes, this.logitsRowsOverride);
   }
 
+  /** Layer l's region of a per-layer kind; with checkpointing every layer but the residual
+   *  stream x shares region 0 (the block being run or re-run). */
   layer(kind: LayerKind, l: number): View {
     const r = this.region(kind);
-    return { buffer: r.buffer, offset: l * r.stride, size: r.stride };
+    return { buffer: r.buffer, offset: this.regionIndex(kind, l) * r.stride, size: r.stride };
   }
 
   /** Layer l's block for the j-th adapted projection of a LoRA adapter of rank r. */
   lora(l: number, j: number): View {
     const r = this.region('lora');
     const blockBytes = loraRegionFloats(this.maxBatch * this.maxSeqLen, this.loraSizes).block * 4;
-    return { buffer: r.buffer, offset: l * r.stride + j * blockBytes, size: blockBytes };
+    return { buffer: r.buffer, offset: this.regionIndex('lora', l) * r.stride + j * blockBytes, size: blockBytes };
+  }
+
+  /** Rows of logits config c computes at once in this workspace (≥ any micro-batch's rows
+   *  when the whole batch fits LOGITS_BUDGET). */
+  logitsRows(c: LlamaConfig): number {
+    return logitsChunkRows(c, this.maxBatch * Math.min(this.maxSeqLen, c.maxSeqLen), this.logitsRowsOverride);
+  }
+
+  private regionIndex(kind: LayerKind, l: number): number {
+    return this.checkpoint === 'layers' && kind !== 'x' ? 0 : l;
   }
 
   scratch(kind: ScratchKind): View {

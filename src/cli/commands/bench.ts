@@ -1,4 +1,4 @@
-// `atlas bench [--config NAME | --model <hf-folder>] [--batch B] [--seq T] [--lora R] [--f16] [--steps N] [--warmup N] [--matmul …] [--attention stored|recompute|auto] [--plan] [--json]`:
+// `atlas bench [--config NAME | --model <hf-folder>] [--batch B] [--seq T] [--lora R] [--f16] [--steps N] [--warmup N] [--matmul …] [--attention stored|recompute|auto] [--checkpoint none|layers|auto] [--plan] [--json]`:
 // trains a named model size (a preset, or a real model's shape with random weights) on random
 // tokens and reports throughput. Before allocating anything it prints the memory plan
 // (src/engine/memory-plan.ts) against this adapter's limits and refuses, with the plan's
@@ -22,18 +22,19 @@ import { Rng } from '../../data/rng.ts';
 import { getBenchConfig, PRESETS, REAL_MODEL_SHAPES } from '../../../models/presets.ts';
 import type { TokenBatch } from '../../engine/batch.ts';
 import { MATMUL_VARIANTS, type MatmulVariant } from '../../engine/kernels/matmul.ts';
-import { ATTENTION_MODES, type AttentionMode } from '../../engine/workspace.ts';
+import { ATTENTION_MODES, CHECKPOINT_MODES, type AttentionMode, type CheckpointMode } from '../../engine/workspace.ts';
 import { describeLora, loraSpecFromOptions } from '../lora-options.ts';
 
 const USAGE = `usage: atlas bench [--config ${[...Object.keys(PRESETS), ...Object.keys(REAL_MODEL_SHAPES)].join('|')} | --model <hf-folder>] [--batch B] [--seq T]
                    [--lora R [--lora-alpha 2R] [--lora-targets q,k,v,o,gate,up,down]] [--f16] [--budget GiB] [--plan]
-                   [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--json] [--profile] [--browser]
+                   [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--checkpoint none|layers|auto] [--json] [--profile] [--browser]
        atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]
   --config: a preset, or a real model's shape with random weights (smollm2-135m, qwen2.5-0.5b: batch 1 × 512, 1 warm-up + 1 timed step by default);
   --model: random weights in the shape of an HF folder's config.json (its weights are not read);
   --lora R: freeze the base and train rank-R adapters (default on all seven projections, alpha 2R); --f16: keep the frozen base's matrices 16-bit;
   --plan: print the memory plan and stop (nothing allocated); --budget: refuse plans above this many GiB in all;
   --attention: keep the attention probabilities (stored) or recompute them in the backward pass (default auto: stored while they fit 128 MiB);
+  --checkpoint: keep every layer's activations (none) or only each block's input, re-running the block in the backward pass (layers; default auto: layers when every layer's activations would exceed 256 MiB);
   --profile: time every kernel of a step on its own; --browser: run the same steps in headless Chromium through the engine worker;
   --quick-demo: open the playground (its defaults, or the config link in --hash) in headless Chromium, click Start and time the run until it is done`;
 
@@ -42,6 +43,7 @@ export const command: Command = {
   async run(argv) {
     const parsed = parseCommandArgsOrHelp('bench', argv, USAGE, {
       attention: { type: 'string', default: 'auto' },
+      checkpoint: { type: 'string', default: 'auto' },
       ...stringOptions('config', 'model', 'batch', 'seq', 'lora', 'lora-alpha', 'lora-targets', 'budget', 'steps', 'warmup', 'matmul', 'hash', 'screenshot'),
       ...booleanOptions('json', 'profile', 'browser', 'quick-demo', 'f16', 'plan'),
     });
@@ -62,6 +64,8 @@ export const command: Command = {
     if (values.matmul !== undefined && !MATMUL_VARIANTS.includes(values.matmul as MatmulVariant)) throw new Error(`--matmul must be one of ${MATMUL_VARIANTS.join(', ')} (got ${values.matmul})`);
     if (!(ATTENTION_MODES as readonly string[]).includes(values.attention!)) throw new Error(`--attention must be one of ${ATTENTION_MODES.join(', ')} (got ${values.attention})`);
     const attention = values.attention as AttentionMode | 'auto';
+    if (!(CHECKPOINT_MODES as readonly string[]).includes(values.checkpoint!)) throw new Error(`--checkpoint must be one of ${CHECKPOINT_MODES.join(', ')} (got ${values.checkpoint})`);
+    const checkpoint = values.checkpoint as CheckpointMode | 'auto';
     const c = shape.config;
     const B = intOption('bench', values.batch, 'batch', shape.batch);
     const T = intOption('bench', values.seq, 'seq', shape.benchSeqLen ?? c.maxSeqLen);
@@ -74,7 +78,7 @@ export const command: Command = {
     if (values.browser) {
       const extra = (['model', 'batch', 'seq', 'lora', 'f16', 'plan', 'budget'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
       if (extra.length) throw new Error(`--${extra.join(', --')} ${extra.length > 1 ? 'are' : 'is'} not supported with --browser (it runs a preset through the engine worker)`);
-      if (attention !== 'auto') throw new Error('--attention is not supported with --browser (the engine worker picks its workspace mode)');
+      if (attention !== 'auto' || checkpoint !== 'auto') throw new Error('--attention and --checkpoint are not supported with --browser (the engine worker picks its workspace mode)');
       // The same training step in headless Chromium, through the engine worker.
       const r = await benchInBrowser(shape.name, steps, warmup, values.matmul);
       const tokensPerSecond = (B * T * 1000) / r.msPerStep;
@@ -95,7 +99,7 @@ export const command: Command = {
     }
     const ctx = await createGpuContext();
     // The plan, before any buffer exists: the same functions the allocators call.
-    const plan = memoryPlan(c, { batch: B, seq: T, lora, weights, attention, limits: ctx.limits, maxTotalBytes: budget });
+    const plan = memoryPlan(c, { batch: B, seq: T, lora, weights, attention, checkpoint, limits: ctx.limits, maxTotalBytes: budget });
     const head = { config: shape.name, model: shape.description, batch: B, seqLen: T, lora: lora ?? null, weights, adapter: ctx.description };
     if (!values.json) {
       console.log(`config ${shape.name}: ${shape.description}${lora ? `; LoRA ${describeLora(lora)}, ${weights} base` : ''}`);
@@ -112,7 +116,7 @@ export const command: Command = {
     const built0 = Date.now();
     const model = await createModel(ctx, c, { seed: 1 }, { frozen: !!lora, weights });
     const adapter: Adapter | undefined = lora ? createAdapter(model, lora, { seed: 2 }) : undefined;
-    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined, attention, adapter });
+    const trainer = new Trainer(model, { lr: 1e-3, warmupSteps: 0, totalSteps: warmup + steps }, { maxBatch: B, maxSeqLen: T, matmul: values.matmul as MatmulVariant | undefined, attention, checkpoint, adapter });
     const buildSeconds = (Date.now() - built0) / 1000;
     // what the allocators created, kernel uniforms (made with the step plans) apart
     const allocated = model.res.liveBuffers().filter((b) => b.label !== UNIFORM_LABEL).reduce((a, b) => a + b.size, 0);
@@ -155,6 +159,7 @@ export const command: Command = {
       seqLen: T,
       matmul: trainer.variant,
       attention: trainer.workspace.attention,
+      checkpoint: trainer.workspace.checkpoint,
       steps,
       warmup,
       msPerStep: round(msPerStep, 1),
@@ -183,7 +188,7 @@ export const command: Command = {
     if (values.profile) await profile(ctx.device, trainer, B, T);
     if (values.json) console.log(JSON.stringify(result));
     else {
-      console.log(`config ${result.config}: ${result.model} (${result.params} params, ${result.nonEmbeddingParams} non-embedding${lora ? `, ${result.trainableParams} trainable in the adapter` : ''}), batch ${B} × ${T}, matmul ${result.matmul}, ${result.attention} attention`);
+      console.log(`config ${result.config}: ${result.model} (${result.params} params, ${result.nonEmbeddingParams} non-embedding${lora ? `, ${result.trainableParams} trainable in the adapter` : ''}), batch ${B} × ${T}, matmul ${result.matmul}, ${result.attention} attention${result.checkpoint === 'layers' ? ', per-layer activation checkpointing' : ''}`);
       console.log(`  ${result.msPerStep} ms/step (median of ${steps}${warmup ? ` after ${warmup} warm-up` : ''}), ${result.tokensPerSecond} tokens/s; ${result.cpuMsPerStep} CPU-ms/step`);
       console.log(`  model FLOPs/token ${flopsPerToken} → ${result.modelGflopsPerSecond} GFLOP/s`);
       console.log(`  ${result.dispatchesPerStep} dispatches/step, GPU bytes held ${result.gpuBytes} (activation workspace ${result.workspaceBytes}; kernel uniforms ${result.uniformBytes})`);

@@ -46,7 +46,7 @@ describe('atlas bench', () => {
     const { code, out } = await capture(() => bench.run(['--config', 'qwen2.5-0.5b', '--lora', '16', '--f16', '--plan', '--json']));
     expect(code).toBe(0);
     const r = JSON.parse(out.at(-1)!);
-    expect(r.plan.bytes.total).toBe(2483663712);
+    expect(r.plan.bytes.total).toBe(1294938976);
     expect(r.plan.trainableParams).toBe(8798208);
     expect(r.msPerStep).toBeUndefined();
   });
@@ -54,7 +54,7 @@ describe('atlas bench', () => {
   it('refuses with the plan’s message over a budget', async () => {
     const { code, err } = await capture(() => bench.run(['--config', 'smollm2-135m', '--lora', '16', '--budget', '0.6']));
     expect(code).toBe(1);
-    expect(err.join('\n')).toMatch(/^atlas bench: Model does not fit the budget: it needs 1\.18 GiB in all, above 614\.4 MiB; the largest buffer is "params" .*It would fit with sequence ≤ \d+\./s);
+    expect(err.join('\n')).toMatch(/^atlas bench: Model does not fit the budget: it needs 678\.6 MiB in all, above 614\.4 MiB; the largest buffer is "params" .*It would fit with sequence ≤ \d+, or f16 base weights\./s);
   });
 
   it('refuses --f16 without --lora, and unknown configs with the known names', async () => {

@@ -43,6 +43,7 @@ interface Case {
   lora?: LoraSpec;
   weights?: WeightFormat;
   attention: 'stored' | 'recompute' | 'auto';
+  checkpoint?: 'none' | 'layers';
   accumSteps?: number;
   eval?: boolean;
   generation?: { maxBatch: number; maxSeq: number };
@@ -56,6 +57,8 @@ const CASES: Case[] = [
   { name: 'Qwen2 biases, MQA, vocabulary 97, LoRA r8 on q,v over an f16 base, auto attention', config: cfg({ vocabSize: 97, qkvBias: true, nKvHeads: 1, ropeTheta: 1e6 }), batch: 2, seq: 8, lora: { rank: 8, alpha: 4, targets: ['q', 'v'] }, weights: 'f16', attention: 'auto' },
   { name: 'LoRA r4 on all seven over a bf16 base split into several buffers, untied, vocabulary 61, with a generator', config: cfg({ vocabSize: 61, tiedEmbeddings: false, nLayers: 3 }), batch: 2, seq: 12, lora: { rank: 4, alpha: 8, targets: [...LORA_TARGET_NAMES] }, weights: 'bf16', attention: 'recompute', split: true, generation: { maxBatch: 2, maxSeq: 12 } },
   { name: 'Qwen2 untied, LoRA r4 on gate,up,down over an f32 base, stored, T below the context, evaluation', config: cfg({ qkvBias: true, tiedEmbeddings: false, vocabSize: 53 }), batch: 1, seq: 5, lora: { rank: 4, alpha: 4, targets: ['gate', 'up', 'down'] }, attention: 'stored', eval: true },
+  { name: 'full training, per-layer activation checkpointing, stored attention', config: cfg({ nLayers: 3 }), batch: 2, seq: 16, attention: 'stored', checkpoint: 'layers' },
+  { name: 'LoRA r4 on q,k,v,o, per-layer activation checkpointing, recompute, vocabulary 301', config: cfg({ vocabSize: 301, nLayers: 3 }), batch: 2, seq: 8, lora: { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o'] }, attention: 'recompute', checkpoint: 'layers' },
 ];
 
 /** Buffers created since `before` (identity), uniforms apart. */
@@ -71,7 +74,7 @@ describe('memory plan = bytes actually allocated', () => {
       const limits = { maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize, maxBufferSize: ctx.limits.maxBufferSize };
       // the largest tensor's span: several buffers, each as small as allowed
       const maxBufferBytes = k.split ? Math.max(...buildParamLayout(k.config, k.weights).slots.map((s) => s.span * 4)) : undefined;
-      const opts: MemoryPlanOptions = { batch: k.batch, seq: k.seq, lora: k.lora, weights: k.weights, attention: k.attention, limits, accumSteps: k.accumSteps, eval: k.eval, generation: k.generation, maxBufferBytes };
+      const opts: MemoryPlanOptions = { batch: k.batch, seq: k.seq, lora: k.lora, weights: k.weights, attention: k.attention, checkpoint: k.checkpoint, limits, accumSteps: k.accumSteps, eval: k.eval, generation: k.generation, maxBufferBytes };
       const plan = memoryPlan(k.config, opts);
       expect(plan.fits).toBe(true);
 
@@ -80,7 +83,7 @@ describe('memory plan = bytes actually allocated', () => {
       const model = await createModel(ctx, k.config, { seed: 1 }, { frozen: !!k.lora, weights: k.weights, maxBufferBytes });
       if (k.split) expect(model.buffers.length).toBeGreaterThan(2);
       const adapter = k.lora ? createAdapter(model, k.lora, { seed: 2 }) : undefined;
-      const trainer = new Trainer(model, { accumSteps: k.accumSteps ?? 1 }, { maxBatch: k.batch, maxSeqLen: k.seq, attention: k.attention, adapter });
+      const trainer = new Trainer(model, { accumSteps: k.accumSteps ?? 1 }, { maxBatch: k.batch, maxSeqLen: k.seq, attention: k.attention, checkpoint: k.checkpoint, adapter });
       if (k.eval) await trainer.forwardLoss(batchOf(3, k.batch, k.seq, k.config.vocabSize));
       const gen = k.generation ? await createGenerator(model, { ...k.generation, adapter }) : undefined;
 
@@ -94,6 +97,8 @@ describe('memory plan = bytes actually allocated', () => {
       for (const u of uniforms) expect(u.size % 16 === 0 && u.size <= 256).toBe(true);
       // the plan's attention mode is the workspace's, its logits the workspace's logits buffer
       expect(plan.attention).toBe(trainer.workspace.attention);
+      expect(plan.checkpoint).toBe(trainer.workspace.checkpoint);
+      expect(plan.checkpoint).toBe(k.checkpoint ?? 'none');
       expect(plan.totals.logits).toBe(made.find((b) => b.label === 'workspace.logits')!.size);
       expect(plan.totals.activations + plan.totals.logits).toBe(trainer.workspace.bytes);
       expect(plan.trainableParams).toBe(trainer.trainable.layout.paramCount);
