@@ -65,6 +65,12 @@ const api: ExperimentWorkerApi = {
     const buf = st.buffer.slice(st.byteOffset, st.byteOffset + st.byteLength) as ArrayBuffer;
     return Comlink.transfer({ configJson: files.get('config.json') as string, safetensors: buf }, [buf]);
   },
+  async exportAdapter(arm: Arm, trainSeed?: number) {
+    const runner = session?.runner;
+    if (!runner) throw new Error('no run to export an adapter from');
+    const tensors = await runner.armAdapter(arm, trainSeed);
+    return Comlink.transfer(tensors, [...new Set([...tensors.values()].map((t) => t.buffer as ArrayBuffer))]);
+  },
 };
 
 Comlink.expose(api);

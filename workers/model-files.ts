@@ -1,7 +1,8 @@
 // A run's model in the page's workers: its starting weights and tokenizer (the experiment
 // worker trains from them), and the files of its tokenizer (saved beside exported weights so
 // the folder loads on its own). Preset models come from the bundle, URL models by fetch, picked
-// folders from IndexedDB (src/store/models.ts).
+// folders from IndexedDB (src/store/models.ts), models downloaded from the hub from OPFS
+// (src/hub/opfs-folder.ts).
 import { getPreset } from '../models/presets.ts';
 import { fileListSource, urlSource, type FileSource } from '../src/engine/weights/file-source.ts';
 import { bundledModelBrowser } from '../src/experiment/bundled-models-browser.ts';
@@ -10,9 +11,17 @@ import { BadInputError } from '../src/experiment/run-events.ts';
 import type { ExperimentConfig, ModelSource } from '../src/experiment/protocol.ts';
 import { tokenizerFileNames } from '../src/experiment/tokenizer-files.ts';
 import { loadModelFiles } from '../src/store/models.ts';
+import { hubRefText, refFromStoreKey } from '../src/hub/hub-id.ts';
+import { cachedHubFiles } from '../src/hub/opfs-folder.ts';
 
-/** A stored model's files as a source, and the llama2.c checkpoint among them (if any). */
+/** A stored model's files as a source, and the llama2.c checkpoint among them (if any): a
+ *  picked folder from IndexedDB, or a model downloaded from the hub (key "hub:…") from OPFS. */
 async function storedSource(src: Extract<ModelSource, { kind: 'stored' }>): Promise<{ files: FileSource; binName?: string }> {
+  const hub = refFromStoreKey(src.key);
+  if (hub) {
+    const files = await cachedHubFiles(hub).catch((err: Error) => Promise.reject(new BadInputError(err.message)));
+    return { files: fileListSource(files, `hub model ${hubRefText(hub)}`) };
+  }
   const stored = await loadModelFiles(src.key);
   if (!stored) throw new BadInputError(`the stored model "${src.label}" is no longer in this browser's storage`);
   const files = stored.files.map((f) => new File([f.blob], f.path.split('/').pop()!));

@@ -1,6 +1,7 @@
 // The `atlas` command line: dispatches to one module per command, loaded lazily so that
 // `atlas env list` does not pay for WebGPU start-up.
 import { adviseGpuError, currentGpuSituation, type GpuSituation } from './gpu-advice.ts';
+import type { HubArgsOptions } from './hub-model.ts';
 
 export interface Command {
   /** One-line summary shown by `atlas help`. */
@@ -25,7 +26,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   experiment: () => import('./commands/experiment.ts'),
 };
 
-export async function main(argv: string[], opts: { gpuSituation?: () => GpuSituation } = {}): Promise<number> {
+export async function main(argv: string[], opts: { gpuSituation?: () => GpuSituation; hub?: HubArgsOptions } = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     // Asked for: usage on stdout, exit 0. No command at all is a usage error: stderr, exit 1.
@@ -35,6 +36,7 @@ export async function main(argv: string[], opts: { gpuSituation?: () => GpuSitua
       const summary = await load().then((m) => m.command.summary, () => '(not available)');
       print(`  ${key.padEnd(10)} ${summary}`);
     }
+    print(`\n${(await import('./hub-model.ts')).HUB_MODEL_HELP}`);
     return name ? 0 : 1;
   }
   const load = commands[name];
@@ -44,7 +46,9 @@ export async function main(argv: string[], opts: { gpuSituation?: () => GpuSitua
   }
   const { command } = await load();
   try {
-    return await command.run(rest);
+    // --model hf:ORG/NAME becomes the downloaded folder before the command reads its options.
+    const hub = rest.some((a) => a.includes('hf:') || a.startsWith('--hub-mirror'));
+    return await command.run(hub ? await (await import('./hub-model.ts')).resolveHubModelArgs(name, rest, opts.hub) : rest);
   } catch (err) {
     // A missing WebGPU adapter is explained by what this machine lacks (gpu-advice.ts).
     const message = adviseGpuError(err instanceof Error ? err.message : String(err), opts.gpuSituation ?? currentGpuSituation);

@@ -26,14 +26,16 @@ export function bundledModelNode(folder: string) {
 /** What `--model` may name, for messages. */
 export const MODEL_ARG_FORMS = 'a Hugging Face model folder on disk, a llama2.c .bin with its tokenizer beside it, or preset:NAME';
 
-/** `hf:ORG/NAME` (a Hugging Face hub id): no command that takes an engine model downloads one,
- *  so it is refused with what is supported and how to get the folder. */
+/** `hf:ORG/NAME` (a Hugging Face hub id) reaching a loader: the `atlas` command line turns it
+ *  into the downloaded folder before a command that reads one runs (src/cli/hub-model.ts), so
+ *  here it was not (a caller of the command's code, or a command whose --model is not a folder):
+ *  refused with what is supported and how to get the folder. */
 export function refuseHubModel(arg: string): void {
   if (!arg.startsWith('hf:')) return;
   const id = arg.slice('hf:'.length);
   throw new Error(
-    `--model ${arg}: models are read from disk; this command does not download from the Hugging Face hub. ` +
-      `Download the folder first (e.g. "huggingface-cli download ${id} --local-dir <dir>", or only its tokenizer.json, tokenizer_config.json and config.json when exporting tokens) and pass --model <dir>. ` +
+    `--model ${arg}: models are read from disk here; hub ids are downloaded by the atlas command line (atlas <command> --model ${arg}, see "atlas help") — ` +
+      `or download the folder yourself (e.g. "huggingface-cli download ${id} --local-dir <dir>", or only its tokenizer.json, tokenizer_config.json and config.json when exporting tokens) and pass --model <dir>. ` +
       `Supported: ${MODEL_ARG_FORMS} (presets: ${Object.keys(PRESETS).join(', ')})`,
   );
 }

@@ -4,6 +4,8 @@
 import type { Arm } from '../data/arms.ts';
 import type { LoraSpec, LoraTarget } from '../engine/lora.ts';
 
+export type { LoraTarget };
+
 export interface Hyperparameters {
   steps: number;
   batchSize: number;
@@ -192,10 +194,24 @@ export interface ExperimentWorkerApi {
   /** Weights of one arm in Hugging Face layout (config.json text + model.safetensors bytes);
    *  with several training seeds, the run of `trainSeed` (default: the first seed). */
   exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }>;
+  /** LoRA runs: one arm's adapter tensors by PEFT's names (the run of `trainSeed`, default the
+   *  first seed). Refused for a run that trained every weight. */
+  exportAdapter(arm: Arm, trainSeed?: number): Promise<Map<string, Float32Array>>;
 }
+
+/** Every projection LoRA can adapt, in the engine's order (src/engine/lora.ts LORA_TARGET_NAMES):
+ *  the default of `loraTargets`. */
+export const ALL_LORA_TARGETS: readonly LoraTarget[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
 
 /** The LoRA adapters a configuration asks for, or undefined for full fine-tuning. */
 export function loraSpecOf(config: Pick<ExperimentConfig, 'loraRank' | 'loraAlpha' | 'loraTargets'>): LoraSpec | undefined {
   if (config.loraRank === undefined) return undefined;
-  return { rank: config.loraRank, alpha: config.loraAlpha ?? 2 * config.loraRank, targets: config.loraTargets ?? ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] };
+  return { rank: config.loraRank, alpha: config.loraAlpha ?? 2 * config.loraRank, targets: config.loraTargets ?? [...ALL_LORA_TARGETS] };
+}
+
+/** How the arms train, in words: "LoRA rank 8 (alpha 16) on q, v, down" or "every weight". */
+export function trainingText(config: Pick<ExperimentConfig, 'loraRank' | 'loraAlpha' | 'loraTargets'>): string {
+  const spec = loraSpecOf(config);
+  if (!spec) return 'every weight (full fine-tuning)';
+  return `LoRA rank ${spec.rank} (alpha ${spec.alpha}) on ${spec.targets.length === ALL_LORA_TARGETS.length ? 'all seven projections' : spec.targets.join(', ')}`;
 }

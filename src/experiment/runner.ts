@@ -14,13 +14,13 @@ import { gpuResources } from '../engine/gpu/resources.ts';
 import { packParams, type NamedTensors } from '../engine/params.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { TokenBatch } from '../engine/batch.ts';
-import type { EpisodeSpec } from '../envs/rollout.ts';
 import { createArmRun, destroyArmRun, type ArmRun, type StepLossCache } from './arm-runs.ts';
 import { createModel, initParams, type Model } from '../engine/model.ts';
 import { mergeLora, validateLoraSpec } from '../engine/lora.ts';
 import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
 import type { ExperimentData } from './data.ts';
-import { Evaluation, rolloutSpecs, type MeasuredModel } from './evaluation.ts';
+import { Evaluation, type MeasuredModel } from './evaluation.ts';
+import { generatorSize } from './run-memory.ts';
 import { loraSpecOf, trainingSeeds, type BaselineMetrics, type EvalMetrics, type ExperimentConfig, type RunEvent, type RunStatus } from './protocol.ts';
 import { BadInputError } from './run-events.ts';
 import { trainerHyper } from './settings-spec.ts';
@@ -98,12 +98,26 @@ export class ExperimentRunner {
 
   /** Current weights of one arm (of its run with `trainSeed`; default the first seed). */
   async armWeights(arm: Arm, trainSeed?: number): Promise<NamedTensors> {
-    const run = this.arms.find((a) => a.arm === arm && (trainSeed === undefined || a.trainSeed === trainSeed));
-    if (!run) throw new Error(trainSeed === undefined ? `arm "${arm}" is not part of this run` : `arm "${arm}" has no run with training seed ${trainSeed} (seeds: ${trainingSeeds(this.config).join(', ')})`);
+    const run = this.runOf(arm, trainSeed);
     await run.trainer.flush();
     const base = await run.model.readParams();
     // LoRA: the merged weights W + (alpha/r)·B·A, what a plain model folder holds
     return run.adapter ? mergeLora(run.model.config, base, run.adapter.spec, await run.adapter.readParams()) : base;
+  }
+
+  /** Current LoRA adapter of one arm (of its run with `trainSeed`; default the first seed), by
+   *  PEFT's tensor names. */
+  async armAdapter(arm: Arm, trainSeed?: number): Promise<NamedTensors> {
+    const run = this.runOf(arm, trainSeed);
+    if (!run.adapter) throw new Error('this run trained every weight (no LoRA rank): it has no adapter to export; save its weights instead');
+    await run.trainer.flush();
+    return run.adapter.readParams();
+  }
+
+  private runOf(arm: Arm, trainSeed: number | undefined): ArmRun {
+    const run = this.arms.find((a) => a.arm === arm && (trainSeed === undefined || a.trainSeed === trainSeed));
+    if (!run) throw new Error(trainSeed === undefined ? `arm "${arm}" is not part of this run` : `arm "${arm}" has no run with training seed ${trainSeed} (seeds: ${trainingSeeds(this.config).join(', ')})`);
+    return run;
   }
 
   get modelConfig(): LlamaConfig {
@@ -261,14 +275,8 @@ export class ExperimentRunner {
   private generatorFor(a: ArmRun): Promise<Generator> {
     if (a.generator) return Promise.resolve(a.generator);
     // Rows generated together: next-action queries, or every rollout episode of every
-    // environment and split at once (runEpisodeSpecs), capped at 16.
-    const rows = Math.max(this.config.hyper.batchSize, this.rolloutSpecs().length, this.config.nextActionQueries ?? 32);
-    const maxBatch = Math.min(16, rows);
-    return createGenerator(a.model, { maxBatch, maxSeq: this.config.hyper.seqLen, adapter: a.adapter }).then((g) => (a.generator = g));
-  }
-
-  private rolloutSpecs(): EpisodeSpec[] {
-    return rolloutSpecs(this.config);
+    // environment and split at once (runEpisodeSpecs), capped at 16 — the memory plan's size.
+    return createGenerator(a.model, { ...generatorSize(this.config), adapter: a.adapter }).then((g) => (a.generator = g));
   }
 
   /** A run as the evaluation measures it: its trainer, and its generator on the current weights. */

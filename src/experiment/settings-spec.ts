@@ -5,8 +5,9 @@
 // generated from it; test/unit/experiment/settings.test.ts fails if any of them drifts. The
 // values themselves come from the presets (presets.ts) or, for `atlas train`, the trainer's
 // DEFAULT_HYPER. Pure data and pure functions.
-import type { ExperimentConfig, Hyperparameters } from './protocol.ts';
+import { ALL_LORA_TARGETS, type ExperimentConfig, type Hyperparameters } from './protocol.ts';
 import type { TrainHyper } from '../engine/trainer.ts';
+import type { LoraTarget } from '../engine/lora.ts';
 
 /** Longest agent turn a model may write in evaluation: the built-in demonstrations' opening
  *  plans take up to ≈ 140 tokens of the default tokenizer (48, the old default, cut every
@@ -87,11 +88,43 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'rolloutMaxSteps', hyper: false, link: 'rolloutMaxSteps', cli: 'rollout-max-steps', commands: EXPERIMENT, ...POSITIVE_INT, unit: 'turns', label: 'Turns per rollout episode (empty = the environment’s limit)', help: 'agent turns per rollout episode before it fails', defaultFrom: 'preset', absent: "the environment's limit", cliZeroIsAbsent: true, form: { placeholder: 'limit', testid: 'rollout-max-steps' } },
   { name: 'nextActionQueries', hyper: false, link: 'nextAction', cli: 'next-action', commands: EXPERIMENT, ...NON_NEGATIVE_INT, unit: 'queries', label: 'Next-action queries per evaluation', help: 'held-out next-action queries per evaluation', defaultFrom: 'preset', absent: String(DEFAULT_NEXT_ACTION_QUERIES), form: { placeholder: String(DEFAULT_NEXT_ACTION_QUERIES) } },
   { name: 'maxTurnTokens', hyper: false, link: 'turnTokens', cli: 'turn-tokens', commands: EXPERIMENT, ...POSITIVE_INT, unit: 'tokens', label: 'Tokens per generated turn', help: 'new tokens a model may write per agent turn in evaluation', defaultFrom: 'preset', absent: String(DEFAULT_TURN_TOKENS), form: { placeholder: String(DEFAULT_TURN_TOKENS) } },
-  { name: 'loraRank', hyper: false, link: 'lora', cli: 'lora', commands: EXPERIMENT, type: 'int', range: { min: 4 }, what: 'a LoRA rank: a multiple of 4, at least 4', unit: 'rank', label: 'LoRA rank (empty = train every weight)', help: 'train rank-r LoRA adapters on every projection (q, k, v, o, gate, up, down) over one frozen copy of the base, instead of every weight; a multiple of 4', defaultFrom: 'preset (none)', absent: 'full fine-tuning (every weight)', noneWord: 'none', cliZeroIsAbsent: true, form: { placeholder: 'none', testid: 'lora-rank' } },
+  { name: 'loraRank', hyper: false, link: 'lora', cli: 'lora', commands: EXPERIMENT, type: 'int', range: { min: 4 }, what: 'a LoRA rank: a multiple of 4, at least 4', unit: 'rank', label: 'LoRA rank (empty = train every weight)', help: 'train rank-r LoRA adapters on the projections `loraTargets` names (default all seven: q, k, v, o, gate, up, down) over one frozen copy of the base, instead of every weight; a multiple of 4', defaultFrom: 'preset (none)', absent: 'full fine-tuning (every weight)', noneWord: 'none', cliZeroIsAbsent: true, form: { placeholder: 'none', testid: 'lora-rank' } },
   { name: 'loraAlpha', hyper: false, link: 'loraAlpha', cli: 'lora-alpha', commands: EXPERIMENT, type: 'number', range: { min: 0, minOpen: true }, what: 'a number > 0', unit: '', label: 'LoRA alpha (empty = 2 × rank)', help: 'LoRA scale numerator: the update is (alpha / rank)·B·A', defaultFrom: 'preset (2 × rank)', absent: '2 × rank', form: { placeholder: '2 × rank', testid: 'lora-alpha' } },
   // Set in the Select step (its own field), beside the selection it sizes.
   { name: 'budget', hyper: false, link: 'budget', cli: 'budget', commands: BOTH, type: 'number', range: { min: 0, max: 1, minOpen: true }, what: 'a fraction in (0, 1]', unit: 'of steps', label: 'Budget', help: 'the most a selection may mark critical, as a fraction of a trajectory’s steps', defaultFrom: 'preset (0.3)', form: false },
 ];
+
+/** The one list setting: the projections of every layer that get LoRA adapters. Absent = all
+ *  seven; a link writes it only when it is not all seven (`loraTargets=q,v,down`), so links
+ *  made before it existed, and links without it, train every projection. The Train step shows
+ *  it as seven check boxes (src/ui/components/LoraTargetsField.svelte). */
+export const LORA_TARGETS_SETTING = {
+  name: 'loraTargets',
+  link: 'loraTargets',
+  cli: 'lora-targets',
+  label: 'LoRA target projections',
+  help: 'the projections of every layer that get LoRA adapters, a comma list (with a LoRA rank; without one every weight trains)',
+  defaultFrom: 'all seven',
+  absent: ALL_LORA_TARGETS.join(','),
+} as const;
+
+/** A list of targets as the configuration holds it: in the engine's order, undefined for all seven. */
+export function loraTargetsValue(targets: readonly LoraTarget[]): LoraTarget[] | undefined {
+  const ordered = ALL_LORA_TARGETS.filter((t) => targets.includes(t));
+  return ordered.length === ALL_LORA_TARGETS.length ? undefined : ordered;
+}
+
+/** A comma list of targets from a link: the known ones (null when none is), and what was wrong
+ *  with the rest, in a link problem's words. */
+export function readLoraTargets(text: string): { targets: LoraTarget[] | null; problem?: string } {
+  const names = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const known = (n: string): n is LoraTarget => (ALL_LORA_TARGETS as readonly string[]).includes(n);
+  const unknown = names.filter((n) => !known(n));
+  const good = names.filter(known);
+  const choices = `the targets are ${ALL_LORA_TARGETS.join(', ')}`;
+  const problem = unknown.length ? `unknown target${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n.slice(0, 20)}"`).join(', ')} (${choices})` : good.length ? undefined : `no target (${choices})`;
+  return { targets: good.length ? ALL_LORA_TARGETS.filter((t) => good.includes(t)) : null, problem };
+}
 
 export function getSetting(name: SettingName): SettingSpec {
   const s = SETTINGS.find((x) => x.name === name);
@@ -161,5 +194,7 @@ export function settingsMarkdown(): string {
     const absent = s.absent ? `; absent: ${s.absent}` : '';
     return `| ${s.name} | ${key} | \`--${s.cli}\`${s.commands.includes('train') ? '' : ' (experiment)'} | ${s.type === 'int' ? 'whole number' : 'number'} | ${s.defaultFrom}${absent} | ${rangeDoc(s)}${s.clamp ? ', clamped' : ''} | ${s.unit || '—'} | ${s.help} |`;
   });
+  const t = LORA_TARGETS_SETTING;
+  rows.push(`| ${t.name} | \`${t.link}\` | \`--${t.cli}\` (experiment) | comma list | ${t.defaultFrom}; absent: ${t.absent} | any of ${ALL_LORA_TARGETS.join(', ')}, at least one | projections | ${t.help} |`);
   return ['| setting | link key | CLI flag | type | default | range | unit | what it does |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -49,7 +49,8 @@ const HELP = `usage: atlas export <trajectories.jsonl> --format ${EXPORT_FORMATS
   "atlas train --seq N-1"; --pad pads every line to N (attention_mask 0). <out>.meta.json names
   the tokenizer (files + sha256), the chat layout, arm, seed, seq len and counts.
   --arm highest-loss uses --step-loss <file> ({"id","stepLoss":[…]} lines) or the model's own
-  per-step loss (WebGPU). hf:ORG/NAME is not downloaded: pass the downloaded folder.
+  per-step loss (WebGPU). --format tokenized downloads --model hf:ORG/NAME[@REV] into the hub cache
+  ("atlas help"); trl does not (its config names the hub id): give it the downloaded folder.
   Recipes (docs/data.md, "Recipes that run"): ${RECIPE_FORMATS.join(', ')} also write a complete config for
   that trainer next to <out> and print the command to run it on the GPUs; trl is the tokenized
   export plus a TRL SFTTrainer config and script. [--model <hf-id|folder>] the base model

@@ -3,12 +3,12 @@
 // its persistence. Events arrive at any rate; they are applied once per animation frame so
 // the charts redraw at most 60 times a second and the main thread stays responsive.
 import type { Arm } from '../../data/arms.ts';
-import { deviceLostReason, failureMessage, trainingSeeds, type DataSource, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type ModelSource, type RunEvent, type RunFailure, type RunStatus } from '../../experiment/protocol.ts';
+import { deviceLostReason, failureMessage, trainingSeeds, type DataSource, type LoraTarget, type ExperimentConfig, type ExperimentEvent, type ExperimentWorkerApi, type ModelSource, type RunEvent, type RunFailure, type RunStatus } from '../../experiment/protocol.ts';
 import { rebuiltFromSeed } from '../../select/registry.ts';
 import { experimentKey } from '../../experiment/session.ts';
 import { addEvent, dropRowsAfter, emptyLog, logFromEvents, stepEveryRunDid, type MetricsLog } from '../charts/metrics.ts';
 import { configFromHash, configToHash, presetConfig, type PlaygroundConfig, type PresetName } from './playground-config.ts';
-import { clampToRange, setSettingValue, type SettingSpec } from '../../experiment/settings-spec.ts';
+import { clampToRange, loraTargetsValue, setSettingValue, type SettingSpec } from '../../experiment/settings-spec.ts';
 import { saveRun, loadRun, type StoredRun } from '../../store/runs.ts';
 import { updateSession } from '../../store/settings.ts';
 import { spawnWorker, workerAvailable, Comlink, type WorkerHandle } from './workers.ts';
@@ -142,6 +142,16 @@ class ExperimentState {
       value = clampToRange(s, value);
     }
     setSettingValue(e, s, value === null || Number.isNaN(value) ? undefined : value);
+  }
+
+  /** LoRA's target projections from the Train step's check boxes: all seven is the default
+   *  (absent, as in a link without `loraTargets`); at least one stays. */
+  setLoraTargets(targets: readonly LoraTarget[]): void {
+    if (!targets.length) return;
+    const e = this.config.experiment;
+    const value = loraTargetsValue(targets);
+    if (value) e.loraTargets = value;
+    else delete e.loraTargets;
   }
 
   private onEvent = (e: ExperimentEvent) => {
@@ -284,6 +294,12 @@ class ExperimentState {
   async exportWeights(arm: Arm, trainSeed?: number): Promise<{ configJson: string; safetensors: ArrayBuffer }> {
     if (!this.runner) throw new Error('no trained model in this page: train first (weights live in the runner until exported)');
     return this.runner.api.exportWeights(arm, trainSeed);
+  }
+
+  /** One LoRA run's adapter tensors (PEFT's names) from the live runner. */
+  async exportAdapter(arm: Arm, trainSeed?: number): Promise<Map<string, Float32Array>> {
+    if (!this.runner) throw new Error('no trained adapter in this page: train first (adapters live in the runner until exported)');
+    return this.runner.api.exportAdapter(arm, trainSeed);
   }
 
   get hasRunner(): boolean {

@@ -7,7 +7,7 @@ import type { DataSource, ExperimentConfig, ModelSource } from '../../experiment
 import { EXPERIMENT_PRESET_NAMES, experimentPreset, type ExperimentPresetName } from '../../experiment/presets.ts';
 import { normalizeHubMirror } from '../../select/judge.ts';
 import { getSelector, isSelectorName, SELECTORS, SELECTOR_NAMES, type SelectorName } from '../../select/registry.ts';
-import { clampToRange, getSetting, inRange, setSettingValue, SETTINGS, settingValue, type SettingSpec } from '../../experiment/settings-spec.ts';
+import { clampToRange, getSetting, inRange, LORA_TARGETS_SETTING, loraTargetsValue, readLoraTargets, setSettingValue, SETTINGS, settingValue, type SettingSpec } from '../../experiment/settings-spec.ts';
 import { PRESETS } from '../../../models/presets.ts';
 
 export type PresetName = ExperimentPresetName;
@@ -87,6 +87,9 @@ export function configToHash(c: PlaygroundConfig): string {
     if (v != null) p.set(s.link, String(v));
     else if (s.noneWord) p.set(s.link, s.noneWord);
   }
+  // LoRA's targets only when not all seven (absent): links without the key train every projection.
+  const targets = e.loraTargets && loraTargetsValue(e.loraTargets);
+  if (targets) p.set(LORA_TARGETS_SETTING.link, targets.join(','));
   return '#' + p.toString();
 }
 
@@ -94,6 +97,7 @@ export function configToHash(c: PlaygroundConfig): string {
 export const LINK_KEYS: readonly string[] = [
   'preset', 'name', 'arms', 'model', 'data', 'selector', 'endpoint', 'hub', 'selectorModel', 'concurrency', 'labels',
   ...SETTINGS.map((s) => s.link),
+  LORA_TARGETS_SETTING.link,
   // Read only to report that a key in a link is ignored.
   'key', 'apiKey', 'api_key',
 ];
@@ -211,6 +215,17 @@ export function configFromHash(hash: string, currentDatasetId?: string): ParsedH
     else e.selector = labels.slice(0, 200);
   }
   for (const s of SETTINGS) readSetting(p, s, e, problems);
+  const targets = p.get(LORA_TARGETS_SETTING.link);
+  if (targets !== null) {
+    // Like arms: the known entries are kept and the rest reported; none known keeps the preset's.
+    const read = readLoraTargets(targets);
+    if (read.problem) problems.push(`${LORA_TARGETS_SETTING.link}=${targets.slice(0, 80)}: ${read.problem}`);
+    if (read.targets) {
+      const value = loraTargetsValue(read.targets);
+      if (value) e.loraTargets = value;
+      else delete e.loraTargets;
+    }
+  }
   const h = e.hyper;
   // Values that are readable alone but impossible together: clamped, and said so.
   if (e.model.kind === 'preset' && e.model.name in PRESETS) {

@@ -9,7 +9,7 @@ type WorkerCtor = new (options?: { name?: string }) => Worker;
 
 const ctors = import.meta.glob<WorkerCtor>('../../../workers/*.worker.ts', { query: '?worker', import: 'default' });
 
-export type WorkerName = 'import' | 'select' | 'experiment' | 'weights' | 'restart';
+export type WorkerName = 'import' | 'select' | 'experiment' | 'weights' | 'restart' | 'hub';
 
 export function workerAvailable(name: WorkerName): boolean {
   return `../../../workers/${name}.worker.ts` in ctors;

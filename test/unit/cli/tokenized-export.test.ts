@@ -175,7 +175,7 @@ describe('atlas export --format tokenized', { timeout: 120_000 }, () => {
   it('refuses hf: ids (naming what is supported), options of the other kind, and a --seq-len beyond the model', async () => {
     const out = path.join(dir, 'x.jsonl');
     await expect(exportCmd.run([dataFile, '--format', 'tokenized', '--model', 'hf:Qwen/Qwen3-0.6B', '--out', out])).rejects.toThrow(
-      /--model hf:Qwen\/Qwen3-0\.6B: models are read from disk; .*huggingface-cli download Qwen\/Qwen3-0\.6B --local-dir <dir>.*Supported: a Hugging Face model folder on disk, a llama2\.c \.bin with its tokenizer beside it, or preset:NAME \(presets: .*base/,
+      /--model hf:Qwen\/Qwen3-0\.6B: models are read from disk here; hub ids are downloaded by the atlas command line .*huggingface-cli download Qwen\/Qwen3-0\.6B --local-dir <dir>.*Supported: a Hugging Face model folder on disk, a llama2\.c \.bin with its tokenizer beside it, or preset:NAME \(presets: .*base/,
     );
     await expect(exportCmd.run([dataFile, '--format', 'tokenized', '--out', out])).rejects.toThrow(/missing required option --model/);
     await expect(exportCmd.run([dataFile, '--format', 'tokenized', '--model', 'preset:base', '--dataset-name', 'x', '--out', out])).rejects.toThrow(/--dataset-name does not apply to --format tokenized/);

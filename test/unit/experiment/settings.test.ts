@@ -7,7 +7,9 @@ import { EXPERIMENT_OPTIONS, EXPERIMENT_USAGE, experimentConfigFromOptions } fro
 import { TRAIN_OPTIONS, TRAIN_USAGE } from '../../../src/cli/commands/train.ts';
 import { DEFAULT_HYPER } from '../../../src/engine/trainer.ts';
 import { EXPERIMENT_PRESET_NAMES, experimentPreset } from '../../../src/experiment/presets.ts';
-import { FORM_SETTINGS, inRange, SETTINGS, settingsMarkdown, settingValue, trainerHyper, type SettingSpec } from '../../../src/experiment/settings-spec.ts';
+import { FORM_SETTINGS, inRange, LORA_TARGETS_SETTING, SETTINGS, settingsMarkdown, settingValue, trainerHyper, type SettingSpec } from '../../../src/experiment/settings-spec.ts';
+import { ALL_LORA_TARGETS } from '../../../src/experiment/protocol.ts';
+import { LORA_TARGET_NAMES } from '../../../src/engine/lora.ts';
 import { configFromHash, configToHash, LINK_KEYS, presetConfig } from '../../../src/ui/state/playground-config.ts';
 import { generatedBlock } from '../../../scripts/generated-block.ts';
 
@@ -117,5 +119,17 @@ describe('the settings table', () => {
     const flags = [...row.matchAll(/--([a-z-]+)/g)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(3);
     for (const f of flags) expect(Object.keys(EXPERIMENT_OPTIONS), f).toContain(f);
+  });
+
+  it('the list setting loraTargets: one link key, the CLI option, the engine\'s targets, and the Train step\'s check boxes', () => {
+    const t = LORA_TARGETS_SETTING;
+    expect(LINK_KEYS).toContain(t.link);
+    expect(SETTINGS.map((s) => s.link)).not.toContain(t.link);
+    expect(Object.keys(EXPERIMENT_OPTIONS)).toContain(t.cli);
+    expect(EXPERIMENT_USAGE).toContain(`--${t.cli} `);
+    expect(ALL_LORA_TARGETS).toEqual(LORA_TARGET_NAMES);
+    expect(experimentConfigFromOptions({ lora: '8', [t.cli]: 'v,q' }).loraTargets).toEqual(['q', 'v']);
+    expect(() => experimentConfigFromOptions({ lora: '8', [t.cli]: 'q,qkv' })).toThrow(/unknown target "qkv"/);
+    expect(read('src/ui/steps/TrainStep.svelte')).toContain('<LoraTargetsField />');
   });
 });

@@ -142,5 +142,31 @@ describe('configuration in the URL hash', () => {
     const bad = configFromHash('#time=-3')!;
     expect(bad.problems.join(' ')).toMatch(/time=-3/);
   });
-});
 
+  it('reads and writes LoRA targets (loraTargets=): a comma list, absent for all seven; old links keep all seven', () => {
+    const three = configFromHash('#lora=8&loraTargets=down,q,v')!;
+    expect(three.problems).toEqual([]);
+    // the engine's order, whatever the link's
+    expect(three.config.experiment.loraTargets).toEqual(['q', 'v', 'down']);
+    expect(new URLSearchParams(configToHash(three.config).slice(1)).get('loraTargets')).toBe('q,v,down');
+    expect(configFromHash(configToHash(three.config))!.config).toEqual(three.config);
+    // a link made before the key existed, and one naming all seven: every projection, nothing written
+    for (const hash of ['#lora=8', '#lora=8&loraTargets=q,k,v,o,gate,up,down']) {
+      const c = configFromHash(hash)!;
+      expect(c.problems, hash).toEqual([]);
+      expect('loraTargets' in c.config.experiment, hash).toBe(false);
+      expect(configToHash(c.config), hash).not.toContain('loraTargets');
+    }
+  });
+
+  it('reports unknown LoRA targets by key and keeps the known ones; none known keeps all seven', () => {
+    const some = configFromHash('#lora=8&loraTargets=q,qkv,v')!;
+    expect(some.config.experiment.loraTargets).toEqual(['q', 'v']);
+    expect(some.problems).toEqual(['loraTargets=q,qkv,v: unknown target "qkv" (the targets are q, k, v, o, gate, up, down)']);
+    const none = configFromHash('#lora=8&loraTargets=attn,mlp')!;
+    expect('loraTargets' in none.config.experiment).toBe(false);
+    expect(none.problems).toEqual(['loraTargets=attn,mlp: unknown targets "attn", "mlp" (the targets are q, k, v, o, gate, up, down)']);
+    const empty = configFromHash('#lora=8&loraTargets=')!;
+    expect(empty.problems).toEqual(['loraTargets=: no target (the targets are q, k, v, o, gate, up, down)']);
+  });
+});

@@ -1,0 +1,98 @@
+// The Train step's hub model picker against a mock hub on 127.0.0.1 (test/unit/hub/
+// mock-hub-server.ts) serving a tiny random Llama made here: type a hub id and the mirror,
+// see the download size and the memory plan (only the file list and the small files are
+// fetched), download with a progress bar — held by the mock in the middle, where a reload
+// interrupts it — find the part kept after the reload, resume it with a Range request, train
+// from it, reload and find it under Stored data, delete it. No training.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startHarness, type BrowserHarness } from './harness.ts';
+import { startMockHubServer, type MockHubServer } from '../unit/hub/mock-hub-server.ts';
+import { TINY_LLAMA, tinyHubModel } from '../unit/hub/tiny-hub-model.ts';
+
+const REPO = 'atlas-test/tiny-llama';
+const files = tinyHubModel(TINY_LLAMA);
+const weights = files.get('model.safetensors')!.length;
+const small = [...files].filter(([n]) => n !== 'model.safetensors').reduce((n, [, b]) => n + b.length, 0);
+const kB = (n: number) => `${(n / 1e3).toFixed(1)} kB`;
+const CUT = 100_000;
+
+describe('hub model picker (mock hub, OPFS cache)', () => {
+  let h: BrowserHarness;
+  let hub: MockHubServer;
+  let page: Page;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    hub = await startMockHubServer([{ id: REPO, files }]);
+    page = await h.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await hub?.close();
+    await h?.close();
+  });
+
+  /** The Train step with the mock's id and mirror typed into the picker. */
+  async function pickMockModel() {
+    await page.click('#tab-train');
+    const picker = page.getByTestId('hub-picker');
+    await picker.getByTestId('hub-suggested').selectOption({ label: 'another hub id…' });
+    await picker.getByTestId('hub-id').fill(REPO);
+    await picker.getByTestId('hub-model-mirror').fill(hub.url);
+    await picker.getByTestId('hub-inspect').click();
+    await picker.getByTestId('hub-size').waitFor({ timeout: 30_000 });
+    return picker;
+  }
+
+  const weightRequests = () => hub.requests.filter((r) => r.file === 'model.safetensors');
+
+  it('shows size and memory plan before downloading, then downloads with progress; a reload mid-download keeps the part', async () => {
+    await page.goto(h.baseUrl + '/');
+    const picker = await pickMockModel();
+    expect(await picker.getByTestId('hub-size').textContent()).toBe(`${REPO}: ${kB(weights + small)} in all (model.safetensors ${kB(weights)}; 4 small files ${kB(small)})`);
+    expect(await picker.getByTestId('hub-shape').textContent()).toContain('llama · 2 layers · d_model 32 · 4 heads (2 KV) · vocab 1024 · context 128');
+    await picker.getByTestId('hub-plan-total').waitFor();
+    expect(await picker.getByTestId('hub-plan').textContent()).toMatch(/Memory plan for training it: batch \d+ × \d+ tokens.*weights.*MiB.*gradients.*optimizer.*total/s);
+    expect(await picker.getByTestId('hub-plan-fits').textContent()).toMatch(/^Fits this GPU’s buffer limits \([\d,]+ trainable parameters\)\.$/);
+    // Only the file list and the small files so far.
+    expect(hub.requests.map((r) => r.file ?? r.path)).toEqual([`/api/models/${REPO}/tree/main`, 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']);
+    expect(await picker.getByTestId('hub-download').textContent()).toBe('Download');
+
+    const gate = hub.gate('model.safetensors', CUT);
+    await picker.getByTestId('hub-download').click();
+    await gate.reached;
+    await expect.poll(() => page.getByTestId('hub-progress').getAttribute('value'), { timeout: 15_000 }).toBe(String(small + CUT));
+    expect(await page.getByTestId('hub-progress').getAttribute('max')).toBe(String(small + weights));
+    expect(await page.getByTestId('hub-progress-text').textContent()).toBe(`model.safetensors: ${kB(small + CUT)} of ${kB(small + weights)} (${Math.floor((100 * (small + CUT)) / (small + weights))} %)`);
+    await h.screenshot(page, 'hub-picker-downloading');
+
+    await page.reload();
+    gate.release();
+    await page.click('#tab-train');
+    await expect.poll(() => page.getByTestId('hub-cached').textContent(), { timeout: 15_000 }).toContain(`${REPO} — ${kB(small + CUT)} of ${kB(small + weights)} (partly downloaded)`);
+  });
+
+  it('resumes with a Range request, trains from the model, and after a reload lists it under Stored data, where it is deleted', async () => {
+    const picker = await pickMockModel();
+    expect(await picker.getByTestId('hub-download').textContent()).toBe('Resume download');
+    const before = weightRequests().length;
+    await picker.getByTestId('hub-download').click();
+    await expect.poll(() => picker.getByTestId('hub-cached').textContent(), { timeout: 30_000 }).toContain(`${REPO} — ${kB(small + weights)} training from it`);
+    expect(weightRequests().slice(before).map((r) => [r.range, r.status])).toEqual([[`bytes=${CUT}-`, 206]]);
+    expect(await page.locator('fieldset', { has: page.locator('legend', { hasText: /^Model$/ }) }).textContent()).toContain(`Using ${REPO} (downloaded from the hub)`);
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('model')).toBe(`stored:hub:${REPO}@main`);
+
+    const requests = hub.requests.length;
+    await page.reload();
+    await page.click('text=Stored data');
+    const stored = page.getByTestId('stored-hub-models');
+    await expect.poll(() => stored.textContent(), { timeout: 15_000 }).toContain(`${REPO} — ${kB(small + weights)}`);
+    expect(await stored.textContent()).not.toContain('partly');
+    expect(hub.requests.length).toBe(requests); // listed from the cache, nothing fetched
+    await stored.locator('li', { hasText: REPO }).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => stored.locator('li').count()).toBe(0);
+    await page.click('#tab-train');
+    expect(await page.getByTestId('hub-cached').count()).toBe(0);
+  });
+});
