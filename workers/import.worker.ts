@@ -1,16 +1,18 @@
 // Thin comlink shell around src/data for the page: the streaming importer (a dropped file, a
 // picked file or a URL is read chunk by chunk here, off the main thread, with progress and
 // cancel; all parsing and every rejection reason come from src/data), and the token view of
-// the mask panel (tokenizing a trajectory takes tens of milliseconds: not on the main thread).
+// the mask panel with the run model's tokenizer (loaded here once per model source,
+// workers/model-files.ts; tokenizing a trajectory takes tens of milliseconds: not on the main
+// thread).
 import * as Comlink from 'comlink';
 import { importTrajectories, type ImportResult } from '../src/data/importer.ts';
 import type { Trajectory } from '../src/data/trajectory.ts';
 import { blobSource } from '../src/data/sources/browser.ts';
 import { tokenView } from '../src/data/masks.ts';
-import { defaultTokenizer } from '../src/data/defaultTokenizer.ts';
 import { builtinDemos } from '../src/experiment/builtin-demos.ts';
 import { applySelector } from '../src/experiment/data.ts';
 import type { ImportDone, ImportWorkerApi } from '../src/experiment/import-protocol.ts';
+import { maskTokenizer } from './model-files.ts';
 
 let current: AbortController | undefined;
 // The last import's trajectories stay here until the page has taken them in slices: one big
@@ -83,17 +85,19 @@ const api: ImportWorkerApi = {
     return held.slice(from, from + n);
   },
 
-  /** Every token of `t` with its text and loss weight for `arm` (the built-in default
-   *  tokenizer), the arm's steps based on `selection` as the runner applies it (applySelector:
-   *  heuristic and ground truth computed to the budget, any other name as stored). */
-  tokenView(t, arm, seed, budget, selection) {
+  /** Every token of `t` with its text and loss weight for `arm`, with the run model's tokenizer
+   *  (the default tokenizer and a note saying why when it cannot be loaded), the arm's steps
+   *  based on `selection` as the runner applies it (applySelector: heuristic and ground truth
+   *  computed to the budget, any other name as stored). */
+  async tokenView(t, arm, seed, budget, selection, model) {
     const copy: Trajectory = { ...t, selections: [...t.selections] };
     // The runner's rule: without the selection the critical arm puts no loss on the trajectory
     // (the random and rejected arms then sample the budget's count of steps).
     const [failed] = arm === 'full' ? [] : applySelector([copy], selection, budget);
     if (failed && arm === 'critical') throw new Error(`this trajectory has no “${selection}” selection (${failed.reason}), so the critical arm puts no loss on it`);
-    const v = tokenView(copy, { arm, tokenizer: defaultTokenizer(), seed, budget });
-    return { tokens: v.tokens, supervisedSteps: v.supervisedSteps };
+    const { tokenizer, label, fallback } = await maskTokenizer(model);
+    const v = tokenView(copy, { arm, tokenizer, seed, budget });
+    return { tokens: v.tokens, supervisedSteps: v.supervisedSteps, tokenizer: label, ...(fallback ? { fallback } : {}) };
   },
 
   /** Frees the last import's trajectories. */
