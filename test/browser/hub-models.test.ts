@@ -2,16 +2,22 @@
 // mock-hub-server.ts) serving a tiny random Llama made here: type a hub id and the mirror,
 // see the download size and the memory plan (only the file list and the small files are
 // fetched), download with a progress bar — held by the mock in the middle, where a reload
-// interrupts it — find the part kept after the reload, resume it with a Range request, train
-// from it, reload and find it under Stored data, delete it. No training.
+// interrupts it — find the part kept after the reload, resume it with a Range request, pick it
+// for training, train two arms with LoRA from it and export the critical arm's adapter as a
+// PEFT folder, reload and find it under Stored data, delete it.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { startHarness, type BrowserHarness } from './harness.ts';
+import { unzipSync } from 'fflate';
+import { pressStart, startHarness, waitForRunEnd, type BrowserHarness } from './harness.ts';
+import { loraShapes } from '../../src/engine/lora.ts';
+import { parseSafetensors } from '../../src/engine/weights/safetensors.ts';
 import { startMockHubServer, type MockHubServer } from '../unit/hub/mock-hub-server.ts';
 import { TINY_LLAMA, tinyHubModel } from '../unit/hub/tiny-hub-model.ts';
 
 const REPO = 'atlas-test/tiny-llama';
-const files = tinyHubModel(TINY_LLAMA);
+// context 512: the built-in grid demonstrations' windows need it
+const files = tinyHubModel({ ...TINY_LLAMA, maxSeqLen: 512 });
 const weights = files.get('model.safetensors')!.length;
 const small = [...files].filter(([n]) => n !== 'model.safetensors').reduce((n, [, b]) => n + b.length, 0);
 const kB = (n: number) => `${(n / 1e3).toFixed(1)} kB`;
@@ -51,7 +57,7 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
     await page.goto(h.baseUrl + '/');
     const picker = await pickMockModel();
     expect(await picker.getByTestId('hub-size').textContent()).toBe(`${REPO}: ${kB(weights + small)} in all (model.safetensors ${kB(weights)}; 4 small files ${kB(small)})`);
-    expect(await picker.getByTestId('hub-shape').textContent()).toContain('llama · 2 layers · d_model 32 · 4 heads (2 KV) · vocab 1024 · context 128');
+    expect(await picker.getByTestId('hub-shape').textContent()).toContain('llama · 2 layers · d_model 32 · 4 heads (2 KV) · vocab 1024 · context 512');
     await picker.getByTestId('hub-plan-total').waitFor();
     expect(await picker.getByTestId('hub-plan').textContent()).toMatch(/Memory plan for training it: batch \d+ × \d+ tokens.*weights.*MiB.*gradients.*optimizer.*total/s);
     expect(await picker.getByTestId('hub-plan-fits').textContent()).toMatch(/^Fits this GPU’s buffer limits \([\d,]+ trainable parameters\)\.$/);
@@ -73,7 +79,7 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
     await expect.poll(() => page.getByTestId('hub-cached').textContent(), { timeout: 15_000 }).toContain(`${REPO} — ${kB(small + CUT)} of ${kB(small + weights)} (partly downloaded)`);
   });
 
-  it('resumes with a Range request, trains from the model, and after a reload lists it under Stored data, where it is deleted', async () => {
+  it('resumes with a Range request, trains two arms with LoRA from the model and exports an adapter, and after a reload lists it under Stored data, where it is deleted', async () => {
     const picker = await pickMockModel();
     expect(await picker.getByTestId('hub-download').textContent()).toBe('Resume download');
     const before = weightRequests().length;
@@ -82,6 +88,23 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
     expect(weightRequests().slice(before).map((r) => [r.range, r.status])).toEqual([[`bytes=${CUT}-`, 206]]);
     expect(await page.locator('fieldset', { has: page.locator('legend', { hasText: /^Model$/ }) }).textContent()).toContain(`Using ${REPO} (downloaded from the hub)`);
     expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get('model')).toBe(`stored:hub:${REPO}@main`);
+
+    // two arms with LoRA from the downloaded model, then the critical arm's adapter
+    await page.goto(`${h.baseUrl}/#preset=quick-demo&arms=critical,full&model=stored:hub:${REPO}@main&data=builtin:grid:3/1:s1:m0.15&labels=heuristic&steps=2&batch=1&seq=512&lr=0.01&warmup=0&evalEvery=2&rolloutEvery=0&rolloutEpisodes=0&nextAction=0&turnTokens=16&time=none&lora=4&loraAlpha=8&loraTargets=q,v`);
+    await page.click('#tab-train');
+    await pressStart(page);
+    expect(await waitForRunEnd(page, 240_000)).toMatch(/done/);
+    expect(await page.textContent('body')).toMatch(/LoRA: 2 projections per layer, rank 4, alpha 8; one frozen base shared by 2 runs/);
+    await page.click('#tab-export');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-adapter-critical"]')]);
+    expect(download.suggestedFilename()).toMatch(/\.critical\.lora\.zip$/);
+    const entries = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
+    const byName = new Map(Object.entries(entries).map(([n, b]) => [n.split('/').slice(1).join('/'), b]));
+    expect([...byName.keys()].sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(JSON.parse(new TextDecoder().decode(byName.get('adapter_config.json')!))).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] });
+    const st = parseSafetensors(byName.get('adapter_model.safetensors')!, 'adapter_model.safetensors');
+    expect(st.entries.map((e) => [e.name, e.shape])).toEqual(loraShapes({ ...TINY_LLAMA, maxSeqLen: 512 }, { rank: 4, alpha: 8, targets: ['q', 'v'] }).map((e) => [e.name, e.shape]));
+    await h.screenshot(page, 'hub-model-lora-export');
 
     const requests = hub.requests.length;
     await page.reload();
