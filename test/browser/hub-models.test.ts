@@ -1,8 +1,8 @@
 // The Train step's hub model picker against a mock hub on 127.0.0.1 (test/unit/hub/
 // mock-hub-server.ts) serving a tiny random Llama made here: type a hub id and the mirror,
 // see the download size and the memory plan (only the file list and the small files are
-// fetched), download with a progress bar — held by the mock in the middle, where a reload
-// interrupts it — find the part kept after the reload, resume it with a Range request, pick it
+// fetched), download with a progress bar — held by the mock in the middle, where Cancel stops
+// it and a reload follows — find the part kept after the reload, resume it with a Range request, pick it
 // for training, train two arms with LoRA from it and export the critical arm's adapter as a
 // PEFT folder, reload and find it under Stored data, delete it.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -53,7 +53,7 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
 
   const weightRequests = () => hub.requests.filter((r) => r.file === 'model.safetensors');
 
-  it('shows size and memory plan before downloading, then downloads with progress; a reload mid-download keeps the part', async () => {
+  it('shows size and memory plan before downloading, then downloads with progress; Cancel mid-download, and a reload, keep the part', async () => {
     await page.goto(h.baseUrl + '/');
     const picker = await pickMockModel();
     expect(await picker.getByTestId('hub-size').textContent()).toBe(`${REPO}: ${kB(weights + small)} in all (model.safetensors ${kB(weights)}; 4 small files ${kB(small)})`);
@@ -72,6 +72,12 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
     expect(await page.getByTestId('hub-progress').getAttribute('max')).toBe(String(small + weights));
     expect(await page.getByTestId('hub-progress-text').textContent()).toBe(`model.safetensors: ${kB(small + CUT)} of ${kB(small + weights)} (${Math.floor((100 * (small + CUT)) / (small + weights))} %)`);
     await h.screenshot(page, 'hub-picker-downloading');
+
+    // Cancel stops the download and keeps what arrived
+    await picker.getByTestId('hub-cancel').click();
+    await expect.poll(() => page.getByTestId('hub-error').textContent(), { timeout: 15_000 }).toBe('download cancelled: what arrived is kept, and Download resumes from it');
+    await expect.poll(() => page.getByTestId('hub-cached').textContent(), { timeout: 15_000 }).toContain(`${REPO} — ${kB(small + CUT)} of ${kB(small + weights)} (partly downloaded)`);
+    expect(await picker.getByTestId('hub-cancel').count()).toBe(0);
 
     await page.reload();
     gate.release();
