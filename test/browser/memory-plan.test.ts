@@ -74,7 +74,7 @@ describe('the memory plan before Start', () => {
     for (const t of ['q', 'v', 'down']) expect(await page.isChecked(`[data-testid="lora-target-${t}"]`), t).toBe(true);
     for (const t of ['k', 'o', 'gate', 'up']) expect(await page.isChecked(`[data-testid="lora-target-${t}"]`), t).toBe(false);
     const summary = ((await page.textContent('[data-testid="plan-summary"]')) ?? '').replace(/\s+/g, ' ');
-    expect(summary).toMatch(/batch 1 × 512 tokens; LoRA rank 4 \(alpha 8\) on q, v, down \(\d+ trainable, [\d,]+ frozen parameters\);.* 4 runs \(arms × training seeds\)/);
+    expect(summary).toMatch(/batch 1 × 512 tokens; LoRA rank 4 \(alpha 8\) on q, v, down \(\d+ trainable, [\d,]+ frozen parameters\); stored attention; every layer’s activations kept; 4 runs \(arms × training seeds\)/);
     await check(['q', 'v', 'down']);
     expect(await page.isVisible('[data-testid="plan-fits"]')).toBe(true);
     expect(await page.isEnabled('[data-testid="start"]')).toBe(true);
