@@ -97,6 +97,18 @@ export const REAL_MODEL_SHAPES: Record<string, ModelPreset> = {
     batch: 1,
     benchSeqLen: 512,
   },
+  // The Llama-3.2-1B class: 1.24 B parameters, Llama 3's rope_scaling; context kept at 2048 like
+  // the others (the published 131,072 only lengthens the RoPE table).
+  'llama3.2-1b': {
+    name: 'llama3.2-1b',
+    description: 'Llama-3.2-1B shape (meta-llama/Llama-3.2-1B): vocab 128256, d_model 2048, 16 layers, 32 heads (8 kv) of 64, MLP 8192, llama3 rope scaling, tied',
+    config: {
+      vocabSize: 128256, dModel: 2048, nLayers: 16, nHeads: 32, nKvHeads: 8, headDim: 64, hiddenDim: 8192, maxSeqLen: 2048, ropeTheta: 500000, normEps: 1e-5, tiedEmbeddings: true,
+      ropeScaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 },
+    },
+    batch: 1,
+    benchSeqLen: 512,
+  },
 };
 
 /** A preset or a real model's shape, for `atlas bench --config`. */

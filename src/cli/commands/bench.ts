@@ -29,7 +29,7 @@ const USAGE = `usage: atlas bench [--config ${[...Object.keys(PRESETS), ...Objec
                    [--lora R [--lora-alpha 2R] [--lora-targets q,k,v,o,gate,up,down]] [--f16] [--budget GiB] [--plan]
                    [--steps 5] [--warmup 2] [--matmul register8x8|register8x16|register16x8|register|register8x4|register4x8|shared] [--attention stored|recompute|auto] [--checkpoint none|layers|auto] [--json] [--profile] [--browser]
        atlas bench --quick-demo [--hash "#preset=…"] [--screenshot file.png] [--json]
-  --config: a preset, or a real model's shape with random weights (smollm2-135m, qwen2.5-0.5b: batch 1 × 512, 1 warm-up + 1 timed step by default);
+  --config: a preset, or a real model's shape with random weights (smollm2-135m, qwen2.5-0.5b, llama3.2-1b: batch 1 × 512, 1 warm-up + 1 timed step by default);
   --model: random weights in the shape of an HF folder's config.json (its weights are not read);
   --lora R: freeze the base and train rank-R adapters (default on all seven projections, alpha 2R); --f16: keep the frozen base's matrices 16-bit;
   --plan: print the memory plan and stop (nothing allocated); --budget: refuse plans above this many GiB in all;

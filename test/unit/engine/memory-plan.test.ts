@@ -1,6 +1,6 @@
-// The memory plan (src/engine/memory-plan.ts) for the two real shapes of issue 13 — no GPU.
+// The memory plan (src/engine/memory-plan.ts) for the real shapes of issue 13 (SmolLM2-135M, Qwen2.5-0.5B, Llama-3.2-1B) — no GPU.
 // Its totals are checked against a count written here from the published shapes (every
-// SmolLM2-135M / Qwen2.5-0.5B dimension is a multiple of 64 floats, so no slot padding), its
+// SmolLM2-135M / Qwen2.5-0.5B / Llama-3.2-1B dimension is a multiple of 64 floats, so no slot padding), its
 // buffers against SwiftShader's limits (1 GiB each, what createGpuContext gets there) and
 // WebGPU's defaults; its refusals suggest changes that do make the plan fit.
 // (test/gpu/engine/memory-plan.test.ts shows, on small models, that the plan equals what the
@@ -15,6 +15,7 @@ const GiB = 2 ** 30;
 const SWIFTSHADER = { maxStorageBufferBindingSize: GiB, maxBufferSize: GiB };
 const smol = REAL_MODEL_SHAPES['smollm2-135m'].config;
 const qwen = REAL_MODEL_SHAPES['qwen2.5-0.5b'].config;
+const llama = REAL_MODEL_SHAPES['llama3.2-1b'].config;
 const R = 512; // batch 1 × 512
 
 /** Bytes by category for LoRA rank 16 on all seven projections, recompute attention and
@@ -44,7 +45,7 @@ const plan = (c: LlamaConfig, o: Partial<MemoryPlanOptions> = {}) => memoryPlan(
 describe('issue 13 shapes at batch 1 × 512, LoRA rank 16 on all seven projections', () => {
   // Logits chunks within 32 MiB: SmolLM2's 49,152-word rows (192 KiB) → 128 rows (4 chunks of
   // 512); Qwen2.5's 151,936-word rows (593.5 KiB) → the 64-row minimum (8 chunks).
-  for (const [name, c, half, logitsRows] of [['SmolLM2-135M, f32 base', smol, false, 128], ['SmolLM2-135M, f16 base', smol, true, 128], ['Qwen2.5-0.5B, f16 base', qwen, true, 64]] as const) {
+  for (const [name, c, half, logitsRows] of [['SmolLM2-135M, f32 base', smol, false, 128], ['SmolLM2-135M, f16 base', smol, true, 128], ['Qwen2.5-0.5B, f16 base', qwen, true, 64], ['Llama-3.2-1B, f16 base', llama, true, 64]] as const) {
     it(`${name}: totals equal the count from the shapes, every buffer within SwiftShader's limits`, () => {
       const p = plan(c, { weights: half ? 'f16' : 'f32' });
       const want = byHand(c, half, logitsRows);
@@ -75,6 +76,12 @@ describe('issue 13 shapes at batch 1 × 512, LoRA rank 16 on all seven projectio
     expect(plan(qwen, { weights: 'f16' }).total).toBeLessThanOrEqual(2 * GiB);
     // without checkpointing and chunking they were 1.175, 0.925 and 2.313 GiB
     expect(plan(smol, { checkpoint: 'none' }).total).toBeGreaterThan(GiB);
+  });
+
+  it('Llama-3.2-1B with an f16 base: 2.71 GiB, its base split over three buffers within 1 GiB each', () => {
+    const p = plan(llama, { weights: 'f16' });
+    expect(p.total).toBe(2905210720);
+    expect(p.buffers.filter((b) => b.label.startsWith('params.')).map((b) => b.label)).toEqual(['params.0', 'params.1', 'params.2']);
   });
 
   it("WebGPU's default limits: SmolLM2 fits with an f16 base (split into three 128 MiB buffers); Qwen2.5's f16 embedding alone is above 128 MiB", () => {
