@@ -250,11 +250,22 @@ export function encodeBlock(f: ForwardContext, l: number, N: number, v: BlockVie
   for (const { t, cols } of loraTargetsOf(f, ['down'], [d])) loraForward(f, l, t, v.hact, v.lora!(t), v.out, N, h, cols);
 }
 
-/** Head on N rows: xf = rmsnorm(x); logits[N,Vp] = xf·Wlmᵀ (padding columns are 0) */
-export function encodeHead(f: ForwardContext, N: number, x: View, xf: View, rstdf: View, logits: View): void {
+/** Final norm on N rows: xf = rmsnorm(x). */
+function encodeFinalNorm(f: ForwardContext, N: number, x: View, xf: View, rstdf: View): void {
   const c = f.model.config;
   f.plan.add(rmsnormForward(c.dModel), { N, eps: c.normEps }, [x, f.model.slot('model.norm.weight'), xf, rstdf], groups64(N));
+}
+
+/** LM head on N rows: logits[N,Vp] = xf·Wlmᵀ (padding columns are 0). */
+function encodeLmHead(f: ForwardContext, N: number, xf: View, logits: View): void {
+  const c = f.model.config;
   linearForward(f, xf, f.model.slot(lmHeadName(f.model)), logits, N, paddedVocab(c), c.dModel);
+}
+
+/** Head on N rows: xf = rmsnorm(x); logits[N,Vp] = xf·Wlmᵀ */
+export function encodeHead(f: ForwardContext, N: number, x: View, xf: View, rstdf: View, logits: View): void {
+  encodeFinalNorm(f, N, x, xf, rstdf);
+  encodeLmHead(f, N, xf, logits);
 }
 
 /** Training block l over the batch's own rows: x_l → x_{l+1}, every activation its backward
@@ -279,7 +290,7 @@ export function encodeForwardHidden(p: PassContext): void {
   const { c, N } = passDims(p);
   encodeEmbedding(p, p.inputs.ids, ws.layer('x', 0), N);
   for (let l = 0; l < c.nLayers; l++) encodeTrainingBlock(p, l);
-  p.plan.add(rmsnormForward(c.dModel), { N, eps: c.normEps }, [ws.layer('x', c.nLayers), p.model.slot('model.norm.weight'), ws.scratch('xf'), ws.scratch('rstdf')], groups64(N));
+  encodeFinalNorm(p, N, ws.layer('x', c.nLayers), ws.scratch('xf'), ws.scratch('rstdf'));
 }
 
 /** The row blocks the head and the cross-entropy run over: ws.logitsRows rows at a time,
@@ -299,9 +310,7 @@ function rowsOf(v: View, r0: number, rows: number, rowBytes: number): View {
 
 /** logits[rows, Vp] = xf[r0 : r0 + rows]·Wlmᵀ (padding columns are 0), into the logits region. */
 export function encodeHeadChunk(p: PassContext, r0: number, rows: number): void {
-  const c = p.model.config;
-  const xf = rowsOf(p.ws.scratch('xf'), r0, rows, c.dModel * 4);
-  linearForward(p, xf, p.model.slot(lmHeadName(p.model)), p.ws.scratch('logits'), rows, paddedVocab(c), c.dModel);
+  encodeLmHead(p, rows, rowsOf(p.ws.scratch('xf'), r0, rows, p.model.config.dModel * 4), p.ws.scratch('logits'));
 }
 
 /** Training forward: hidden states, then per chunk of rows the logits, the masked
@@ -311,16 +320,14 @@ export function encodeForward(p: PassContext, train: boolean): void {
   const { c, N, d } = passDims(p);
   const Vp = paddedVocab(c);
   encodeForwardHidden(p);
-  const trainBase = !!p.model.grads;
+  const logits = p.ws.scratch('logits');
+  const head = lmHeadName(p.model);
+  const dWlm = p.model.grads ? p.model.slot(head, 'grads') : undefined;
   for (const { r0, rows } of logitsChunks(p.ws, c, N)) {
     encodeHeadChunk(p, r0, rows);
-    const logits = p.ws.scratch('logits');
-    const perRow = (v: View) => rowsOf(v, r0, rows, 4);
-    p.plan.add(crossEntropyForwardBackward(c.vocabSize), { N: rows }, [logits, perRow(p.inputs.labels), perRow(p.inputs.weights), perRow(p.ws.scratch('ce')), perRow(p.ws.scratch('wloss'))], crossEntropyWorkgroups(c.vocabSize, rows));
-    if (!train) continue;
-    const head = lmHeadName(p.model);
-    const dw = trainBase ? p.model.slot(head, 'grads') : undefined;
-    linearBackward(p, logits, rowsOf(p.ws.scratch('xf'), r0, rows, d * 4), p.model.slot(head), dw, rowsOf(p.ws.scratch('dxn'), r0, rows, d * 4), rows, Vp, d, false);
+    const perRow = (v: View, width: number) => rowsOf(v, r0, rows, width * 4);
+    p.plan.add(crossEntropyForwardBackward(c.vocabSize), { N: rows }, [logits, perRow(p.inputs.labels, 1), perRow(p.inputs.weights, 1), perRow(p.ws.scratch('ce'), 1), perRow(p.ws.scratch('wloss'), 1)], crossEntropyWorkgroups(c.vocabSize, rows));
+    if (train) linearBackward(p, logits, perRow(p.ws.scratch('xf'), d), p.model.slot(head), dWlm, perRow(p.ws.scratch('dxn'), d), rows, Vp, d, false);
   }
   p.plan.add(lossReduce(), { N }, [p.ws.scratch('wloss'), p.stats], [1]);
 }

@@ -6,10 +6,12 @@
 // for training, train two arms with LoRA from it and export the critical arm's adapter as a
 // PEFT folder, reload and find it under Stored data, delete it.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { unzipSync } from 'fflate';
 import { pressStart, startHarness, waitForRunEnd, type BrowserHarness } from './harness.ts';
+import { download, unzipToFolder } from './downloads.ts';
 import { loraShapes } from '../../src/engine/lora.ts';
 import { parseSafetensors } from '../../src/engine/weights/safetensors.ts';
 import { startMockHubServer, type MockHubServer } from '../unit/hub/mock-hub-server.ts';
@@ -102,13 +104,12 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
     expect(await waitForRunEnd(page, 240_000)).toMatch(/done/);
     expect(await page.textContent('body')).toMatch(/LoRA: 2 projections per layer, rank 4, alpha 8; one frozen base shared by 2 runs/);
     await page.click('#tab-export');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-adapter-critical"]')]);
-    expect(download.suggestedFilename()).toMatch(/\.critical\.lora\.zip$/);
-    const entries = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
-    const byName = new Map(Object.entries(entries).map(([n, b]) => [n.split('/').slice(1).join('/'), b]));
-    expect([...byName.keys()].sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
-    expect(JSON.parse(new TextDecoder().decode(byName.get('adapter_config.json')!))).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] });
-    const st = parseSafetensors(byName.get('adapter_model.safetensors')!, 'adapter_model.safetensors');
+    const z = await download(page, () => page.click('[data-testid="export-adapter-critical"]'));
+    expect(z.name).toMatch(/\.critical\.lora\.zip$/);
+    const { dir: folder, files: names } = unzipToFolder(z.bytes, mkdtempSync(join(tmpdir(), 'hub-adapter-')));
+    expect(names).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(JSON.parse(readFileSync(join(folder, 'adapter_config.json'), 'utf8'))).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] });
+    const st = parseSafetensors(readFileSync(join(folder, 'adapter_model.safetensors')), 'adapter_model.safetensors');
     expect(st.entries.map((e) => [e.name, e.shape])).toEqual(loraShapes({ ...TINY_LLAMA, maxSeqLen: 512 }, { rank: 4, alpha: 8, targets: ['q', 'v'] }).map((e) => [e.name, e.shape]));
     await h.screenshot(page, 'hub-model-lora-export');
 

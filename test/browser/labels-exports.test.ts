@@ -5,13 +5,12 @@
 // zipped folder that loads, also after a reload (from the stored checkpoint); the run controls
 // stay in view on the Train step; the import report counts records and failed runs.
 import { describe, it, expect } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
-import { unzipSync } from 'fflate';
+import { join, resolve } from 'node:path';
 import { pressStart, runToEnd, waitForRunEnd } from './harness.ts';
 import { sharedPage } from './shared-page.ts';
+import { download, unzipToFolder } from './downloads.ts';
 import { dirSource } from '../../src/engine/weights/file-source-node.ts';
 import { modelFromFiles } from '../../src/experiment/model-source.ts';
 
@@ -34,22 +33,6 @@ function labelledFile(n: number): string {
   ).join('\n');
 }
 
-async function download(page: Page, click: () => Promise<void>) {
-  const [d] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
-}
-
-/** Unzips into a fresh folder and returns the one top-level folder inside. */
-function unzipToFolder(bytes: Buffer, into: string): string {
-  const entries = unzipSync(new Uint8Array(bytes));
-  const tops = new Set(Object.keys(entries).map((n) => n.split('/')[0]));
-  expect(tops.size).toBe(1);
-  for (const [name, data] of Object.entries(entries)) {
-    mkdirSync(dirname(join(into, name)), { recursive: true });
-    writeFileSync(join(into, name), data);
-  }
-  return join(into, [...tops][0]);
-}
 
 const within = (box: { y: number; height: number } | null, height: number) => box !== null && box.y >= 0 && box.y + box.height <= height;
 
@@ -140,7 +123,7 @@ describe('labels, arms and exports', () => {
     const live = await download(page, () => page.click('[data-testid="export-weights-critical"]'));
     expect(live.name).toBe('quick-demo-critical-vs-full.critical.zip');
     expect(await page.textContent('[data-testid="export-message"]')).toMatch(/one folder, quick-demo-critical-vs-full\.critical\/, with config\.json, model\.safetensors, tokenizer\.json, tokenizer_config\.json .*from the weights the runner holds now/);
-    const liveDir = unzipToFolder(live.bytes, join(dir, 'live'));
+    const liveDir = unzipToFolder(live.bytes, join(dir, 'live')).dir;
     const fromLive = await modelFromFiles(dirSource(liveDir));
     expect(fromLive.model.config.dModel).toBe(32);
     expect(fromLive.tokenizer.vocabSize).toBe(1024);
@@ -152,7 +135,7 @@ describe('labels, arms and exports', () => {
     const stored = await download(page, () => page.click('[data-testid="export-weights-critical"]'));
     expect(stored.name).toBe('quick-demo-critical-vs-full.critical.zip');
     expect(await page.textContent('[data-testid="export-message"]')).toMatch(/from the checkpoint saved at step 4/);
-    const fromCheckpoint = await modelFromFiles(dirSource(unzipToFolder(stored.bytes, join(dir, 'stored'))));
+    const fromCheckpoint = await modelFromFiles(dirSource(unzipToFolder(stored.bytes, join(dir, 'stored')).dir));
     // The last checkpoint is the end of the run: the same weights, bit for bit.
     for (const [name, data] of fromLive.model.tensors!) expect(fromCheckpoint.model.tensors!.get(name), name).toEqual(data);
     await h.screenshot(page, 'labels-weights-after-reload');

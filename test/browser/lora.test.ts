@@ -6,13 +6,13 @@
 // shapes, which the engine's PEFT loader reads back — from the runner, and after a reload from
 // the run's checkpoint (the same bytes); the merged weights export from the checkpoint too.
 import { describe, it, expect } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Page } from 'playwright-core';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { openTrainStep, pressStart, waitForRunEnd } from './harness.ts';
 import { sharedPage } from './shared-page.ts';
+import { download, unzipToFolder } from './downloads.ts';
 import { getPreset } from '../../models/presets.ts';
 import { loraShapes, type LoraSpec } from '../../src/engine/lora.ts';
 import { parseSafetensors } from '../../src/engine/weights/safetensors.ts';
@@ -23,23 +23,6 @@ import { modelFromFiles } from '../../src/experiment/model-source.ts';
 const LINK = '#preset=quick-demo&arms=critical,full&model=preset:tiny&data=builtin:grid:3/1:s1:m0.15&labels=heuristic&steps=3&batch=1&seq=512&lr=0.01&warmup=0&evalEvery=3&rolloutEvery=0&rolloutEpisodes=0&nextAction=0&turnTokens=16&time=none&lora=4&loraAlpha=8&loraTargets=q,v,down';
 const SPEC: LoraSpec = { rank: 4, alpha: 8, targets: ['q', 'v', 'down'] };
 const tiny = getPreset('tiny').config;
-
-async function download(page: Page, click: () => Promise<void>) {
-  const [d] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
-}
-
-/** Unzips into `into` and returns the path of the one top-level folder and its file names. */
-function unzipToFolder(bytes: Buffer, into: string): { dir: string; files: string[] } {
-  const entries = unzipSync(new Uint8Array(bytes));
-  const tops = new Set(Object.keys(entries).map((n) => n.split('/')[0]));
-  expect(tops.size).toBe(1);
-  for (const [name, data] of Object.entries(entries)) {
-    mkdirSync(dirname(join(into, name)), { recursive: true });
-    writeFileSync(join(into, name), data);
-  }
-  return { dir: join(into, [...tops][0]), files: Object.keys(entries).map((n) => n.split('/').slice(1).join('/')).sort() };
-}
 
 describe('LoRA in the page', () => {
   const shared = sharedPage();

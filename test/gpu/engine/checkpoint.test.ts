@@ -14,6 +14,7 @@ import type { LlamaConfig } from '../../../src/engine/config.ts';
 import type { TokenBatch } from '../../../src/engine/batch.ts';
 import { Rng } from '../../../src/data/rng.ts';
 import { PRESETS, REAL_MODEL_SHAPES } from '../../../models/presets.ts';
+import { maskedBatch } from '../generate/tiny-model.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -22,16 +23,7 @@ beforeAll(async () => {
 
 const config: LlamaConfig = { ...PRESETS.test.config, nLayers: 3, vocabSize: 301, qkvBias: true };
 
-function batchOf(seed: number, B: number, T: number): TokenBatch {
-  const rng = new Rng(seed);
-  return {
-    inputIds: Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize)),
-    labels: Int32Array.from({ length: B * T }, () => (rng.next() < 0.2 ? -100 : rng.int(config.vocabSize))),
-    weights: Float32Array.from({ length: B * T }, () => (rng.next() < 0.3 ? 0 : 1)),
-    batch: B,
-    seqLen: T,
-  };
-}
+const batchOf = (seed: number, B: number, T: number): TokenBatch => maskedBatch(seed, B, T, config.vocabSize);
 
 const LORA: LoraSpec = { rank: 4, alpha: 8, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] };
 

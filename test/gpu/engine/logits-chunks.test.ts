@@ -12,7 +12,7 @@ import { logitsChunkRows, Workspace } from '../../../src/engine/workspace.ts';
 import { gpuResources } from '../../../src/engine/gpu/resources.ts';
 import type { LlamaConfig } from '../../../src/engine/config.ts';
 import type { TokenBatch } from '../../../src/engine/batch.ts';
-import { Rng } from '../../../src/data/rng.ts';
+import { maskedBatch } from '../generate/tiny-model.ts';
 import { PRESETS } from '../../../models/presets.ts';
 
 let ctx: GpuContext;
@@ -23,16 +23,7 @@ beforeAll(async () => {
 const B = 3;
 const T = 50;
 
-function batchOf(c: LlamaConfig, seed: number): TokenBatch {
-  const rng = new Rng(seed);
-  return {
-    inputIds: Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize)),
-    labels: Int32Array.from({ length: B * T }, () => (rng.next() < 0.2 ? -100 : rng.int(c.vocabSize))),
-    weights: Float32Array.from({ length: B * T }, () => (rng.next() < 0.3 ? 0 : 1)),
-    batch: B,
-    seqLen: T,
-  };
-}
+const batchOf = (c: LlamaConfig, seed: number): TokenBatch => maskedBatch(seed, B, T, c.vocabSize);
 
 type Observed = { losses: number[]; tokenLoss: Float32Array; logits: Float32Array; grads: Map<string, Float32Array> };
 

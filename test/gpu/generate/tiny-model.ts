@@ -43,3 +43,16 @@ export function randomBatch(seed: number, B: number, T: number, V: number): Toke
     seqLen: T,
   };
 }
+
+/** A seeded batch with masked positions of both kinds: ≈ 20 % of labels −100, ≈ 30 % of
+ *  weights 0, the rest weight 1. */
+export function maskedBatch(seed: number, B: number, T: number, V: number): TokenBatch {
+  const rng = new Rng(seed);
+  return {
+    inputIds: Int32Array.from({ length: B * T }, () => rng.int(V)),
+    labels: Int32Array.from({ length: B * T }, () => (rng.next() < 0.2 ? -100 : rng.int(V))),
+    weights: Float32Array.from({ length: B * T }, () => (rng.next() < 0.3 ? 0 : 1)),
+    batch: B,
+    seqLen: T,
+  };
+}
