@@ -140,14 +140,22 @@ export async function listCachedHubModels(): Promise<CachedHubModel[]> {
     } catch {
       continue;
     }
-    out.push(await describe(handle as Dir, ref));
+    const model = await describe(handle as Dir, ref);
+    if (model) out.push(model);
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
-async function describe(dir: Dir, ref: HubRef): Promise<CachedHubModel> {
+/** A cached model's state; undefined for an empty folder (an inspection that
+ *  failed before anything arrived leaves one: it is not a download). */
+async function describe(dir: Dir, ref: HubRef): Promise<CachedHubModel | undefined> {
   let bytes = 0;
-  for await (const [name, h] of dir.entries()) if (h.kind === 'file' && name !== LISTING_FILE) bytes += (await (h as FileSystemFileHandle).getFile()).size;
+  let entries = 0;
+  for await (const [name, h] of dir.entries()) {
+    entries++;
+    if (h.kind === 'file' && name !== LISTING_FILE) bytes += (await (h as FileSystemFileHandle).getFile()).size;
+  }
+  if (entries === 0) return undefined;
   const needed = await neededFiles(dir, ref);
   let complete = needed !== undefined;
   for (const f of needed ?? []) if ((await fileOf(dir, f.path))?.size !== f.size) complete = false;
@@ -157,7 +165,7 @@ async function describe(dir: Dir, ref: HubRef): Promise<CachedHubModel> {
 /** One cached model's state; undefined when nothing of it is cached. */
 export async function cachedHubModel(ref: HubRef): Promise<CachedHubModel | undefined> {
   const dir = await modelDir(ref, false);
-  return dir ? describe(dir, ref) : undefined;
+  return dir ? await describe(dir, ref) : undefined;
 }
 
 /** A complete cached model's files (as File objects, read lazily from disk), to load like a picked folder. */

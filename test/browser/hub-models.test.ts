@@ -57,6 +57,16 @@ describe('hub model picker (mock hub, OPFS cache)', () => {
 
   it('shows size and memory plan before downloading, then downloads with progress; Cancel mid-download, and a reload, keep the part', async () => {
     await page.goto(h.baseUrl + '/');
+    // a mirror that does not answer: the error names it, and nothing is listed as downloaded
+    await page.click('#tab-train');
+    const offline = page.getByTestId('hub-picker');
+    await offline.getByTestId('hub-suggested').selectOption({ label: 'another hub id…' });
+    await offline.getByTestId('hub-id').fill(REPO);
+    await offline.getByTestId('hub-model-mirror').fill('http://127.0.0.1:9');
+    await offline.getByTestId('hub-inspect').click();
+    await expect.poll(() => page.getByTestId('hub-error').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^${REPO}: could not reach the hub mirror \\(GET http://127\\.0\\.0\\.1:9/api/models/${REPO}/tree/main\\)`));
+    expect(await page.getByTestId('hub-cached').count()).toBe(0);
+
     const picker = await pickMockModel();
     expect(await picker.getByTestId('hub-size').textContent()).toBe(`${REPO}: ${kB(weights + small)} in all (model.safetensors ${kB(weights)}; 4 small files ${kB(small)})`);
     expect(await picker.getByTestId('hub-shape').textContent()).toContain('llama · 2 layers · d_model 32 · 4 heads (2 KV) · vocab 1024 · context 512');

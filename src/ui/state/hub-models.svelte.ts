@@ -69,14 +69,20 @@ class HubModelsState {
   async inspect(): Promise<void> {
     const ref = this.ref();
     if (!ref) return;
-    this.error = '';
     this.info = null;
     this.plan = null;
-    this.busy = 'inspecting';
-    try {
-      const mirror = normalizeHubMirror(this.mirror);
-      this.info = await (await this.api()).inspect(ref, mirror);
+    await this.whileBusy('inspecting', async () => {
+      this.info = await (await this.api()).inspect(ref, normalizeHubMirror(this.mirror));
       await this.updatePlan();
+    });
+  }
+
+  /** Runs one hub operation: busy while it runs, its error shown, the cached list refreshed. */
+  private async whileBusy(kind: 'inspecting' | 'downloading', run: () => Promise<void>): Promise<void> {
+    this.error = '';
+    this.busy = kind;
+    try {
+      await run();
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     } finally {
@@ -100,19 +106,10 @@ class HubModelsState {
   async download(): Promise<void> {
     const ref = this.ref();
     if (!ref) return;
-    this.error = '';
-    this.busy = 'downloading';
-    try {
-      const api = await this.api();
-      const info = await api.download(ref, normalizeHubMirror(this.mirror), Comlink.proxy((p: HubProgress) => (this.progress = p)));
-      this.info = info;
+    await this.whileBusy('downloading', async () => {
+      this.info = await (await this.api()).download(ref, normalizeHubMirror(this.mirror), Comlink.proxy((p: HubProgress) => (this.progress = p)));
       this.use(ref);
-    } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
-    } finally {
-      this.busy = '';
-      await this.refreshCached();
-    }
+    });
   }
 
   async cancel(): Promise<void> {
