@@ -1,7 +1,8 @@
 // Loss masks per arm, context windows and batches.
 // Weight 1 covers exactly the tokens of the supervised agent turns — their content and the
 // end-of-turn token that closes them — and never BOS, role headers, system text, the
-// preamble, the instruction or observations. Windows: a trajectory longer than the context is
+// preamble, the instruction or observations (pretraining alone may weigh observations:
+// MaskOptions.observationWeight). Windows: a trajectory longer than the context is
 // cut into windows that each keep the whole prefix (BOS … instruction) and end at a supervised
 // turn's end-of-turn token; each supervised turn is trained in exactly one window, with as much
 // history before it as fits; cut history is counted in the report and marked in the window
@@ -27,6 +28,10 @@ export interface MaskOptions {
   stepLoss?: StepLossSource;
   /** How agent turns are written: as imported (default) or "Thought: …\nAction: …". */
   agentText?: AgentTextStyle;
+  /** Weight on the observation that answers each supervised turn, where the window holds it
+   *  (default 0: the arms' masks). Pretraining only: predicting the environment's replies is
+   *  where a small model learns to copy names out of its context (docs/base-agent.md). */
+  observationWeight?: number;
 }
 
 export interface TrainingExample {
@@ -87,7 +92,7 @@ export function tokenWeightsFor(r: RenderedTrajectory, supervised: Iterable<numb
   return w;
 }
 
-function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned: number[], start: number, end: number): TrainingExample {
+function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned: number[], start: number, end: number, observationWeight: number): TrainingExample {
   // A window that leaves history out says so right after the prefix.
   const marker = start > r.prefixEnd ? r.omitted : new Int32Array(0);
   const head = r.prefixEnd + marker.length; // where ids[start] lands
@@ -101,6 +106,8 @@ function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned:
   for (const s of assigned) {
     const span = r.steps[s];
     tokenWeights.set(fullWeights.subarray(span.agentStart, span.eotEnd), head + span.agentStart - start);
+    // The observation after it, if this window reaches its end (the last turn's never does).
+    if (observationWeight > 0 && span.end <= end) tokenWeights.fill(observationWeight, head + span.eotEnd - start, head + span.end - start);
   }
   tokenWeights[0] = 0;
   const labelSteps = new Int32Array(n - 1).fill(-1);
@@ -123,7 +130,7 @@ function makeExample(r: RenderedTrajectory, fullWeights: Float32Array, assigned:
 }
 
 /** Examples of one rendered trajectory for its supervised steps (sorted). */
-export function windowExamples(r: RenderedTrajectory, supervised: number[], contextLength: number, dropped: DroppedTurn[]): TrainingExample[] {
+export function windowExamples(r: RenderedTrajectory, supervised: number[], contextLength: number, dropped: DroppedTurn[], observationWeight = 0): TrainingExample[] {
   const cap = contextLength + 1;
   const full = tokenWeightsFor(r, supervised);
   // Tokens available after the prefix: a window that cuts history also holds the marker.
@@ -131,7 +138,7 @@ export function windowExamples(r: RenderedTrajectory, supervised: number[], cont
   const roomCut = room - r.omitted.length;
   const examples: TrainingExample[] = [];
   const lastEnd = supervised.length ? r.steps[supervised[supervised.length - 1]].eotEnd : r.prefixEnd;
-  if (supervised.length && lastEnd <= cap) return [makeExample(r, full, supervised, r.prefixEnd, lastEnd)];
+  if (supervised.length && lastEnd <= cap) return [makeExample(r, full, supervised, r.prefixEnd, lastEnd, observationWeight)];
   let i = 0;
   while (i < supervised.length) {
     const k = supervised[i];
@@ -157,7 +164,7 @@ export function windowExamples(r: RenderedTrajectory, supervised: number[], cont
     // Start as early as possible, at a step boundary (never mid-turn), but not after turn k's
     // header: right after the prefix if everything fits, else leaving room for the marker.
     const start = end - r.prefixEnd <= room ? r.prefixEnd : r.steps[firstStepFrom(r, end - roomCut, k)].start;
-    examples.push(makeExample(r, full, supervised.slice(i, j + 1), start, end));
+    examples.push(makeExample(r, full, supervised.slice(i, j + 1), start, end, observationWeight));
     i = j + 1;
   }
   return examples;
@@ -198,7 +205,7 @@ export function buildTrainingExamples(trajectories: readonly Trajectory[], opts:
       continue;
     }
     const r = renderTrajectory(t, opts.tokenizer, opts.agentText);
-    const ex = windowExamples(r, supervised, opts.contextLength, report.droppedTurns);
+    const ex = windowExamples(r, supervised, opts.contextLength, report.droppedTurns, opts.observationWeight ?? 0);
     if (ex.length > 1) report.windowed++;
     for (const e of ex) {
       report.supervisedTurns += e.supervisedSteps.length;

@@ -29,6 +29,9 @@ export interface CorpusOptions {
   tokenizer: TextTokenizer;
   batchSize: number;
   seqLen: number;
+  /** Weight on the observations that answer the agent's turns (0: agent turns only, the
+   *  arms' full mask). The validation loss is always on agent turns only, comparable across runs. */
+  observationWeight?: number;
 }
 
 export interface CorpusPosition {
@@ -53,11 +56,11 @@ export function corpusEpisodes(seed: number, chunk: number, n = EPISODES_PER_CHU
   });
 }
 
-/** One chunk's training batches: full-arm examples (every agent turn supervised) in a
- *  seeded order, one example per row. */
+/** One chunk's training batches: full-arm examples (every agent turn supervised, and the
+ *  observations at `observationWeight`) in a seeded order, one example per row. */
 export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
   const episodes = corpusEpisodes(opts.seed, chunk);
-  const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed });
+  const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed, observationWeight: opts.observationWeight });
   const order = new Rng(hashSeed(`atlas-pretrain-order/${opts.seed}`, chunk)).shuffle(examples.map((_, i) => i));
   return packBatches(order.map((i) => examples[i]), { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
 }

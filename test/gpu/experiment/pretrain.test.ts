@@ -69,7 +69,7 @@ describe('atlas pretrain', () => {
     // trained model's, far below a fresh start), reads the corpus on from the next chunk, and
     // keeps the first stage's provenance.
     const stage2 = join(dir, 'stage2');
-    const cont = await run(stage2, ['--init', a, '--tokens', '2048']);
+    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1']);
     expect(cont.code).toBe(0);
     expect(cont.lines.map((l) => l.step)).toEqual([1, 2]);
     expect(cont.lines[0].loss).toBeLessThan(first.lines[0].loss - 0.5);
@@ -79,6 +79,10 @@ describe('atlas pretrain', () => {
     expect(p2.previousStages).toHaveLength(1);
     expect(p2.previousStages[0].command).toEqual(p1.command);
     expect(p2.settings.init).toBe(a);
+    expect(p2.settings.observationWeight).toBe(1);
+    expect(p1.settings.observationWeight).toBe(0);
+    expect(p2.what).toMatch(/weight 1 on the observations/);
+    await expect(run(join(dir, 'z'), ['--observation-weight', '-1'])).rejects.toThrow(/--observation-weight must be 0 or more/);
     // A folder without provenance, or of another shape, is refused.
     await expect(run(join(dir, 'x'), ['--init', join(c, 'nope')])).rejects.toThrow(/no provenance\.json/);
     await expect(run(join(dir, 'y'), ['--init', a, '--model', 'preset:small'])).rejects.toThrow(/its config \(preset:tiny\) differs from --model preset:small in dModel/);
@@ -96,6 +100,14 @@ describe('the pretraining corpus', () => {
     expect(corpusChunk({ ...opts, seed: 6 }, 1).map((b) => Array.from(b.inputIds).join()).join('|')).not.toBe(x.map((b) => Array.from(b.inputIds).join()).join('|'));
     const eps = corpusEpisodes(5, 0);
     expect(eps.every((t) => (t.provenance?.seed ?? 0) >= PRETRAIN_SEED_BASE)).toBe(true);
+    // --observation-weight adds weight on the environment's replies to the same batches.
+    // (At 512 tokens: a window of 256 after a 220–340-token instruction holds one turn, whose
+    // reply is never in it.)
+    const plain = corpusChunk({ ...opts, seqLen: 512 }, 1);
+    const lm = corpusChunk({ ...opts, seqLen: 512, observationWeight: 1 }, 1);
+    expect(lm.map((b) => Array.from(b.inputIds).join()).join('|')).toBe(plain.map((b) => Array.from(b.inputIds).join()).join('|'));
+    const weighted = (bs: typeof x) => bs.reduce((n, b) => n + b.weights.reduce((k, w) => k + w, 0), 0);
+    expect(weighted(lm)).toBeGreaterThan(1.5 * weighted(plain));
     // Every environment appears, crafting included (held out from the arms' training only).
     expect(new Set(eps.map((t) => t.env))).toEqual(new Set(['household', 'grid', 'crafting']));
   });

@@ -168,6 +168,39 @@ describe('windows for trajectories longer than the context', { timeout: 30_000 }
     expect(hl.examples.flatMap((e) => e.supervisedSteps)).toEqual([34, 35, 36, 37, 38, 39]);
   });
 
+  it('observationWeight (pretraining) weighs each answered observation once, in the window of its turn, never the prefix', () => {
+    const T = 96;
+    const full = renderTrajectory(long, tok);
+    const plain = buildTrainingExamples([long], { arm: 'full', tokenizer: tok, contextLength: T });
+    const lm = buildTrainingExamples([long], { arm: 'full', tokenizer: tok, contextLength: T, observationWeight: 0.5 });
+    // Same windows, same tokens; only weights differ.
+    expect(lm.examples.map((e) => Array.from(e.tokens))).toEqual(plain.examples.map((e) => Array.from(e.tokens)));
+    const seen: number[] = [];
+    lm.examples.forEach((e, i) => {
+      const head = e.tokens.length - (e.window.end - e.window.start);
+      for (let p = 0; p < e.tokens.length; p++) {
+        const w = e.tokenWeights[p];
+        const at = p - head + e.window.start; // position in the full rendering (prefix: p < head)
+        const obsOf = p >= head ? full.steps.findIndex((s) => at >= s.eotEnd && at < s.end) : -1;
+        if (p < head) expect(w).toBe(0);
+        else if (obsOf >= 0) expect(w).toBe(e.supervisedSteps.includes(obsOf) && full.steps[obsOf].end <= e.window.end ? 0.5 : 0);
+        else expect(w).toBe(plain.examples[i].tokenWeights[p]);
+      }
+      for (const s of e.supervisedSteps) if (full.steps[s].end <= e.window.end) seen.push(s);
+      // The window's last turn ends it: its observation is never in the window.
+      expect(full.steps[e.supervisedSteps[e.supervisedSteps.length - 1]].end).toBeGreaterThan(e.window.end);
+    });
+    // Every observation but each window's last is weighed exactly once.
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBe(long.steps.length - lm.examples.length);
+    const obsTokens = seen.reduce((n, s) => n + full.steps[s].end - full.steps[s].eotEnd, 0);
+    expect(lm.report.supervisedTokens).toBeCloseTo(plain.report.supervisedTokens + 0.5 * obsTokens, 6);
+    // The decoded weighted observation text is the environment's reply.
+    const e0 = lm.examples[0];
+    const obsText = tok.decode(Array.from(e0.tokens).filter((_, p) => e0.tokenWeights[p] === 0.5));
+    expect(obsText).toContain('On shelf 0, you see a mug 0.');
+  });
+
   it('trajectories where the arm picks nothing are listed', () => {
     const { report } = buildTrainingExamples([sampleTrajectory('none', 3)], { arm: 'critical', tokenizer: tok, contextLength: 64 });
     expect(report.withoutSupervisedSteps).toEqual(['none']);

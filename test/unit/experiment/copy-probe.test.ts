@@ -1,0 +1,42 @@
+// The copying probe finds, in rendered explorer episodes, exactly the tokens that start the
+// names to be copied: the goal, the task's object, the place just gone to, the closed place.
+import { describe, expect, it } from 'vitest';
+import { COPY_PROBES, COPY_PROBE_SEED_BASE, copyTargets } from '../../../src/experiment/copy-probe.ts';
+import { EXPLORER_MISTAKE_RATE } from '../../../src/experiment/pretrain-corpus.ts';
+import { buildTrainingExamples } from '../../../src/data/masks.ts';
+import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
+import { generateDemo } from '../../../src/envs/demo.ts';
+import { getEnv } from '../../../src/envs/registry.ts';
+
+const tok = defaultTokenizer();
+
+/** The name each probe's targets must start, read from the episode's own text. */
+const expected: Record<string, (instruction: string, before: string) => string> = {
+  crafting: (instruction) => /Goal: craft ([a-z ]+)\./.exec(instruction)![1],
+  'household-plan': (instruction) => /Your task is to: (?:look at|\w+) (?:a |an |some |two )?(?:(?:clean|hot|cool) )?([a-z]+)/.exec(instruction)![1],
+  reply: (_, before) => /go to ([a-z]+ \d+)<\|end\|><\|user\|>The ?$/.exec(before)![1],
+  open: (_, before) => /[^]*The ([a-z]+ \d+) is closed[^]*?Action: open ?$/.exec(before)![1],
+  grid: (instruction) => /Your goal: (?:go to|pick up) the (\w+)/.exec(instruction)![1],
+};
+const keys = ['crafting', 'household-plan', 'reply', 'open', 'grid'];
+
+describe('copy probe targets', () => {
+  COPY_PROBES.forEach((probe, i) => {
+    it(probe.label, () => {
+      let found = 0;
+      for (let s = 0; s < 6; s++) {
+        const t = generateDemo(getEnv(probe.env), COPY_PROBE_SEED_BASE + s, probe.split, { style: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE });
+        const [e] = buildTrainingExamples([t], { arm: 'full', tokenizer: tok, contextLength: 512 }).examples;
+        for (const k of copyTargets(e.tokens, tok, probe.before)) {
+          const before = tok.decode(Array.from(e.tokens.slice(0, k)));
+          const name = expected[keys[i]](t.instruction, before);
+          const piece = tok.decode([e.tokens[k]]).trimStart();
+          expect(piece.length).toBeGreaterThan(0);
+          expect(name.startsWith(piece), `"${piece}" starts "${name}"`).toBe(true);
+          found++;
+        }
+      }
+      expect(found).toBeGreaterThanOrEqual(3);
+    });
+  });
+});
