@@ -32,6 +32,9 @@ export interface CorpusOptions {
   /** Weight on the observations that answer the agent's turns (0: agent turns only, the
    *  arms' full mask). The validation loss is always on agent turns only, comparable across runs. */
   observationWeight?: number;
+  /** Weight on each episode's first agent turn, the plan (1: like every turn). The plan is
+   *  where the task's names must be copied, and it is one turn in 5–16. */
+  planWeight?: number;
 }
 
 export interface CorpusPosition {
@@ -61,6 +64,8 @@ export function corpusEpisodes(seed: number, chunk: number, n = EPISODES_PER_CHU
 export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
   const episodes = corpusEpisodes(opts.seed, chunk);
   const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed, observationWeight: opts.observationWeight });
+  const plan = opts.planWeight ?? 1;
+  if (plan !== 1) for (const e of examples) e.labelSteps.forEach((step, p) => { if (step === 0) { e.weights[p] *= plan; e.tokenWeights[p + 1] *= plan; } });
   const order = new Rng(hashSeed(`atlas-pretrain-order/${opts.seed}`, chunk)).shuffle(examples.map((_, i) => i));
   return packBatches(order.map((i) => examples[i]), { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
 }

@@ -69,7 +69,7 @@ describe('atlas pretrain', () => {
     // trained model's, far below a fresh start), reads the corpus on from the next chunk, and
     // keeps the first stage's provenance.
     const stage2 = join(dir, 'stage2');
-    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1']);
+    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2']);
     expect(cont.code).toBe(0);
     expect(cont.lines.map((l) => l.step)).toEqual([1, 2]);
     expect(cont.lines[0].loss).toBeLessThan(first.lines[0].loss - 0.5);
@@ -81,7 +81,8 @@ describe('atlas pretrain', () => {
     expect(p2.settings.init).toBe(a);
     expect(p2.settings.observationWeight).toBe(1);
     expect(p1.settings.observationWeight).toBe(0);
-    expect(p2.what).toMatch(/weight 1 on the observations/);
+    expect(p2.settings.planWeight).toBe(2);
+    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan/);
     await expect(run(join(dir, 'z'), ['--observation-weight', '-1'])).rejects.toThrow(/--observation-weight must be 0 or more/);
     // A folder without provenance, or of another shape, is refused.
     await expect(run(join(dir, 'x'), ['--init', join(c, 'nope')])).rejects.toThrow(/no provenance\.json/);
@@ -108,6 +109,18 @@ describe('the pretraining corpus', () => {
     expect(lm.map((b) => Array.from(b.inputIds).join()).join('|')).toBe(plain.map((b) => Array.from(b.inputIds).join()).join('|'));
     const weighted = (bs: typeof x) => bs.reduce((n, b) => n + b.weights.reduce((k, w) => k + w, 0), 0);
     expect(weighted(lm)).toBeGreaterThan(1.5 * weighted(plain));
+    // --plan-weight multiplies the weight of each episode's first agent turn, and only that.
+    const planned = corpusChunk({ ...opts, seqLen: 512, planWeight: 3 }, 1);
+    let raised = 0;
+    planned.forEach((b, i) => b.weights.forEach((w, p) => {
+      const before = plain[i].weights[p];
+      if (w !== before) {
+        expect([before, w]).toEqual([1, 3]);
+        raised++;
+      }
+    }));
+    // One plan per episode of the chunk (32), each tens of tokens long.
+    expect(raised).toBeGreaterThan(32 * 20);
     // Every environment appears, crafting included (held out from the arms' training only).
     expect(new Set(eps.map((t) => t.env))).toEqual(new Set(['household', 'grid', 'crafting']));
   });
