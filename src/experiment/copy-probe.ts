@@ -4,7 +4,8 @@
 // to into the environment's reply? Success in rollouts needs these; loss averages hide them.
 import type { Trainer } from '../engine/trainer.ts';
 import { buildTrainingExamples } from '../data/masks.ts';
-import type { TextTokenizer } from '../data/tokenize.ts';
+import { tokenTexts } from '../data/render.ts';
+import type { ChatLayout, TextTokenizer } from '../data/tokenize.ts';
 import { generateDemo } from '../envs/demo.ts';
 import { getEnv } from '../envs/registry.ts';
 import type { Split } from '../envs/types.ts';
@@ -14,16 +15,19 @@ export interface CopyProbe {
   label: string;
   env: string;
   split: Split;
-  /** Text right before the name to copy; the token that starts the name is the target. */
-  before: RegExp;
+  /** Text right before the name to copy, in the tokenizer's chat layout; the token that
+   *  starts the name is the target. */
+  before: (chat: ChatLayout) => RegExp;
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export const COPY_PROBES: readonly CopyProbe[] = [
-  { label: 'crafting: the goal into the plan ("To craft …")', env: 'crafting', split: 'held-out', before: /Thought: To craft /g },
-  { label: 'household: the task’s object into the plan ("find and take a …")', env: 'household', split: 'held-in', before: /find and take an? /g },
-  { label: 'household: the place just gone to, in the reply ("The …")', env: 'household', split: 'held-in', before: /go to [a-z]+ \d+<\|end\|><\|user\|>The /g },
-  { label: 'household: the closed place into "open …"', env: 'household', split: 'held-in', before: /Action: open /g },
-  { label: 'grid: the goal into the plan ("My goal is to … the …")', env: 'grid', split: 'held-in', before: /My goal is to (?:go to|pick up) the /g },
+  { label: 'crafting: the goal into the plan ("To craft …")', env: 'crafting', split: 'held-out', before: () => /Thought: To craft / },
+  { label: 'household: the task’s object into the plan ("find and take a …")', env: 'household', split: 'held-in', before: () => /find and take an? / },
+  { label: 'household: the place just gone to, in the reply ("The …")', env: 'household', split: 'held-in', before: (chat) => new RegExp(`go to [a-z]+ \\d+${escape(chat.eotText + chat.afterEot + chat.header.user)}The `) },
+  { label: 'household: the closed place into "open …"', env: 'household', split: 'held-in', before: () => /Action: open / },
+  { label: 'grid: the goal into the plan ("My goal is to … the …")', env: 'grid', split: 'held-in', before: () => /My goal is to (?:go to|pick up) the / },
 ];
 
 /** Probe episodes: seeds from here up, away from pretraining (10,000,000+), its validation
@@ -33,7 +37,7 @@ export const COPY_PROBE_SEED_BASE = 9_100_000;
 /** Positions k in `tokens` where a match of `before` ends and the next token starts (the
  *  name's first token, with or without its leading space). */
 export function copyTargets(tokens: ArrayLike<number>, tokenizer: TextTokenizer, before: RegExp): number[] {
-  const pieces = Array.from(tokens, (id) => tokenizer.decode([id]));
+  const pieces = tokenTexts(tokens, tokenizer);
   const starts: number[] = [];
   let c = 0;
   for (const p of pieces) {
@@ -68,7 +72,7 @@ export async function runCopyProbes(trainer: Trainer, tokenizer: TextTokenizer, 
     for (let i = 0; i < episodes; i++) {
       const t = generateDemo(getEnv(probe.env), COPY_PROBE_SEED_BASE + i, probe.split, { style: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE });
       const [e] = buildTrainingExamples([t], { arm: 'full', tokenizer, contextLength }).examples;
-      const targets = e ? copyTargets(e.tokens, tokenizer, probe.before) : [];
+      const targets = e ? copyTargets(e.tokens, tokenizer, probe.before(tokenizer.chat)) : [];
       if (!targets.length) continue;
       const T = e.inputIds.length;
       const logits = await trainer.logits({ inputIds: e.inputIds, labels: e.labels, weights: e.weights, batch: 1, seqLen: T });

@@ -33,8 +33,8 @@ const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [-
   environment (docs/base-agent.md), loss on every agent turn; --observation-weight W also puts
   weight W on the environment's replies (language modelling of the episode; the validation loss
   stays on agent turns); --plan-weight W weighs each episode's first agent turn, the plan, W
-  times. --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes <out>/config.json, model.safetensors, the
-  tokenizer files, provenance.json and metrics.jsonl; <out>/checkpoint/ holds the last checkpoint
+  times. --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
+  <out>/config.json, model.safetensors, the tokenizer files, provenance.json and metrics.jsonl; <out>/checkpoint/ holds the last checkpoint
   (parameters, AdamW moments, step, corpus position) until the run ends. --resume continues from it
   with the options it was started with. --stop-after STEP saves a checkpoint at STEP and stops
   (a long run in several sittings; --resume continues it). --init <hf-folder> starts from the

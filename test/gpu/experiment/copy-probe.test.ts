@@ -28,7 +28,7 @@ describe('runCopyProbes', () => {
       for (let s = 0; s < 2; s++) {
         const t = generateDemo(getEnv(probe.env), COPY_PROBE_SEED_BASE + s, probe.split, { style: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE });
         const [e] = buildTrainingExamples([t], { arm: 'full', tokenizer: tok, contextLength }).examples;
-        const targets = copyTargets(e.tokens, tok, probe.before);
+        const targets = copyTargets(e.tokens, tok, probe.before(tok.chat));
         if (!targets.length) continue;
         const T = e.inputIds.length;
         const logits = await trainer.logits({ inputIds: e.inputIds, labels: e.labels, weights: e.weights, batch: 1, seqLen: T });
