@@ -25,6 +25,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const COPY_PROBES: readonly CopyProbe[] = [
   { label: 'crafting: the goal into the plan ("To craft …")', env: 'crafting', split: 'held-out', before: () => /Thought: To craft / },
   { label: 'household: the task’s object into the plan ("find and take a …")', env: 'household', split: 'held-in', before: () => /find and take an? / },
+  { label: 'household: the task’s object again, turns after the plan ("No … here.")', env: 'household', split: 'held-in', before: () => /Thought: No / },
   { label: 'household: the place just gone to, in the reply ("The …")', env: 'household', split: 'held-in', before: (chat) => new RegExp(`go to [a-z]+ \\d+${escape(chat.eotText + chat.afterEot + chat.header.user)}The `) },
   { label: 'household: the closed place into "open …"', env: 'household', split: 'held-in', before: () => /Action: open / },
   { label: 'grid: the goal into the plan ("My goal is to … the …")', env: 'grid', split: 'held-in', before: () => /My goal is to (?:go to|pick up) the / },

@@ -9,16 +9,19 @@ import { generateDemo } from '../../../src/envs/demo.ts';
 import { getEnv } from '../../../src/envs/registry.ts';
 
 
+const householdObject = (instruction: string) => /Your task is to: (?:look at|\w+) (?:a |an |some |two |the )?(?:(?:clean|hot|cool) )?([a-z]+)/.exec(instruction)![1];
+
 /** The name each probe's targets must start, read from the episode's own text (`before`:
  *  the decoded tokens up to the target). */
 const expected: Record<string, (instruction: string, before: string) => string> = {
   crafting: (instruction) => /Goal: craft ([a-z ]+)\./.exec(instruction)![1],
-  'household-plan': (instruction) => /Your task is to: (?:look at|\w+) (?:a |an |some |two )?(?:(?:clean|hot|cool) )?([a-z]+)/.exec(instruction)![1],
+  'household-plan': (instruction) => householdObject(instruction),
+  'household-again': (instruction) => householdObject(instruction),
   reply: (_, before) => /[^]*go to ([a-z]+ \d+)\W[^]*?The ?$/.exec(before)![1],
   open: (_, before) => /[^]*The ([a-z]+ \d+) is closed[^]*?Action: open ?$/.exec(before)![1],
   grid: (instruction) => /Your goal: (?:go to|pick up) the (\w+)/.exec(instruction)![1],
 };
-const keys = ['crafting', 'household-plan', 'reply', 'open', 'grid'];
+const keys = ['crafting', 'household-plan', 'household-again', 'reply', 'open', 'grid'];
 
 // The default tokenizer, and Qwen3's (a real chat template: <|im_end|>\n<|im_start|>user\n).
 describe.each([['default', defaultTok], ['qwen3', qwen3]] as const)('copy probe targets, %s tokenizer', { timeout: 60_000 }, (_, makeTok) => {
@@ -26,7 +29,7 @@ describe.each([['default', defaultTok], ['qwen3', qwen3]] as const)('copy probe 
   COPY_PROBES.forEach((probe, i) => {
     it(probe.label, () => {
       let found = 0;
-      for (let s = 0; s < 6; s++) {
+      for (let s = 0; s < 24; s++) {
         const t = generateDemo(getEnv(probe.env), COPY_PROBE_SEED_BASE + s, probe.split, { style: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE });
         const [e] = buildTrainingExamples([t], { arm: 'full', tokenizer: tok, contextLength: 512 }).examples;
         for (const k of copyTargets(e.tokens, tok, probe.before(tok.chat))) {
