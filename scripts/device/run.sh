@@ -5,7 +5,7 @@
 #   2. atlas bench on the GPU: the M preset, and SmolLM2-135M / Qwen2.5-0.5B / Llama-3.2-1B
 #      shapes with LoRA r16 (f32 and f16 bases) — ms/step, tokens/s, model GFLOP/s, bytes;
 #   3. the base agent pretrained further for what time is left (docs/base-agent.md), from
-#      models/base, its folder (or its last checkpoint) returned for `atlas eval` here.
+#      models/base (or as PRETRAIN_ARGS says), its folder (or its last checkpoint) returned for `atlas eval` here.
 # Everything lands in $OUT (at most 8 files come back): log.txt (machine, stderr, progress),
 # bench.jsonl (one JSON line per bench) and base-gpu/ (config, weights, tokenizer files,
 # provenance, metrics).
@@ -38,7 +38,10 @@ bench --config llama3.2-1b --lora 16 --f16 --steps 3 --warmup 1
 # Pretraining sized to the time left, so its cosine schedule ends inside it: a 40-second probe
 # measures tokens/s, then the run gets 80 % of what the rest of the time holds (a minute kept
 # to save; a checkpoint every 100 steps if it is cut anyway).
-atlas_pretrain() { /tmp/kit/node .device-kit/cli/atlas.mjs pretrain --init models/base --lr 0.002 --warmup 50 "$@"; }
+# PRETRAIN_ARGS replaces the default stage (more of models/base), e.g. a larger shape from
+# random weights: PRETRAIN_ARGS="--model preset:default --observation-weight 1 --name-weight 5".
+export PRETRAIN_ARGS
+atlas_pretrain() { /tmp/kit/node .device-kit/cli/atlas.mjs pretrain ${PRETRAIN_ARGS:---init models/base --lr 0.002 --warmup 50} "$@"; }
 timeout 40 bash -c "$(declare -f atlas_pretrain); atlas_pretrain --out /tmp/probe --tokens 100000000" > /tmp/probe.log 2>&1
 TPS=$(grep -o '"tokensPerSecond":[0-9.]*' /tmp/probe.log | tail -1 | cut -d: -f2)
 T=$(( $(left) - 60 ))

@@ -9,7 +9,7 @@
 // (seed, chunk index), so a position (chunk, batch) is all a resumed run needs to continue
 // with exactly the batches an uninterrupted run would have seen.
 import type { TokenBatch } from '../engine/batch.ts';
-import { buildTrainingExamples, packBatches } from '../data/masks.ts';
+import { buildTrainingExamples, packBatches, type TrainingExample } from '../data/masks.ts';
 import { Rng, hashSeed } from '../data/rng.ts';
 import type { TextTokenizer } from '../data/tokenize.ts';
 import type { Trajectory } from '../data/trajectory.ts';
@@ -35,6 +35,13 @@ export interface CorpusOptions {
   /** Weight on each episode's first agent turn, the plan (1: like every turn). The plan is
    *  where the task's names must be copied, and it is one turn in 5–16. */
   planWeight?: number;
+  /** Weight on agent-turn tokens that spell a name from the episode's task (the object and
+   *  place, the goal's colour and kind, the item to craft; `taskNames`): where the base has
+   *  to copy from the task, one token in hundreds (1: like every token). */
+  nameWeight?: number;
+  /** Cut every episode after its first K agent turns (0 or absent: whole episodes). Each plan
+   *  then comes with its instruction and little else: many more plans per token. */
+  firstTurns?: number;
 }
 
 export interface CorpusPosition {
@@ -59,13 +66,46 @@ export function corpusEpisodes(seed: number, chunk: number, n = EPISODES_PER_CHU
   });
 }
 
+/** The episode up to its first `k` agent turns (and their replies). */
+export function firstTurnsOf(t: Trajectory, k: number): Trajectory {
+  if (t.steps.length <= k) return t;
+  return { ...t, steps: t.steps.slice(0, k), groundTruth: t.groundTruth?.slice(0, k), outcome: undefined };
+}
+
+/** Words of a task line that are its template, not a name to copy. */
+const TASK_TEMPLATE_WORDS = new Set('put a an some two in on the it them and find clean heat cool hot look at under examine with go to pick up open craft'.split(' '));
+
+/** The names in an episode's task — what its plan and actions must copy: the words of the
+ *  task line ("Your task is to: …", "Your goal: …", "Goal: craft …") other than its template. */
+export function taskNames(instruction: string): string[] {
+  const task = /Your task is to: ([^\n]*)|Your goal: ([^\n]*)|Goal: craft ([^\n]*)/.exec(instruction);
+  const line = task ? (task[1] ?? task[2] ?? task[3]) : '';
+  return [...new Set((line.toLowerCase().match(/[a-z]+/g) ?? []).filter((w) => !TASK_TEMPLATE_WORDS.has(w)))];
+}
+
+/** Multiplies the loss weight of label position p (the engine's view and the token view). */
+function scaleWeight(e: TrainingExample, p: number, by: number): void {
+  e.weights[p] *= by;
+  e.tokenWeights[p + 1] *= by;
+}
+
 /** One chunk's training batches: full-arm examples (every agent turn supervised, and the
  *  observations at `observationWeight`) in a seeded order, one example per row. */
 export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
-  const episodes = corpusEpisodes(opts.seed, chunk);
+  const cut = opts.firstTurns ?? 0;
+  const episodes = corpusEpisodes(opts.seed, chunk).map((t) => (cut > 0 ? firstTurnsOf(t, cut) : t));
   const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed, observationWeight: opts.observationWeight });
   const plan = opts.planWeight ?? 1;
-  if (plan !== 1) for (const e of examples) e.labelSteps.forEach((step, p) => { if (step === 0) { e.weights[p] *= plan; e.tokenWeights[p + 1] *= plan; } });
+  if (plan !== 1) for (const e of examples) e.labelSteps.forEach((step, p) => { if (step === 0) scaleWeight(e, p, plan); });
+  const name = opts.nameWeight ?? 1;
+  if (name !== 1) {
+    // The tokens of each name as it appears mid-sentence (after a space), per episode.
+    const ids = new Map(episodes.map((t) => [t.id, new Set(taskNames(t.instruction).flatMap((w) => opts.tokenizer.encode(` ${w}`)))]));
+    for (const e of examples) {
+      const names = ids.get(e.trajectoryId)!;
+      e.labelSteps.forEach((step, p) => { if (step >= 0 && names.has(e.labels[p])) scaleWeight(e, p, name); });
+    }
+  }
   const order = new Rng(hashSeed(`atlas-pretrain-order/${opts.seed}`, chunk)).shuffle(examples.map((_, i) => i));
   return packBatches(order.map((i) => examples[i]), { batchSize: opts.batchSize, seqLen: opts.seqLen, padId: opts.tokenizer.padId });
 }

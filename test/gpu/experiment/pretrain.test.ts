@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command as pretrain } from '../../../src/cli/commands/pretrain.ts';
-import { corpusChunk, corpusEpisodes, PRETRAIN_SEED_BASE } from '../../../src/experiment/pretrain-corpus.ts';
+import { corpusChunk, corpusEpisodes, firstTurnsOf, PRETRAIN_SEED_BASE, taskNames } from '../../../src/experiment/pretrain-corpus.ts';
 import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
 import { dirSource } from '../../../src/engine/weights/file-source-node.ts';
 import { modelFromFiles } from '../../../src/experiment/model-source.ts';
@@ -69,7 +69,7 @@ describe('atlas pretrain', () => {
     // trained model's, far below a fresh start), reads the corpus on from the next chunk, and
     // keeps the first stage's provenance.
     const stage2 = join(dir, 'stage2');
-    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2']);
+    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2', '--name-weight', '3', '--first-turns', '3']);
     expect(cont.code).toBe(0);
     expect(cont.lines.map((l) => l.step)).toEqual([1, 2]);
     expect(cont.lines[0].loss).toBeLessThan(first.lines[0].loss - 0.5);
@@ -82,8 +82,13 @@ describe('atlas pretrain', () => {
     expect(p2.settings.observationWeight).toBe(1);
     expect(p1.settings.observationWeight).toBe(0);
     expect(p2.settings.planWeight).toBe(2);
-    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan/);
+    expect(p2.settings.firstTurns).toBe(3);
+    expect(p2.settings.nameWeight).toBe(3);
+    expect(p1.settings.firstTurns).toBe(0);
+    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan, weight 3 on the task's names, episodes cut after their first 3 agent turns/);
     await expect(run(join(dir, 'z'), ['--observation-weight', '-1'])).rejects.toThrow(/--observation-weight must be 0 or more/);
+    await expect(run(join(dir, 'z'), ['--name-weight', '0'])).rejects.toThrow(/--name-weight must be positive/);
+    await expect(run(join(dir, 'z'), ['--first-turns', '-2'])).rejects.toThrow(/--first-turns must be 0 \(whole episodes\) or more/);
     // A folder without provenance, or of another shape, is refused.
     await expect(run(join(dir, 'x'), ['--init', join(c, 'nope')])).rejects.toThrow(/no provenance\.json/);
     await expect(run(join(dir, 'y'), ['--init', a, '--model', 'preset:small'])).rejects.toThrow(/its config \(preset:tiny\) differs from --model preset:small in dModel/);
@@ -121,6 +126,35 @@ describe('the pretraining corpus', () => {
     }));
     // One plan per episode of the chunk (32), each tens of tokens long.
     expect(raised).toBeGreaterThan(32 * 20);
+    // --name-weight multiplies the weight of agent-turn tokens that spell the task's names
+    // (and of nothing else): the object and place, the goal, the item to craft.
+    expect(taskNames('…\nYour task is to: put a cool egg in cabinet.')).toEqual(['egg', 'cabinet']);
+    expect(taskNames('…\nYour task is to: look at pencil under the desklamp.')).toEqual(['pencil', 'desklamp']);
+    expect(taskNames('Your goal: pick up the green key\nIn front of you …')).toEqual(['green', 'key']);
+    expect(taskNames('…\nGoal: craft fishing rod.')).toEqual(['fishing', 'rod']);
+    expect(taskNames('no task line here')).toEqual([]);
+    const named = corpusChunk({ ...opts, seqLen: 512, nameWeight: 4 }, 1);
+    const nameIds = new Set(corpusEpisodes(5, 1).flatMap((t) => taskNames(t.instruction).flatMap((w) => tok.encode(` ${w}`))));
+    let renamed = 0;
+    named.forEach((b, i) => b.weights.forEach((w, p) => {
+      const before = plain[i].weights[p];
+      if (w !== before) {
+        expect([before, w]).toEqual([1, 4]);
+        expect(nameIds.has(b.labels[p])).toBe(true);
+        renamed++;
+      }
+    }));
+    expect(renamed).toBeGreaterThan(32 * 5);
+    // --first-turns K: every example is one episode's instruction and its first K agent turns
+    // (short enough for one window each), so a chunk of 32 episodes gives 32 examples, each
+    // with its own plan.
+    const cut = corpusChunk({ ...opts, seqLen: 512, firstTurns: 2 }, 1);
+    const rows = cut.flatMap((b) => Array.from({ length: b.batch }, (_, r) => b.weights.subarray(r * b.seqLen, (r + 1) * b.seqLen))).filter((w) => w.some((x) => x > 0));
+    expect(rows).toHaveLength(32);
+    expect(corpusEpisodes(5, 1).map((t) => firstTurnsOf(t, 2).steps.length)).toEqual(corpusEpisodes(5, 1).map((t) => Math.min(2, t.steps.length)));
+    const full = corpusEpisodes(5, 1)[0];
+    expect(firstTurnsOf(full, 2).steps).toEqual(full.steps.slice(0, 2));
+    expect(firstTurnsOf(full, 2).groundTruth).toEqual(full.groundTruth?.slice(0, 2));
     // Every environment appears, crafting included (held out from the arms' training only).
     expect(new Set(eps.map((t) => t.env))).toEqual(new Set(['household', 'grid', 'crafting']));
   });
