@@ -34,8 +34,8 @@ const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [-
   weight W on the environment's replies (language modelling of the episode; the validation loss
   stays on agent turns); --plan-weight W weighs each episode's first agent turn, the plan, W
   times; --name-weight W weighs W times the agent-turn tokens that spell a name from the task
-  (object, place, goal, item to craft); --first-turns K cuts every episode after its first K agent turns (many more plans per
-  token). --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
+  (object, place, goal, item to craft); --first-turns K cuts every episode after its first K
+  agent turns (many more plans per token). --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
   <out>/config.json, model.safetensors, the tokenizer files, provenance.json and metrics.jsonl; <out>/checkpoint/ holds the last checkpoint
   (parameters, AdamW moments, step, corpus position) until the run ends. --resume continues from it
   with the options it was started with. --stop-after STEP saves a checkpoint at STEP and stops
