@@ -15,6 +15,7 @@ import type { TextTokenizer } from '../data/tokenize.ts';
 import type { Trajectory } from '../data/trajectory.ts';
 import { generateDemo } from '../envs/demo.ts';
 import { ENVIRONMENTS } from '../envs/registry.ts';
+import { renameHouseholdObjects } from './rename-objects.ts';
 import { SPLITS, type EnvDefinition, type Split } from '../envs/types.ts';
 
 export const PRETRAIN_SEED_BASE = 10_000_000;
@@ -42,6 +43,9 @@ export interface CorpusOptions {
   /** Cut every episode after its first K agent turns (0 or absent: whole episodes). Each plan
    *  then comes with its instruction and little else: many more plans per token. */
   firstTurns?: number;
+  /** Rename every household episode's object classes by its own random permutation
+   *  (`renameHouseholdObjects`): the room no longer predicts the task's object, the task does. */
+  shuffleObjects?: boolean;
 }
 
 export interface CorpusPosition {
@@ -93,7 +97,9 @@ function scaleWeight(e: TrainingExample, p: number, by: number): void {
  *  observations at `observationWeight`) in a seeded order, one example per row. */
 export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
   const cut = opts.firstTurns ?? 0;
-  const episodes = corpusEpisodes(opts.seed, chunk).map((t) => (cut > 0 ? firstTurnsOf(t, cut) : t));
+  const episodes = corpusEpisodes(opts.seed, chunk)
+    .map((t, i) => (opts.shuffleObjects ? renameHouseholdObjects(t, new Rng(hashSeed(`atlas-pretrain-names/${opts.seed}`, chunk * EPISODES_PER_CHUNK + i))) : t))
+    .map((t) => (cut > 0 ? firstTurnsOf(t, cut) : t));
   const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed, observationWeight: opts.observationWeight });
   const plan = opts.planWeight ?? 1;
   if (plan !== 1) for (const e of examples) e.labelSteps.forEach((step, p) => { if (step === 0) scaleWeight(e, p, plan); });

@@ -111,6 +111,9 @@ export const OBJECT_PLACES: Record<string, readonly string[]> = {
   newspaper: ['coffeetable', 'sofa', 'armchair', 'sidetable'],
 };
 
+/** Every object class a household room can hold (the targets and distractors). */
+export const HOUSEHOLD_OBJECT_CLASSES: readonly string[] = Object.keys(OBJECT_PLACES);
+
 const ROOM_OBJECTS: Record<RoomKind, readonly string[]> = {
   kitchen: ['apple', 'bread', 'egg', 'lettuce', 'potato', 'tomato', 'mug', 'cup', 'bowl', 'plate', 'pan', 'pot', 'knife', 'fork', 'spoon', 'spatula', 'saltshaker', 'peppershaker', 'dishsponge'],
   bathroom: ['soapbar', 'cloth', 'spraybottle', 'soapbottle', 'candle', 'toiletpaper', 'handtowel'],

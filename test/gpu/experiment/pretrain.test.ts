@@ -69,7 +69,7 @@ describe('atlas pretrain', () => {
     // trained model's, far below a fresh start), reads the corpus on from the next chunk, and
     // keeps the first stage's provenance.
     const stage2 = join(dir, 'stage2');
-    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2', '--name-weight', '3', '--first-turns', '3']);
+    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2', '--name-weight', '3', '--first-turns', '3', '--shuffle-objects']);
     expect(cont.code).toBe(0);
     expect(cont.lines.map((l) => l.step)).toEqual([1, 2]);
     expect(cont.lines[0].loss).toBeLessThan(first.lines[0].loss - 0.5);
@@ -85,7 +85,8 @@ describe('atlas pretrain', () => {
     expect(p2.settings.firstTurns).toBe(3);
     expect(p2.settings.nameWeight).toBe(3);
     expect(p1.settings.firstTurns).toBe(0);
-    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan, weight 3 on the task's names, episodes cut after their first 3 agent turns/);
+    expect([p1.settings.shuffleObjects, p2.settings.shuffleObjects]).toEqual([false, true]);
+    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan, weight 3 on the task's names, episodes cut after their first 3 agent turns, household object classes renamed by a random permutation per episode/);
     await expect(run(join(dir, 'z'), ['--observation-weight', '-1'])).rejects.toThrow(/--observation-weight must be 0 or more/);
     await expect(run(join(dir, 'z'), ['--name-weight', '0'])).rejects.toThrow(/--name-weight must be positive/);
     await expect(run(join(dir, 'z'), ['--first-turns', '-2'])).rejects.toThrow(/--first-turns must be 0 \(whole episodes\) or more/);
