@@ -93,6 +93,13 @@ function scaleWeight(e: TrainingExample, p: number, by: number): void {
   e.tokenWeights[p + 1] *= by;
 }
 
+/** Every position where `seq` starts in `labels`. */
+function occurrences(labels: ArrayLike<number>, seq: readonly number[]): number[] {
+  const found: number[] = [];
+  for (let p = 0; p + seq.length <= labels.length; p++) if (seq.every((id, k) => labels[p + k] === id)) found.push(p);
+  return found;
+}
+
 /** One chunk's training batches: full-arm examples (every agent turn supervised, and the
  *  observations at `observationWeight`) in a seeded order, one example per row. */
 export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
@@ -105,11 +112,16 @@ export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
   if (plan !== 1) for (const e of examples) e.labelSteps.forEach((step, p) => { if (step === 0) scaleWeight(e, p, plan); });
   const name = opts.nameWeight ?? 1;
   if (name !== 1) {
-    // The tokens of each name as it appears mid-sentence (after a space), per episode.
-    const ids = new Map(episodes.map((t) => [t.id, new Set(taskNames(t.instruction).flatMap((w) => opts.tokenizer.encode(` ${w}`)))]));
+    // Each name's tokens as it appears mid-sentence (after a space), per episode; a name is
+    // weighed where all of its tokens stand in a row in an agent turn (" to|m|ato", not every " to").
+    const spelt = new Map(episodes.map((t) => [t.id, taskNames(t.instruction).map((w) => opts.tokenizer.encode(` ${w}`))]));
     for (const e of examples) {
-      const names = ids.get(e.trajectoryId)!;
-      e.labelSteps.forEach((step, p) => { if (step >= 0 && names.has(e.labels[p])) scaleWeight(e, p, name); });
+      for (const ids of spelt.get(e.trajectoryId)!) {
+        for (const p of occurrences(e.labels, ids)) {
+          const wholeWord = !/^[a-z]/i.test(opts.tokenizer.decode([e.labels[p + ids.length] ?? opts.tokenizer.padId]));
+          if (wholeWord && ids.every((_, k) => e.labelSteps[p + k] >= 0)) ids.forEach((_, k) => scaleWeight(e, p + k, name));
+        }
+      }
     }
   }
   const order = new Rng(hashSeed(`atlas-pretrain-order/${opts.seed}`, chunk)).shuffle(examples.map((_, i) => i));

@@ -135,17 +135,26 @@ describe('the pretraining corpus', () => {
     expect(taskNames('…\nGoal: craft fishing rod.')).toEqual(['fishing', 'rod']);
     expect(taskNames('no task line here')).toEqual([]);
     const named = corpusChunk({ ...opts, seqLen: 512, nameWeight: 4 }, 1);
-    const nameIds = new Set(corpusEpisodes(5, 1).flatMap((t) => taskNames(t.instruction).flatMap((w) => tok.encode(` ${w}`))));
-    let renamed = 0;
-    named.forEach((b, i) => b.weights.forEach((w, p) => {
-      const before = plain[i].weights[p];
-      if (w !== before) {
-        expect([before, w]).toEqual([1, 4]);
-        expect(nameIds.has(b.labels[p])).toBe(true);
-        renamed++;
-      }
-    }));
-    expect(renamed).toBeGreaterThan(32 * 5);
+    const names = new Set(corpusEpisodes(5, 1).flatMap((t) => taskNames(t.instruction)));
+    // Every run of raised positions spells whole names of the chunk's tasks (" to|m|ato", never
+    // the " to" of "need to" nor the " pen" of " pencil").
+    const runs: string[] = [];
+    named.forEach((b, i) => {
+      let run: number[] = [];
+      b.weights.forEach((w, p) => {
+        const before = plain[i].weights[p];
+        if (w !== before) {
+          expect([before, w]).toEqual([1, 4]);
+          run.push(b.labels[p]);
+        }
+        if ((w === before || p % b.seqLen === b.seqLen - 1) && run.length) {
+          runs.push(tok.decode(run));
+          run = [];
+        }
+      });
+    });
+    expect(runs.length).toBeGreaterThan(32 * 2);
+    for (const text of runs) expect(text.trim().split(' ').every((w) => names.has(w)), text).toBe(true);
     // --first-turns K: every example is one episode's instruction and its first K agent turns
     // (short enough for one window each), so a chunk of 32 episodes gives 32 examples, each
     // with its own plan.
