@@ -16,6 +16,7 @@ import type { Trajectory } from '../data/trajectory.ts';
 import { generateDemo } from '../envs/demo.ts';
 import { ENVIRONMENTS } from '../envs/registry.ts';
 import { renameHouseholdObjects } from './rename-objects.ts';
+import { copyableIds, copyBatch, isCopyBatch } from './copy-batches.ts';
 import { SPLITS, type EnvDefinition, type Split } from '../envs/types.ts';
 
 export const PRETRAIN_SEED_BASE = 10_000_000;
@@ -46,12 +47,18 @@ export interface CorpusOptions {
   /** Rename every household episode's object classes by its own random permutation
    *  (`renameHouseholdObjects`): the room no longer predicts the task's object, the task does. */
   shuffleObjects?: boolean;
+  /** The fraction of batches that are synthetic copying rows instead of episodes
+   *  (`copy-batches.ts`; 0 or absent: none). The corpus position does not move on them. */
+  copyMix?: number;
 }
 
 export interface CorpusPosition {
   chunk: number;
   /** Index of the next batch within the chunk. */
   batch: number;
+  /** Batches the stream has served, episodes and copying ones (absent in checkpoints made
+   *  before `copyMix`: 0, which only matters with it). */
+  served?: number;
 }
 
 /** Every (environment, split) that has tasks, drawn uniformly: household and grid in both
@@ -132,6 +139,7 @@ export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
 export class CorpusStream {
   private batches: TokenBatch[] = [];
   private loaded = -1;
+  private copyIds: number[] | undefined;
 
   constructor(
     private readonly opts: CorpusOptions,
@@ -139,6 +147,12 @@ export class CorpusStream {
   ) {}
 
   next(): TokenBatch {
+    const served = this.position.served ?? 0;
+    if (isCopyBatch(served, this.opts.copyMix ?? 0)) {
+      this.copyIds ??= copyableIds(this.opts.tokenizer);
+      this.position = { ...this.position, served: served + 1 };
+      return copyBatch(this.copyIds, this.opts.batchSize, this.opts.seqLen, new Rng(hashSeed(`atlas-pretrain-copy/${this.opts.seed}`, served)));
+    }
     for (;;) {
       if (this.loaded !== this.position.chunk) {
         this.batches = corpusChunk(this.opts, this.position.chunk);
@@ -146,10 +160,10 @@ export class CorpusStream {
       }
       const b = this.batches[this.position.batch];
       if (b) {
-        this.position = { chunk: this.position.chunk, batch: this.position.batch + 1 };
+        this.position = { chunk: this.position.chunk, batch: this.position.batch + 1, served: served + 1 };
         return b;
       }
-      this.position = { chunk: this.position.chunk + 1, batch: 0 };
+      this.position = { chunk: this.position.chunk + 1, batch: 0, served };
     }
   }
 }

@@ -28,7 +28,7 @@ import { pretrainLoop, type PretrainCheckpoint, type PretrainMetrics, type Pretr
 
 const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 2000000] [--seed 0] [--resume] [--init <hf-folder>]
   [--batch 4] [--seq <context>] [--lr 0.003] [--warmup 100] [--min-lr-ratio 0.1] [--weight-decay 0.1] [--grad-clip 1]
-  [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP] [--observation-weight 0] [--plan-weight 1] [--name-weight 1] [--first-turns 0] [--shuffle-objects]
+  [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP] [--observation-weight 0] [--plan-weight 1] [--name-weight 1] [--first-turns 0] [--shuffle-objects] [--copy-mix 0]
   Trains a preset's shape from seeded random weights on the explorer's episodes in every built-in
   environment (docs/base-agent.md), loss on every agent turn; --observation-weight W also puts
   weight W on the environment's replies (language modelling of the episode; the validation loss
@@ -37,7 +37,9 @@ const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [-
   (object, place, goal, item to craft); --first-turns K cuts every episode after its first K
   agent turns (many more plans per token); --shuffle-objects renames the object classes of each
   household episode by its own random permutation (the room then no longer tells which object
-  the task wants; the task line does). --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
+  the task wants; the task line does); --copy-mix F makes a fraction F of the batches synthetic
+  copying rows (random tokens, then the same again; loss on the repeat), which teach attention
+  to copy. --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
   <out>/config.json, model.safetensors, the tokenizer files, provenance.json and metrics.jsonl; <out>/checkpoint/ holds the last checkpoint
   (parameters, AdamW moments, step, corpus position) until the run ends. --resume continues from it
   with the options it was started with. --stop-after STEP saves a checkpoint at STEP and stops
@@ -71,6 +73,8 @@ interface RunSettings {
   firstTurns: number;
   /** Household object classes renamed by a random permutation per episode. */
   shuffleObjects: boolean;
+  /** Fraction of batches that are synthetic copying rows (0: none). */
+  copyMix: number;
 }
 
 interface CheckpointState {
@@ -135,6 +139,7 @@ export const command: Command = {
       'first-turns': { type: 'string' },
       'name-weight': { type: 'string' },
       'shuffle-objects': { type: 'boolean', default: false },
+      'copy-mix': { type: 'string' },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
@@ -169,7 +174,9 @@ export const command: Command = {
       nameWeight: numberOption('pretrain', values['name-weight'], 'name-weight', 1),
       firstTurns: intOption('pretrain', values['first-turns'], 'first-turns', 0),
       shuffleObjects: values['shuffle-objects']!,
+      copyMix: numberOption('pretrain', values['copy-mix'], 'copy-mix', 0),
     };
+    if (!(settings.copyMix >= 0 && settings.copyMix < 1)) throw new Error(`--copy-mix must be at least 0 and below 1 (got ${settings.copyMix})`);
     if (!(settings.nameWeight > 0)) throw new Error(`--name-weight must be positive (got ${settings.nameWeight})`);
     if (!(settings.firstTurns >= 0)) throw new Error(`--first-turns must be 0 (whole episodes) or more (got ${settings.firstTurns})`);
     if (!(settings.observationWeight >= 0)) throw new Error(`--observation-weight must be 0 or more (got ${settings.observationWeight})`);
@@ -193,6 +200,7 @@ export const command: Command = {
       state.settings.firstTurns ??= 0;
       state.settings.nameWeight ??= 1;
       state.settings.shuffleObjects ??= false;
+      state.settings.copyMix ??= 0;
       const diff = settingsDiff(state.settings, settings);
       if (diff.length) throw new Error(`--resume: the checkpoint was made with other options (${diff.join('; ')}); resume with the same options`);
       const st = parseSafetensors(await readFile(tensorsPath), tensorsPath);
@@ -230,7 +238,7 @@ export const command: Command = {
     const firstChunk = stage?.nextChunk ?? 0;
     const from: PretrainProgress = state?.progress ?? { step: 0, position: { chunk: firstChunk, batch: 0 }, tokens: 0, supervisedTokens: 0, trainMs: 0 };
     const corpus = { seed: settings.seed, tokenizer, batchSize: settings.batch, seqLen: settings.seq };
-    const stream = new CorpusStream({ ...corpus, observationWeight: settings.observationWeight, planWeight: settings.planWeight, nameWeight: settings.nameWeight, firstTurns: settings.firstTurns, shuffleObjects: settings.shuffleObjects }, from.position);
+    const stream = new CorpusStream({ ...corpus, observationWeight: settings.observationWeight, planWeight: settings.planWeight, nameWeight: settings.nameWeight, firstTurns: settings.firstTurns, shuffleObjects: settings.shuffleObjects, copyMix: settings.copyMix }, from.position);
     const held = validationBatches(corpus, positive('validation-episodes', intOption('pretrain', values['validation-episodes'], 'validation-episodes', 16)));
     if (!held.batches.length) throw new Error(`--seq ${settings.seq} is too short: no agent turn of the validation episodes fits a window after its instruction (the built-in instructions take 220–340 tokens)`);
     if (held.droppedTurns) console.error(`warning: ${held.droppedTurns} of ${held.turns} agent turns of the validation episodes do not fit a ${settings.seq}-token window after their instruction; the corpus loses such turns as well (a longer --seq keeps them)`);
@@ -279,7 +287,7 @@ export const command: Command = {
     await saveModelFolder(out, await model.readParams());
     const allSessions = [...sessions, thisSession()];
     const provenance = {
-      what: `the base agent: the explorer's episodes in every built-in environment, loss on every agent turn${settings.observationWeight ? ` and weight ${settings.observationWeight} on the observations` : ''}${settings.planWeight !== 1 ? `, weight ${settings.planWeight} on the plan` : ''}${settings.nameWeight !== 1 ? `, weight ${settings.nameWeight} on the task's names` : ''}${settings.firstTurns ? `, episodes cut after their first ${settings.firstTurns} agent turns` : ''}${settings.shuffleObjects ? ', household object classes renamed by a random permutation per episode' : ''} (docs/base-agent.md)`,
+      what: `the base agent: the explorer's episodes in every built-in environment, loss on every agent turn${settings.observationWeight ? ` and weight ${settings.observationWeight} on the observations` : ''}${settings.planWeight !== 1 ? `, weight ${settings.planWeight} on the plan` : ''}${settings.nameWeight !== 1 ? `, weight ${settings.nameWeight} on the task's names` : ''}${settings.firstTurns ? `, episodes cut after their first ${settings.firstTurns} agent turns` : ''}${settings.shuffleObjects ? ', household object classes renamed by a random permutation per episode' : ''}${settings.copyMix ? `, ${settings.copyMix} of the batches synthetic copying rows` : ''} (docs/base-agent.md)`,
       command: allSessions.map((s) => s.command),
       settings: { ...settings, steps, warmupSteps: warmup, logEvery },
       corpus: { demonstrator: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE, episodesPerChunk: EPISODES_PER_CHUNK, episodeSeedsFrom: PRETRAIN_SEED_BASE, firstChunk, chunks: progress.position.chunk + 1 },

@@ -69,7 +69,7 @@ describe('atlas pretrain', () => {
     // trained model's, far below a fresh start), reads the corpus on from the next chunk, and
     // keeps the first stage's provenance.
     const stage2 = join(dir, 'stage2');
-    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2', '--name-weight', '3', '--first-turns', '3', '--shuffle-objects']);
+    const cont = await run(stage2, ['--init', a, '--tokens', '2048', '--observation-weight', '1', '--plan-weight', '2', '--name-weight', '3', '--first-turns', '3', '--shuffle-objects', '--copy-mix', '0.5']);
     expect(cont.code).toBe(0);
     expect(cont.lines.map((l) => l.step)).toEqual([1, 2]);
     expect(cont.lines[0].loss).toBeLessThan(first.lines[0].loss - 0.5);
@@ -86,9 +86,11 @@ describe('atlas pretrain', () => {
     expect(p2.settings.nameWeight).toBe(3);
     expect(p1.settings.firstTurns).toBe(0);
     expect([p1.settings.shuffleObjects, p2.settings.shuffleObjects]).toEqual([false, true]);
-    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan, weight 3 on the task's names, episodes cut after their first 3 agent turns, household object classes renamed by a random permutation per episode/);
+    expect([p1.settings.copyMix, p2.settings.copyMix]).toEqual([0, 0.5]);
+    expect(p2.what).toMatch(/weight 1 on the observations, weight 2 on the plan, weight 3 on the task's names, episodes cut after their first 3 agent turns, household object classes renamed by a random permutation per episode, 0.5 of the batches synthetic copying rows/);
     await expect(run(join(dir, 'z'), ['--observation-weight', '-1'])).rejects.toThrow(/--observation-weight must be 0 or more/);
     await expect(run(join(dir, 'z'), ['--name-weight', '0'])).rejects.toThrow(/--name-weight must be positive/);
+    await expect(run(join(dir, 'z'), ['--copy-mix', '1'])).rejects.toThrow(/--copy-mix must be at least 0 and below 1 \(got 1\)/);
     await expect(run(join(dir, 'z'), ['--first-turns', '-2'])).rejects.toThrow(/--first-turns must be 0 \(whole episodes\) or more/);
     // A folder without provenance, or of another shape, is refused.
     await expect(run(join(dir, 'x'), ['--init', join(c, 'nope')])).rejects.toThrow(/no provenance\.json/);
