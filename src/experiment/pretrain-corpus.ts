@@ -26,30 +26,57 @@ export const EPISODES_PER_CHUNK = 32;
 /** The explorer's mistake rate (each mistake is followed by a self-correction). */
 export const EXPLORER_MISTAKE_RATE = 0.3;
 
-export interface CorpusOptions {
+/** How the corpus is made from the explorer's episodes: the options of `atlas pretrain` that
+ *  shape its data (docs/base-agent.md). */
+export interface CorpusRecipe {
+  /** Weight on the observations that answer the agent's turns (0: agent turns only, the
+   *  arms' full mask). The validation loss is always on agent turns only, comparable across runs. */
+  observationWeight: number;
+  /** Weight on each episode's first agent turn, the plan (1: like every turn). The plan is
+   *  where the task's names must be copied, and it is one turn in 5–16. */
+  planWeight: number;
+  /** Weight on agent-turn tokens that spell a name from the episode's task (the object and
+   *  place, the goal's colour and kind, the item to craft; `taskNames`): where the base has
+   *  to copy from the task, one token in hundreds (1: like every token). */
+  nameWeight: number;
+  /** Cut every episode after its first K agent turns (0: whole episodes). Each plan then
+   *  comes with its instruction and little else: many more plans per token. */
+  firstTurns: number;
+  /** Rename every household episode's object classes by its own random permutation
+   *  (`renameHouseholdObjects`): the room no longer predicts the task's object, the task does. */
+  shuffleObjects: boolean;
+  /** The fraction of batches that are synthetic copying rows instead of episodes
+   *  (`copy-batches.ts`; 0: none). The corpus position does not move on them. */
+  copyMix: number;
+}
+
+/** The plain recipe: whole episodes, loss on every agent turn alike, nothing mixed in. */
+export const DEFAULT_RECIPE: Readonly<CorpusRecipe> = { observationWeight: 0, planWeight: 1, nameWeight: 1, firstTurns: 0, shuffleObjects: false, copyMix: 0 };
+
+/** Just the recipe's fields of `s` (e.g. a run's settings). */
+export function recipeOf(s: CorpusRecipe): CorpusRecipe {
+  const { observationWeight, planWeight, nameWeight, firstTurns, shuffleObjects, copyMix } = s;
+  return { observationWeight, planWeight, nameWeight, firstTurns, shuffleObjects, copyMix };
+}
+
+/** What a recipe changes from the plain one, in words (for provenance files). */
+export function describeRecipe(r: CorpusRecipe): string {
+  const parts = [
+    r.observationWeight ? ` and weight ${r.observationWeight} on the observations` : '',
+    r.planWeight !== 1 ? `, weight ${r.planWeight} on the plan` : '',
+    r.nameWeight !== 1 ? `, weight ${r.nameWeight} on the task's names` : '',
+    r.firstTurns ? `, episodes cut after their first ${r.firstTurns} agent turns` : '',
+    r.shuffleObjects ? ', household object classes renamed by a random permutation per episode' : '',
+    r.copyMix ? `, ${r.copyMix} of the batches synthetic copying rows` : '',
+  ];
+  return parts.join('');
+}
+
+export interface CorpusOptions extends Partial<CorpusRecipe> {
   seed: number;
   tokenizer: TextTokenizer;
   batchSize: number;
   seqLen: number;
-  /** Weight on the observations that answer the agent's turns (0: agent turns only, the
-   *  arms' full mask). The validation loss is always on agent turns only, comparable across runs. */
-  observationWeight?: number;
-  /** Weight on each episode's first agent turn, the plan (1: like every turn). The plan is
-   *  where the task's names must be copied, and it is one turn in 5–16. */
-  planWeight?: number;
-  /** Weight on agent-turn tokens that spell a name from the episode's task (the object and
-   *  place, the goal's colour and kind, the item to craft; `taskNames`): where the base has
-   *  to copy from the task, one token in hundreds (1: like every token). */
-  nameWeight?: number;
-  /** Cut every episode after its first K agent turns (0 or absent: whole episodes). Each plan
-   *  then comes with its instruction and little else: many more plans per token. */
-  firstTurns?: number;
-  /** Rename every household episode's object classes by its own random permutation
-   *  (`renameHouseholdObjects`): the room no longer predicts the task's object, the task does. */
-  shuffleObjects?: boolean;
-  /** The fraction of batches that are synthetic copying rows instead of episodes
-   *  (`copy-batches.ts`; 0 or absent: none). The corpus position does not move on them. */
-  copyMix?: number;
 }
 
 export interface CorpusPosition {

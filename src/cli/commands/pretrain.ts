@@ -23,7 +23,7 @@ import type { LlamaConfig } from '../../engine/config.ts';
 import { dirSink, dirSource } from '../../engine/weights/file-source-node.ts';
 import { parseSafetensors, writeSafetensors } from '../../engine/weights/safetensors.ts';
 import { defaultTokenizer } from '../../data/defaultTokenizer.ts';
-import { CorpusStream, EPISODES_PER_CHUNK, EXPLORER_MISTAKE_RATE, PRETRAIN_SEED_BASE, validationBatches } from '../../experiment/pretrain-corpus.ts';
+import { CorpusStream, DEFAULT_RECIPE, type CorpusRecipe, describeRecipe, recipeOf, EPISODES_PER_CHUNK, EXPLORER_MISTAKE_RATE, PRETRAIN_SEED_BASE, validationBatches } from '../../experiment/pretrain-corpus.ts';
 import { pretrainLoop, type PretrainCheckpoint, type PretrainMetrics, type PretrainProgress } from '../../experiment/pretrain.ts';
 
 const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 2000000] [--seed 0] [--resume] [--init <hf-folder>]
@@ -49,7 +49,7 @@ const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [-
   on, so no episode is seen twice; provenance.json lists every stage).`;
 
 /** Options that decide the result: a resume must use the same ones. */
-interface RunSettings {
+interface RunSettings extends CorpusRecipe {
   model: string;
   tokens: number;
   seed: number;
@@ -63,18 +63,6 @@ interface RunSettings {
   checkpointEvery: number;
   /** The folder a further stage starts from ('' for random weights). */
   init: string;
-  /** Loss weight on the environment's observations (0: agent turns only). */
-  observationWeight: number;
-  /** Loss weight on each episode's first agent turn, the plan (1: like every turn). */
-  planWeight: number;
-  /** Loss weight on agent-turn tokens that spell a name from the task (1: like every token). */
-  nameWeight: number;
-  /** Episodes cut after their first K agent turns (0: whole episodes). */
-  firstTurns: number;
-  /** Household object classes renamed by a random permutation per episode. */
-  shuffleObjects: boolean;
-  /** Fraction of batches that are synthetic copying rows (0: none). */
-  copyMix: number;
 }
 
 interface CheckpointState {
@@ -169,12 +157,12 @@ export const command: Command = {
       gradClip: numberOption('pretrain', values['grad-clip'], 'grad-clip', 1),
       checkpointEvery: positive('checkpoint-every', intOption('pretrain', values['checkpoint-every'], 'checkpoint-every', 100)),
       init: values.init ?? '',
-      observationWeight: numberOption('pretrain', values['observation-weight'], 'observation-weight', 0),
-      planWeight: numberOption('pretrain', values['plan-weight'], 'plan-weight', 1),
-      nameWeight: numberOption('pretrain', values['name-weight'], 'name-weight', 1),
-      firstTurns: intOption('pretrain', values['first-turns'], 'first-turns', 0),
+      observationWeight: numberOption('pretrain', values['observation-weight'], 'observation-weight', DEFAULT_RECIPE.observationWeight),
+      planWeight: numberOption('pretrain', values['plan-weight'], 'plan-weight', DEFAULT_RECIPE.planWeight),
+      nameWeight: numberOption('pretrain', values['name-weight'], 'name-weight', DEFAULT_RECIPE.nameWeight),
+      firstTurns: intOption('pretrain', values['first-turns'], 'first-turns', DEFAULT_RECIPE.firstTurns),
       shuffleObjects: values['shuffle-objects']!,
-      copyMix: numberOption('pretrain', values['copy-mix'], 'copy-mix', 0),
+      copyMix: numberOption('pretrain', values['copy-mix'], 'copy-mix', DEFAULT_RECIPE.copyMix),
     };
     if (!(settings.copyMix >= 0 && settings.copyMix < 1)) throw new Error(`--copy-mix must be at least 0 and below 1 (got ${settings.copyMix})`);
     if (!(settings.nameWeight > 0)) throw new Error(`--name-weight must be positive (got ${settings.nameWeight})`);
@@ -195,12 +183,7 @@ export const command: Command = {
     if (values.resume) {
       if (!existsSync(statePath)) throw new Error(`--resume: no checkpoint in ${cpDir} (start without --resume)`);
       state = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
-      state.settings.observationWeight ??= 0; // checkpoints from before the options
-      state.settings.planWeight ??= 1;
-      state.settings.firstTurns ??= 0;
-      state.settings.nameWeight ??= 1;
-      state.settings.shuffleObjects ??= false;
-      state.settings.copyMix ??= 0;
+      state.settings = { ...DEFAULT_RECIPE, ...state.settings }; // checkpoints from before some options
       const diff = settingsDiff(state.settings, settings);
       if (diff.length) throw new Error(`--resume: the checkpoint was made with other options (${diff.join('; ')}); resume with the same options`);
       const st = parseSafetensors(await readFile(tensorsPath), tensorsPath);
@@ -238,7 +221,7 @@ export const command: Command = {
     const firstChunk = stage?.nextChunk ?? 0;
     const from: PretrainProgress = state?.progress ?? { step: 0, position: { chunk: firstChunk, batch: 0 }, tokens: 0, supervisedTokens: 0, trainMs: 0 };
     const corpus = { seed: settings.seed, tokenizer, batchSize: settings.batch, seqLen: settings.seq };
-    const stream = new CorpusStream({ ...corpus, observationWeight: settings.observationWeight, planWeight: settings.planWeight, nameWeight: settings.nameWeight, firstTurns: settings.firstTurns, shuffleObjects: settings.shuffleObjects, copyMix: settings.copyMix }, from.position);
+    const stream = new CorpusStream({ ...corpus, ...recipeOf(settings) }, from.position);
     const held = validationBatches(corpus, positive('validation-episodes', intOption('pretrain', values['validation-episodes'], 'validation-episodes', 16)));
     if (!held.batches.length) throw new Error(`--seq ${settings.seq} is too short: no agent turn of the validation episodes fits a window after its instruction (the built-in instructions take 220–340 tokens)`);
     if (held.droppedTurns) console.error(`warning: ${held.droppedTurns} of ${held.turns} agent turns of the validation episodes do not fit a ${settings.seq}-token window after their instruction; the corpus loses such turns as well (a longer --seq keeps them)`);
@@ -287,7 +270,7 @@ export const command: Command = {
     await saveModelFolder(out, await model.readParams());
     const allSessions = [...sessions, thisSession()];
     const provenance = {
-      what: `the base agent: the explorer's episodes in every built-in environment, loss on every agent turn${settings.observationWeight ? ` and weight ${settings.observationWeight} on the observations` : ''}${settings.planWeight !== 1 ? `, weight ${settings.planWeight} on the plan` : ''}${settings.nameWeight !== 1 ? `, weight ${settings.nameWeight} on the task's names` : ''}${settings.firstTurns ? `, episodes cut after their first ${settings.firstTurns} agent turns` : ''}${settings.shuffleObjects ? ', household object classes renamed by a random permutation per episode' : ''}${settings.copyMix ? `, ${settings.copyMix} of the batches synthetic copying rows` : ''} (docs/base-agent.md)`,
+      what: `the base agent: the explorer's episodes in every built-in environment, loss on every agent turn${describeRecipe(settings)} (docs/base-agent.md)`,
       command: allSessions.map((s) => s.command),
       settings: { ...settings, steps, warmupSteps: warmup, logEvery },
       corpus: { demonstrator: 'explorer', mistakeRate: EXPLORER_MISTAKE_RATE, episodesPerChunk: EPISODES_PER_CHUNK, episodeSeedsFrom: PRETRAIN_SEED_BASE, firstChunk, chunks: progress.position.chunk + 1 },
