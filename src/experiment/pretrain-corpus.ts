@@ -48,15 +48,18 @@ export interface CorpusRecipe {
   /** The fraction of batches that are synthetic copying rows instead of episodes
    *  (`copy-batches.ts`; 0: none). The corpus position does not move on them. */
   copyMix: number;
+  /** The stream's first N batches are synthetic copying rows only, before any episode (0:
+   *  none): the copying heads grow from random weights, where they do, before the corpus. */
+  copyWarmup: number;
 }
 
 /** The plain recipe: whole episodes, loss on every agent turn alike, nothing mixed in. */
-export const DEFAULT_RECIPE: Readonly<CorpusRecipe> = { observationWeight: 0, planWeight: 1, nameWeight: 1, firstTurns: 0, shuffleObjects: false, copyMix: 0 };
+export const DEFAULT_RECIPE: Readonly<CorpusRecipe> = { observationWeight: 0, planWeight: 1, nameWeight: 1, firstTurns: 0, shuffleObjects: false, copyMix: 0, copyWarmup: 0 };
 
 /** Just the recipe's fields of `s` (e.g. a run's settings). */
 export function recipeOf(s: CorpusRecipe): CorpusRecipe {
-  const { observationWeight, planWeight, nameWeight, firstTurns, shuffleObjects, copyMix } = s;
-  return { observationWeight, planWeight, nameWeight, firstTurns, shuffleObjects, copyMix };
+  const { observationWeight, planWeight, nameWeight, firstTurns, shuffleObjects, copyMix, copyWarmup } = s;
+  return { observationWeight, planWeight, nameWeight, firstTurns, shuffleObjects, copyMix, copyWarmup };
 }
 
 /** What a recipe changes from the plain one, in words (for provenance files). */
@@ -67,6 +70,7 @@ export function describeRecipe(r: CorpusRecipe): string {
     r.nameWeight !== 1 ? `, weight ${r.nameWeight} on the task's names` : '',
     r.firstTurns ? `, episodes cut after their first ${r.firstTurns} agent turns` : '',
     r.shuffleObjects ? ', household object classes renamed by a random permutation per episode' : '',
+    r.copyWarmup ? `, the first ${r.copyWarmup} batch${r.copyWarmup === 1 ? '' : 'es'} synthetic copying rows only` : '',
     r.copyMix ? `, ${r.copyMix} of the batches synthetic copying rows` : '',
   ];
   return parts.join('');
@@ -175,7 +179,8 @@ export class CorpusStream {
 
   next(): TokenBatch {
     const served = this.position.served ?? 0;
-    if (isCopyBatch(served, this.opts.copyMix ?? 0)) {
+    const warmup = this.opts.copyWarmup ?? 0;
+    if (served < warmup || isCopyBatch(served - warmup, this.opts.copyMix ?? 0)) {
       this.copyIds ??= copyableIds(this.opts.tokenizer);
       this.position = { ...this.position, served: served + 1 };
       return copyBatch(this.copyIds, this.opts.batchSize, this.opts.seqLen, new Rng(hashSeed(`atlas-pretrain-copy/${this.opts.seed}`, served)));

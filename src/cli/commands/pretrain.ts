@@ -28,7 +28,7 @@ import { pretrainLoop, type PretrainCheckpoint, type PretrainMetrics, type Pretr
 
 const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [--tokens 2000000] [--seed 0] [--resume] [--init <hf-folder>]
   [--batch 4] [--seq <context>] [--lr 0.003] [--warmup 100] [--min-lr-ratio 0.1] [--weight-decay 0.1] [--grad-clip 1]
-  [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP] [--observation-weight 0] [--plan-weight 1] [--name-weight 1] [--first-turns 0] [--shuffle-objects] [--copy-mix 0]
+  [--log-every 10] [--checkpoint-every 100] [--validation-episodes 16] [--stop-after STEP] [--observation-weight 0] [--plan-weight 1] [--name-weight 1] [--first-turns 0] [--shuffle-objects] [--copy-mix 0] [--copy-warmup 0]
   Trains a preset's shape from seeded random weights on the explorer's episodes in every built-in
   environment (docs/base-agent.md), loss on every agent turn; --observation-weight W also puts
   weight W on the environment's replies (language modelling of the episode; the validation loss
@@ -39,7 +39,8 @@ const USAGE = `usage: atlas pretrain --out <hf-folder> [--model preset:small] [-
   household episode by its own random permutation (the room then no longer tells which object
   the task wants; the task line does); --copy-mix F makes a fraction F of the batches synthetic
   copying rows (random tokens, then the same again; loss on the repeat), which teach attention
-  to copy. --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
+  to copy; --copy-warmup N makes the first N batches copying rows only, before any episode
+  (from random weights, where the copying heads grow). --tokens counts token positions (steps = ceil(tokens / (batch × seq))). Writes
   <out>/config.json, model.safetensors, the tokenizer files, provenance.json and metrics.jsonl; <out>/checkpoint/ holds the last checkpoint
   (parameters, AdamW moments, step, corpus position) until the run ends. --resume continues from it
   with the options it was started with. --stop-after STEP saves a checkpoint at STEP and stops
@@ -128,6 +129,7 @@ export const command: Command = {
       'name-weight': { type: 'string' },
       'shuffle-objects': { type: 'boolean', default: false },
       'copy-mix': { type: 'string' },
+      'copy-warmup': { type: 'string' },
       help: { type: 'boolean', default: false },
     });
     if (values.help) {
@@ -163,7 +165,9 @@ export const command: Command = {
       firstTurns: intOption('pretrain', values['first-turns'], 'first-turns', DEFAULT_RECIPE.firstTurns),
       shuffleObjects: values['shuffle-objects']!,
       copyMix: numberOption('pretrain', values['copy-mix'], 'copy-mix', DEFAULT_RECIPE.copyMix),
+      copyWarmup: intOption('pretrain', values['copy-warmup'], 'copy-warmup', DEFAULT_RECIPE.copyWarmup),
     };
+    if (!(settings.copyWarmup >= 0)) throw new Error(`--copy-warmup must be 0 or more batches (got ${settings.copyWarmup})`);
     if (!(settings.copyMix >= 0 && settings.copyMix < 1)) throw new Error(`--copy-mix must be at least 0 and below 1 (got ${settings.copyMix})`);
     if (!(settings.nameWeight > 0)) throw new Error(`--name-weight must be positive (got ${settings.nameWeight})`);
     if (!(settings.firstTurns >= 0)) throw new Error(`--first-turns must be 0 (whole episodes) or more (got ${settings.firstTurns})`);

@@ -7,7 +7,7 @@ import { batchFromRows, type TokenBatch } from '../../../src/engine/batch.ts';
 import type { LoraSpec } from '../../../src/engine/lora.ts';
 
 export const FIXTURE_DIR = resolve('test/fixtures/engine');
-export const GRAD_CASES = ['gqa_tied_T7_B2', 'mha_untied_T5_B3', 'mqa_untied_T13_B1', 'qwen2_bias_V301_T9_B2', 'qwen2_untied_mqa_V97_T6_B3', 'llama3_rope_V7_T11_B1', 'long_mha_T300_B1'];
+export const GRAD_CASES = ['gqa_tied_T7_B2', 'mha_untied_T5_B3', 'mqa_untied_T13_B1', 'qwen2_bias_V301_T9_B2', 'qwen2_untied_mqa_V97_T6_B3', 'llama3_rope_V7_T11_B1', 'long_mha_T300_B1', 'base_heads32_T512_B1'];
 
 export interface GradFixture {
   config: LlamaConfig;

@@ -1,6 +1,7 @@
-// Synthetic copying batches (`atlas pretrain --copy-mix F`): the repeat equals the run, loss
-// only where the repeat is predictable, no special token, an even share of the stream, and a
-// stream stopped anywhere resumes with the same batches.
+// Synthetic copying batches (`atlas pretrain --copy-mix F`, `--copy-warmup N`): the repeat
+// equals the run, loss only where the repeat is predictable, no special token, an even share of
+// the stream, a warm-up of copying rows before any episode, and a stream stopped anywhere resumes
+// with the same batches.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/data/rng.ts';
 import { defaultTokenizer } from '../../../src/data/defaultTokenizer.ts';
@@ -55,5 +56,25 @@ describe('copyBatch', () => {
     // Without the mix, the episodes come in the same order, just without the copying rows.
     const plain = new CorpusStream({ ...opts, copyMix: 0 });
     expect(Array.from({ length: 6 }, () => key(plain.next()))).toEqual(served.filter((b) => !isCopy(b)).map(key));
+  });
+
+  it('a warm-up serves copying rows only, then the episodes and the mix as without it, resumable inside and after it', () => {
+    const opts = { seed: 3, tokenizer: tok, batchSize: 2, seqLen: 256, copyMix: 0.5 };
+    const key = (b: TokenBatch) => Array.from(b.inputIds).join();
+    const isCopy = (b: TokenBatch) => Array.from(b.inputIds.subarray(0, 128)).join() === Array.from(b.inputIds.subarray(128, 256)).join();
+    const warm = new CorpusStream({ ...opts, copyWarmup: 3 });
+    const served = Array.from({ length: 11 }, () => warm.next());
+    expect(served.map(isCopy)).toEqual([true, true, true, false, true, false, true, false, true, false, true]);
+    // The episodes are the stream's first ones: the warm-up does not move the corpus.
+    const plain = new CorpusStream({ ...opts, copyMix: 0 });
+    expect(Array.from({ length: 4 }, () => key(plain.next()))).toEqual(served.filter((b) => !isCopy(b)).map(key));
+    // Every warm-up row is a fresh draw.
+    expect(new Set(served.slice(0, 3).map(key)).size).toBe(3);
+    for (const stop of [2, 5]) {
+      const first = new CorpusStream({ ...opts, copyWarmup: 3 });
+      for (let i = 0; i < stop; i++) first.next();
+      const resumed = new CorpusStream({ ...opts, copyWarmup: 3 }, { ...first.position });
+      expect(Array.from({ length: 11 - stop }, () => key(resumed.next()))).toEqual(served.slice(stop).map(key));
+    }
   });
 });
