@@ -83,6 +83,11 @@ export interface CorpusOptions extends Partial<CorpusRecipe> {
   seqLen: number;
 }
 
+/** Options with every recipe field the caller left out set to the plain recipe's. */
+function withDefaults(opts: CorpusOptions): CorpusOptions & CorpusRecipe {
+  return { ...DEFAULT_RECIPE, ...opts };
+}
+
 export interface CorpusPosition {
   chunk: number;
   /** Index of the next batch within the chunk. */
@@ -140,15 +145,16 @@ function occurrences(labels: ArrayLike<number>, seq: readonly number[]): number[
 
 /** One chunk's training batches: full-arm examples (every agent turn supervised, and the
  *  observations at `observationWeight`) in a seeded order, one example per row. */
-export function corpusChunk(opts: CorpusOptions, chunk: number): TokenBatch[] {
-  const cut = opts.firstTurns ?? 0;
+export function corpusChunk(options: CorpusOptions, chunk: number): TokenBatch[] {
+  const opts = withDefaults(options);
+  const cut = opts.firstTurns;
   const episodes = corpusEpisodes(opts.seed, chunk)
     .map((t, i) => (opts.shuffleObjects ? renameHouseholdObjects(t, new Rng(hashSeed(`atlas-pretrain-names/${opts.seed}`, chunk * EPISODES_PER_CHUNK + i))) : t))
     .map((t) => (cut > 0 ? firstTurnsOf(t, cut) : t));
   const { examples } = buildTrainingExamples(episodes, { arm: 'full', tokenizer: opts.tokenizer, contextLength: opts.seqLen, seed: opts.seed, observationWeight: opts.observationWeight });
-  const plan = opts.planWeight ?? 1;
+  const plan = opts.planWeight;
   if (plan !== 1) for (const e of examples) e.labelSteps.forEach((step, p) => { if (step === 0) scaleWeight(e, p, plan); });
-  const name = opts.nameWeight ?? 1;
+  const name = opts.nameWeight;
   if (name !== 1) {
     // Each name's tokens as it appears mid-sentence (after a space), per episode; a name is
     // weighed where all of its tokens stand in a row in an agent turn (" to|m|ato", not every " to").
@@ -179,8 +185,8 @@ export class CorpusStream {
 
   next(): TokenBatch {
     const served = this.position.served ?? 0;
-    const warmup = this.opts.copyWarmup ?? 0;
-    if (served < warmup || isCopyBatch(served - warmup, this.opts.copyMix ?? 0)) {
+    const { copyWarmup, copyMix } = withDefaults(this.opts);
+    if (served < copyWarmup || isCopyBatch(served - copyWarmup, copyMix)) {
       this.copyIds ??= copyableIds(this.opts.tokenizer);
       this.position = { ...this.position, served: served + 1 };
       return copyBatch(this.copyIds, this.opts.batchSize, this.opts.seqLen, new Rng(hashSeed(`atlas-pretrain-copy/${this.opts.seed}`, served)));

@@ -10,6 +10,9 @@ import { CorpusStream } from '../../../src/experiment/pretrain-corpus.ts';
 import type { TokenBatch } from '../../../src/engine/batch.ts';
 
 const tok = defaultTokenizer();
+const key = (b: TokenBatch) => Array.from(b.inputIds).join();
+/** A copying row of 256: its first half repeated. */
+const isCopy = (b: TokenBatch) => Array.from(b.inputIds.subarray(0, 128)).join() === Array.from(b.inputIds.subarray(128, 256)).join();
 
 describe('copyBatch', () => {
   it('repeats a run of random ordinary tokens and weighs only the predictable repeat', () => {
@@ -44,10 +47,8 @@ describe('copyBatch', () => {
 
   it('in the corpus stream: the share asked for, and a stream resumed from any position serves the same batches', () => {
     const opts = { seed: 3, tokenizer: tok, batchSize: 2, seqLen: 256, copyMix: 0.5 };
-    const key = (b: TokenBatch) => Array.from(b.inputIds).join();
     const whole = new CorpusStream(opts);
     const served = Array.from({ length: 12 }, () => whole.next());
-    const isCopy = (b: TokenBatch) => Array.from(b.inputIds.subarray(0, 128)).join() === Array.from(b.inputIds.subarray(128, 256)).join();
     expect(served.filter(isCopy)).toHaveLength(6);
     const first = new CorpusStream(opts);
     for (let i = 0; i < 5; i++) first.next();
@@ -60,8 +61,6 @@ describe('copyBatch', () => {
 
   it('a warm-up serves copying rows only, then the episodes and the mix as without it, resumable inside and after it', () => {
     const opts = { seed: 3, tokenizer: tok, batchSize: 2, seqLen: 256, copyMix: 0.5 };
-    const key = (b: TokenBatch) => Array.from(b.inputIds).join();
-    const isCopy = (b: TokenBatch) => Array.from(b.inputIds.subarray(0, 128)).join() === Array.from(b.inputIds.subarray(128, 256)).join();
     const warm = new CorpusStream({ ...opts, copyWarmup: 3 });
     const served = Array.from({ length: 11 }, () => warm.next());
     expect(served.map(isCopy)).toEqual([true, true, true, false, true, false, true, false, true, false, true]);
